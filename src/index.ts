@@ -1,0 +1,9 @@
+/**
+ * neardup: find and remove duplicate and near-duplicate images in machine-learning datasets.
+ *
+ * The public API, one section per pipeline stage. Everything importable from a notebook cell
+ * (`import { ... } from "neardup"`) or a script is re-exported here.
+ * @packageDocumentation
+ */
+export * from './types';
+export * from "./cli/errors";
