@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // The `neardup` command: a thin launcher for the compiled CLI in dist/.
-require('../dist/src/cli/main.js').main(process.argv).then(
+require('../dist/cli/main.js').main(process.argv).then(
   (code) => process.exit(code ?? 0),
   (err) => {
     console.error(`neardup: ${err && err.message ? err.message : err}`);

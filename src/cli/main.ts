@@ -13,7 +13,7 @@ const subcommands: Array<{ register(program: Command): void }> = [
 export function buildProgram(): Command {
   const program = new Command('neardup')
     .description('Find and remove duplicate and near-duplicate images in machine-learning datasets.')
-    .version(require('../../../package.json').version)
+    .version(require('../../package.json').version)
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
   for (const sub of subcommands) sub.register(program);

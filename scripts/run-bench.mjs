@@ -1,0 +1,20 @@
+#!/usr/bin/env node
+// Runs every bench/*.bench.ts in turn (TypeScript through tsx). `npm run bench -- knn` runs only matching ones.
+// Each benchmark prints its own figures and a ratio against a baseline measured in the same run.
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
+
+const root = new URL('..', import.meta.url).pathname;
+const filters = process.argv.slice(2);
+const files = readdirSync(join(root, 'bench'))
+  .filter((f) => f.endsWith('.bench.ts'))
+  .filter((f) => !filters.length || filters.some((s) => f.includes(s)))
+  .sort();
+let failed = 0;
+for (const f of files) {
+  console.log(`\n=== bench/${f} ===`);
+  const r = spawnSync(process.execPath, ['--import', 'tsx', join('bench', f)], { cwd: root, stdio: 'inherit' });
+  if (r.status !== 0) failed++;
+}
+process.exit(failed ? 1 : 0);
