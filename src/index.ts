@@ -7,3 +7,6 @@
  */
 export * from './types';
 export * from "./cli/errors";
+
+/** DataFrame helpers and atomic CSV/JSON export: `writeFileAtomic`, `writeCsv`, `writeJson`, `dfFromRows`, `rowsFromDf`, `columnValues`, ... */
+export * from './frame';

@@ -1,0 +1,5 @@
+/** DataFrame helpers and export (CSV, JSON), all written atomically. */
+export * from './atomic';
+export * from './table';
+export * from './csv';
+export * from './json';
