@@ -10,3 +10,6 @@ export * from "./cli/errors";
 
 /** DataFrame helpers and atomic CSV/JSON export: `writeFileAtomic`, `writeCsv`, `writeJson`, `dfFromRows`, `rowsFromDf`, `columnValues`, ... */
 export * from './frame';
+
+/** Duplicates: `groupAtThreshold` (components / FiftyOne semantics, keep policies), `ThresholdIndex`, `histogram`, `maxSimilarity`, `uniqueness`, `findExactDuplicates`, reports, `DEFAULT_THRESHOLD`. */
+export * from './dedup';
