@@ -8,6 +8,9 @@
 export * from './types';
 export * from "./cli/errors";
 
+/** Similarity: exact blocked cosine top-k (`topK`, `topKSync`, `topKReference`) and queries over the result (see docs/similarity.md). */
+export * from './similarity';
+
 /** DataFrame helpers and atomic CSV/JSON export: `writeFileAtomic`, `writeCsv`, `writeJson`, `dfFromRows`, `rowsFromDf`, `columnValues`, ... */
 export * from './frame';
 

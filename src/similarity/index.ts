@@ -1,0 +1,4 @@
+/** Similarity stage: exact k nearest neighbours and queries over them. */
+export { topK, topKSync } from './knn';
+export type { TopKOptions } from './knn';
+export { topKReference } from './knn-reference';
