@@ -16,3 +16,6 @@ export * from './frame';
 
 /** Duplicates: `groupAtThreshold` (components / FiftyOne semantics, keep policies), `ThresholdIndex`, `histogram`, `maxSimilarity`, `uniqueness`, `findExactDuplicates`, reports, `DEFAULT_THRESHOLD`. */
 export * from './dedup';
+
+/** Widgets (kernel side, ipywidgets protocol 2.1): `Widget` base class, `IntSlider`, `FloatSlider`, `Button`, `Dropdown`, boxes, `Output`, `display`, `progressBar` (see docs/kernel.md). */
+export * from './widgets';
