@@ -13,6 +13,11 @@ export * from './similarity';
 
 /** DataFrame helpers and atomic CSV/JSON export: `writeFileAtomic`, `writeCsv`, `writeJson`, `dfFromRows`, `rowsFromDf`, `columnValues`, ... */
 export * from './frame';
+/**
+ * Datasets → DataFrame: `loadDataset(spec, opts)` for a folder, a `.csv` manifest, `cifar100[:path]`,
+ * `cifar10[:path]`, `fashion-mnist[:path]`, `mnist[:path]` or the bundled `sample`; `parseDatasetSpec`.
+ */
+export * from './datasets';
 
 /** Duplicates: `groupAtThreshold` (components / FiftyOne semantics, keep policies), `ThresholdIndex`, `histogram`, `maxSimilarity`, `uniqueness`, `findExactDuplicates`, reports, `DEFAULT_THRESHOLD`. */
 export * from './dedup';

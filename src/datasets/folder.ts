@@ -1,0 +1,176 @@
+/**
+ * Image folders: a classification tree (`label/img`), a split tree (`split/label/img`, splits named
+ * train/test/val/validation/valid), or a flat or nested folder without labels.
+ * Recursive; symlinks are followed but every folder is visited once (by real path), so link loops
+ * end. Hidden files/folders are ignored, and so are files that are neither named nor shaped like
+ * an image. A file sharp cannot read still gets a row (width/height null): the embedding stage
+ * marks it skipped with its reason.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import sharp from 'sharp';
+import type { Dataset } from '../types';
+import { NeardupError } from '../cli/errors';
+import { dfFromColumns } from '../frame/table';
+import type { LoadOptions } from './options';
+
+/** Extensions taken as images without sniffing. */
+export const IMAGE_EXTENSIONS = new Set([
+  '.jpg', '.jpeg', '.jpe', '.jfif', '.png', '.webp', '.gif', '.tif', '.tiff', '.bmp', '.dib',
+  '.avif', '.heic', '.heif', '.pgm', '.pbm', '.ppm', '.pnm', '.jxl', '.jp2',
+]);
+
+/** Folder names recognised as splits at the top of the tree. */
+export const SPLIT_NAMES = new Set(['train', 'test', 'val', 'validation', 'valid']);
+
+/** True when the first bytes look like a common image format. */
+export function looksLikeImage(head: Uint8Array): boolean {
+  const b = head;
+  const s = (i: number, str: string) => [...str].every((c, k) => b[i + k] === c.charCodeAt(0));
+  if (b.length < 4) return false;
+  if (b[0] === 0xff && b[1] === 0xd8 && b[2] === 0xff) return true; // JPEG
+  if (b[0] === 0x89 && s(1, 'PNG')) return true;
+  if (s(0, 'GIF8')) return true;
+  if (s(0, 'BM')) return true;
+  if ((s(0, 'II') && b[2] === 42 && b[3] === 0) || (s(0, 'MM') && b[2] === 0 && b[3] === 42)) return true; // TIFF
+  if (s(0, 'RIFF') && b.length >= 12 && s(8, 'WEBP')) return true;
+  if (b.length >= 12 && s(4, 'ftyp') && /^(avif|avis|heic|heix|mif1|msf1)$/.test(String.fromCharCode(...b.subarray(8, 12)))) return true;
+  if (b[0] === 0x50 && b[1] >= 0x31 && b[1] <= 0x36 && (b[2] === 0x0a || b[2] === 0x20 || b[2] === 0x0d)) return true; // PNM
+  return false;
+}
+
+async function sniff(file: string): Promise<boolean> {
+  let fh: fs.promises.FileHandle | undefined;
+  try {
+    fh = await fs.promises.open(file, 'r');
+    const buf = Buffer.alloc(16);
+    const { bytesRead } = await fh.read(buf, 0, 16, 0);
+    return looksLikeImage(buf.subarray(0, bytesRead));
+  } catch {
+    return false;
+  } finally {
+    await fh?.close();
+  }
+}
+
+/** Relative paths (with `/`) of the image files under `root`, sorted. */
+export async function listImageFiles(root: string): Promise<string[]> {
+  const out: string[] = [];
+  const visited = new Set<string>();
+  async function walk(dir: string, rel: string): Promise<void> {
+    let real: string;
+    try {
+      real = await fs.promises.realpath(dir);
+    } catch {
+      return;
+    }
+    if (visited.has(real)) return; // a symlink loop, or the same folder reached twice
+    visited.add(real);
+    let entries: fs.Dirent[];
+    try {
+      entries = await fs.promises.readdir(dir, { withFileTypes: true });
+    } catch {
+      return; // unreadable folder: nothing to list
+    }
+    entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    for (const e of entries) {
+      if (e.name.startsWith('.')) continue;
+      const abs = path.join(dir, e.name);
+      const r = rel ? `${rel}/${e.name}` : e.name;
+      let isDir = e.isDirectory();
+      let isFile = e.isFile();
+      if (e.isSymbolicLink()) {
+        try {
+          const st = await fs.promises.stat(abs);
+          isDir = st.isDirectory();
+          isFile = st.isFile();
+        } catch {
+          continue; // dangling link
+        }
+      }
+      if (isDir) await walk(abs, r);
+      else if (isFile) {
+        const ext = path.extname(e.name).toLowerCase();
+        if (IMAGE_EXTENSIONS.has(ext) || (await sniff(abs))) out.push(r);
+      }
+    }
+  }
+  await walk(root, '');
+  return out;
+}
+
+/** How labels and splits are read from the tree. */
+export interface TreeLayout {
+  split: (string | null)[];
+  label: (string | null)[];
+}
+
+/** Detects split and label folders from the relative paths. */
+export function detectLayout(rels: string[]): TreeLayout {
+  const parts = rels.map((r) => r.split('/'));
+  const hasSplits = parts.length > 0 && parts.every((p) => p.length >= 2 && SPLIT_NAMES.has(p[0].toLowerCase()));
+  const rest = parts.map((p) => (hasSplits ? p.slice(1) : p));
+  const labelled = rest.length > 0 && rest.every((p) => p.length === 2);
+  return {
+    split: parts.map((p) => (hasSplits ? p[0] : null)),
+    label: rest.map((p) => (labelled ? p[0] : null)),
+  };
+}
+
+/** Pixel size after EXIF orientation, or nulls when sharp cannot read the header. */
+export async function imageSize(file: string): Promise<{ width: number | null; height: number | null }> {
+  try {
+    const m = await sharp(file, { failOn: 'none' }).metadata();
+    const o = (m as { autoOrient?: { width: number; height: number } }).autoOrient;
+    if (o && o.width && o.height) return { width: o.width, height: o.height };
+    if (!m.width || !m.height) return { width: null, height: null };
+    const swap = m.orientation !== undefined && m.orientation >= 5;
+    return swap ? { width: m.height, height: m.width } : { width: m.width, height: m.height };
+  } catch {
+    return { width: null, height: null };
+  }
+}
+
+/** Runs `fn` over `items` with at most `limit` in flight, keeping order. */
+export async function mapLimit<T, R>(items: T[], limit: number, fn: (t: T, i: number) => Promise<R>): Promise<R[]> {
+  const out = new Array<R>(items.length);
+  let next = 0;
+  const workers = Array.from({ length: Math.min(limit, items.length) }, async () => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await fn(items[i], i);
+    }
+  });
+  await Promise.all(workers);
+  return out;
+}
+
+/** Loads an image folder (see the module comment for the layouts it understands). */
+export async function loadFolder(root: string, opts: LoadOptions = {}): Promise<Dataset> {
+  const abs = path.resolve(root);
+  if (!fs.existsSync(abs) || !fs.statSync(abs).isDirectory()) throw new NeardupError(`folder ${root} does not exist`);
+  opts.onProgress?.(`listing images under ${abs}`);
+  const all = await listImageFiles(abs);
+  const layout = detectLayout(all);
+  let keep = all.map((_, i) => i);
+  if (opts.splits && opts.splits.length) keep = keep.filter((i) => layout.split[i] !== null && opts.splits!.includes(layout.split[i]!));
+  if (opts.limit !== undefined && opts.limit >= 0) keep = keep.slice(0, Math.floor(opts.limit));
+  if (all.length === 0) throw new NeardupError(`folder ${root} contains no image files`);
+
+  const labelNames = [...new Set(layout.label.filter((l): l is string => l !== null))].sort();
+  const labelIndex = new Map(labelNames.map((l, i) => [l, i]));
+  const paths = keep.map((i) => path.join(abs, ...all[i].split('/')));
+  opts.onProgress?.(`reading sizes of ${paths.length} images`);
+  const sizes = await mapLimit(paths, 8, imageSize);
+  const cols = {
+    id: keep.map((i) => all[i]),
+    filepath: paths,
+    split: keep.map((i) => layout.split[i]),
+    label: keep.map((i) => (layout.label[i] === null ? null : labelIndex.get(layout.label[i]!)!)),
+    label_name: keep.map((i) => layout.label[i]),
+    width: sizes.map((s) => s.width),
+    height: sizes.map((s) => s.height),
+    original_index: keep,
+  };
+  return { name: abs, df: dfFromColumns(cols), pixels: { kind: 'files', paths } };
+}
