@@ -24,3 +24,6 @@ export * from './dedup';
 
 /** Widgets (kernel side, ipywidgets protocol 2.1): `Widget` base class, `IntSlider`, `FloatSlider`, `Button`, `Dropdown`, boxes, `Output`, `display`, `progressBar` (see docs/kernel.md). */
 export * from './widgets';
+
+/** Export: `exportSamples`, `removeList`, `writeRemoveList`, `dedupCopy` (copy / hardlink / dry run, never touches the input). */
+export * from './export';
