@@ -19,6 +19,15 @@ export * from './frame';
  */
 export * from './datasets';
 
+/**
+ * Pixels → embeddings: `embedDataset(ds, opts)` (L2-normalised N x d vectors in row order, skipped rows
+ * with reasons, on-disk cache), `EmbeddingModel` (`load`, `embedBatch`, `classify`), `ModelConfig`,
+ * `addEmbeddingOutput` (ONNX surgery), `textProgress`; image decoding in `decodeImage`/`decodeImageFile`,
+ * `thumbnailPng` (see docs/embeddings.md).
+ */
+export * from './embed';
+export * from './images';
+
 /** Duplicates: `groupAtThreshold` (components / FiftyOne semantics, keep policies), `ThresholdIndex`, `histogram`, `maxSimilarity`, `uniqueness`, `findExactDuplicates`, reports, `DEFAULT_THRESHOLD`. */
 export * from './dedup';
 

@@ -1,0 +1,294 @@
+/**
+ * Pixels → embeddings: `embedDataset` runs every sample of a {@link Dataset} through the model and
+ * returns L2-normalised vectors in DataFrame row order.
+ *
+ * It is a two-stage pipeline: the main thread reads, hashes, decodes and normalises images into
+ * batch tensors while the previous batch runs on the inference thread (see worker.ts). Vectors are
+ * cached on disk by content hash (cache.ts), so a rerun only reads the cache and an interrupted run
+ * resumes where it stopped. Unreadable samples are skipped with a reason; the run goes on.
+ */
+import type { Dataset, Embeddings, SampleStatus } from '../types';
+import { NeardupError } from '../cli/errors';
+import { decodeImage, readImageFile, DEFAULT_MAX_PIXELS } from '../images/decode';
+import { normalisationTables, writeRgbToTensor } from '../images/preprocess';
+import { rawImage, writeArrayImageToTensor } from '../images/array';
+import { EmbeddingModel, type ModelConfig } from './model';
+import { contentKey, defaultEmbeddingCacheDir, EmbeddingCache } from './cache';
+
+export { EmbeddingModel, defaultModelConfig, resolveModelConfig, type ModelConfig } from './model';
+export { addEmbeddingOutput, addEmbeddingOutputToBuffer, type AddEmbeddingOptions, type SurgeryResult } from './surgery';
+export { EmbeddingCache, defaultEmbeddingCacheDir, contentKey } from './cache';
+export { textProgress, type TextProgressOptions } from './progress';
+
+export interface EmbedOptions {
+  /** Model: path to an .onnx file or a config .json, a config object, or a loaded model. Default: bundled MobileNetV2. */
+  model?: string | Partial<ModelConfig> | EmbeddingModel;
+  /** Input side in pixels; default the model's (224). 96–160 trade some quality for speed. */
+  size?: number;
+  /** Images per inference call. Default 32. */
+  batchSize?: number;
+  /** Cache root, or false to disable. Default `$NEARDUP_CACHE/embeddings` (~/.cache/neardup/embeddings). */
+  cacheDir?: string | false;
+  /** Called as samples finish (cached, embedded or skipped), with the running count and the total. */
+  onProgress?: (done: number, total: number) => void;
+  /** Image files decoded in parallel. Default 4. */
+  concurrency?: number;
+  /** Stops the run: vectors already computed are flushed to the cache, then the promise rejects. */
+  signal?: AbortSignal;
+  /** Decompression-bomb guard for files, in pixels. Default 100 M. */
+  maxPixels?: number;
+  /** Vectors per cache chunk file. Default 2048. */
+  cacheChunkRows?: number;
+}
+
+/** {@link Embeddings} plus what the run did. */
+export interface EmbedResult extends Embeddings {
+  stats: { total: number; computed: number; cached: number; skipped: number; seconds: number };
+}
+
+/** The DataFrame's `id` column as strings, checked against the pixel source's length. */
+function datasetIds(ds: Dataset): string[] {
+  if (!ds.df.columns.includes('id')) throw new NeardupError(`dataset ${ds.name}: its DataFrame has no "id" column`);
+  const ids = (ds.df.column('id').values as unknown[]).map(String);
+  const px = ds.pixels;
+  const count = px.kind === 'files' ? px.paths.length : px.data.length / (px.width * px.height * px.channels);
+  if (count !== ids.length) throw new NeardupError(`dataset ${ds.name}: ${ids.length} DataFrame rows but ${count} images`);
+  return ids;
+}
+
+/** A fixed set of reusable batch tensors; taking one waits until inference hands one back. */
+class TensorPool {
+  private free: Float32Array[] = [];
+  private waiters: Array<{ resolve: (t: Float32Array) => void; reject: (e: unknown) => void }> = [];
+  private error: unknown;
+  constructor(count: number, length: number) {
+    for (let i = 0; i < count; i++) this.free.push(new Float32Array(length));
+  }
+  take(): Promise<Float32Array> {
+    if (this.error) return Promise.reject(this.error);
+    const t = this.free.pop();
+    if (t) return Promise.resolve(t);
+    return new Promise((resolve, reject) => this.waiters.push({ resolve, reject }));
+  }
+  give(t: Float32Array): void {
+    const w = this.waiters.shift();
+    if (w) w.resolve(t);
+    else this.free.push(t);
+  }
+  fail(err: unknown): void {
+    this.error = err;
+    for (const w of this.waiters.splice(0)) w.reject(err);
+  }
+}
+
+interface Batch { tensor: Float32Array; rows: number[]; keys: string[]; filled: number; }
+
+/** Batches ready for inference, in the order they filled up. */
+class BatchQueue {
+  private items: Batch[] = [];
+  private waiter?: (b: Batch | null) => void;
+  private closed = false;
+  push(b: Batch): void {
+    if (this.waiter) { const w = this.waiter; this.waiter = undefined; w(b); } else this.items.push(b);
+  }
+  close(): void {
+    this.closed = true;
+    if (this.waiter && this.items.length === 0) { const w = this.waiter; this.waiter = undefined; w(null); }
+  }
+  next(): Promise<Batch | null> {
+    const b = this.items.shift();
+    if (b) return Promise.resolve(b);
+    if (this.closed) return Promise.resolve(null);
+    return new Promise((resolve) => (this.waiter = resolve));
+  }
+}
+
+/**
+ * Embeds every sample of `ds`. Row i of the result is the DataFrame's row i (`ids[i]`); skipped rows
+ * are all-zero with `status[i] = 'skipped'` and a human-readable `reasons[i]`.
+ */
+export async function embedDataset(ds: Dataset, opts: EmbedOptions = {}): Promise<EmbedResult> {
+  const started = Date.now();
+  const ids = datasetIds(ds);
+  const batchSize = opts.batchSize ?? 32;
+  if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > 4096) throw new NeardupError(`batchSize ${batchSize}: must be an integer from 1 to 4096`);
+  const concurrency = Math.max(1, Math.floor(opts.concurrency ?? 4));
+  const ownModel = !(opts.model instanceof EmbeddingModel);
+  const model = opts.model instanceof EmbeddingModel ? opts.model : await EmbeddingModel.load(opts.model, opts.size);
+  if (!ownModel && opts.size !== undefined && opts.size !== model.config.size) {
+    throw new NeardupError(`size ${opts.size}: the loaded model was set up for ${model.config.size} px; load it with that size`);
+  }
+  try {
+    return await runPipeline(ds, ids, model, { ...opts, batchSize, concurrency }, started);
+  } finally {
+    if (ownModel) await model.release();
+  }
+}
+
+async function runPipeline(
+  ds: Dataset,
+  ids: string[],
+  model: EmbeddingModel,
+  opts: EmbedOptions & { batchSize: number; concurrency: number },
+  started: number,
+): Promise<EmbedResult> {
+  const n = ids.length;
+  const { size, layout, mean, std } = model.config;
+  const dim = await model.dimension();
+  const vectors = new Float32Array(n * dim);
+  const status: SampleStatus[] = new Array(n).fill('ok');
+  const reasons: string[] = new Array(n).fill('');
+  const cache = opts.cacheDir === false ? null : new EmbeddingCache(opts.cacheDir ?? defaultEmbeddingCacheDir(), model.sha256, model.preprocessing, dim, opts.cacheChunkRows);
+  const tables = normalisationTables(mean, std);
+  const stats = { total: n, computed: 0, cached: 0, skipped: 0, seconds: 0 };
+  const signal = opts.signal;
+
+  let done = 0;
+  let lastReport = 0;
+  let lastDone = -1;
+  // Throttled to ~10 calls a second; always reports the start and the end, never the same count twice.
+  const progress = (force = false) => {
+    if (!opts.onProgress || done === lastDone) return;
+    const now = Date.now();
+    if (force || now - lastReport >= 100 || done === n) {
+      lastReport = now;
+      lastDone = done;
+      opts.onProgress(done, n);
+    }
+  };
+  progress(true);
+
+  const skip = (row: number, reason: string) => {
+    status[row] = 'skipped';
+    reasons[row] = reason;
+    stats.skipped++;
+    done++;
+    progress();
+  };
+
+  const pool = new TensorPool(3, opts.batchSize * 3 * size * size);
+  const queue = new BatchQueue();
+  let current: Batch | null = null;
+  let pendingBatch: Promise<void> | null = null;
+  let stopped: unknown = null; // set when the consumer fails or the run is aborted
+
+  /** Reserves the next free slot of the batch being filled, waiting for a tensor if needed. */
+  async function reserve(row: number, key: string): Promise<[Batch, number]> {
+    for (;;) {
+      if (stopped) throw stopped;
+      if (current && current.rows.length < opts.batchSize) {
+        const b = current;
+        b.rows.push(row);
+        b.keys.push(key);
+        if (b.rows.length === opts.batchSize) current = null;
+        return [b, b.rows.length - 1];
+      }
+      if (!pendingBatch) {
+        pendingBatch = pool.take().then((tensor) => {
+          current = { tensor, rows: [], keys: [], filled: 0 };
+          pendingBatch = null;
+        });
+      }
+      await pendingBatch;
+    }
+  }
+  function filled(b: Batch): void {
+    b.filled++;
+    if (b.filled === opts.batchSize) queue.push(b);
+  }
+
+  const px = ds.pixels;
+  const tryCache = (row: number, key: string): boolean => {
+    if (cache && cache.read(key, vectors, row * dim)) {
+      stats.cached++;
+      done++;
+      progress();
+      return true;
+    }
+    return false;
+  };
+
+  async function produce(): Promise<void> {
+    if (px.kind === 'array') {
+      const prefix = Buffer.from(`array:${px.width}x${px.height}x${px.channels}:${px.layout}:`);
+      const scratch = new Uint8Array(size * size * 3);
+      for (let row = 0; row < n; row++) {
+        if (signal?.aborted || stopped) break;
+        const key = contentKey(Buffer.concat([prefix, rawImage(px, row)]));
+        if (tryCache(row, key)) continue;
+        const [b, slot] = await reserve(row, key);
+        writeArrayImageToTensor(px, row, size, b.tensor, slot, tables, layout, scratch);
+        filled(b);
+      }
+    } else {
+      let next = 0;
+      const worker = async () => {
+        for (;;) {
+          const row = next++;
+          if (row >= n || signal?.aborted || stopped) return;
+          const file = await readImageFile(px.paths[row]);
+          if (!file.ok) { skip(row, file.reason); continue; }
+          const key = contentKey(file.bytes);
+          if (tryCache(row, key)) continue;
+          const img = await decodeImage(file.bytes, { size, maxPixels: opts.maxPixels ?? DEFAULT_MAX_PIXELS });
+          if (!img.ok) { skip(row, img.reason); continue; }
+          const [b, slot] = await reserve(row, key);
+          writeRgbToTensor(img.rgb, size, b.tensor, slot, tables, layout);
+          filled(b);
+        }
+      };
+      await Promise.all(Array.from({ length: opts.concurrency }, worker));
+    }
+    // A partly filled last batch: every reserved slot is written by now.
+    if (current && current.rows.length > 0) queue.push(current);
+    current = null;
+  }
+
+  async function consume(): Promise<void> {
+    for (;;) {
+      const b = await queue.next();
+      if (!b) return;
+      const count = b.rows.length;
+      const out = await model.embedBatch(b.tensor, count);
+      for (let i = 0; i < count; i++) {
+        const row = b.rows[i];
+        const v = out.data.subarray(i * dim, (i + 1) * dim);
+        let norm = 0;
+        for (let j = 0; j < dim; j++) norm += v[j] * v[j];
+        norm = Math.sqrt(norm);
+        if (!(norm > 0) || !Number.isFinite(norm)) {
+          skip(row, 'the model produced an all-zero or non-finite embedding');
+          continue;
+        }
+        const target = vectors.subarray(row * dim, (row + 1) * dim);
+        for (let j = 0; j < dim; j++) target[j] = v[j] / norm;
+        cache?.add(b.keys[i], target);
+        stats.computed++;
+        done++;
+      }
+      pool.give(out.tensor);
+      progress();
+    }
+  }
+
+  const consumer = consume().catch((err) => {
+    stopped = err;
+    pool.fail(err);
+    throw err;
+  });
+  try {
+    await produce().finally(() => queue.close());
+  } catch (err) {
+    if (!stopped) stopped = err;
+  }
+  try {
+    await consumer;
+  } finally {
+    cache?.close();
+  }
+  if (stopped) throw stopped;
+  if (signal?.aborted) throw signal.reason ?? new Error('embedding aborted');
+  stats.seconds = (Date.now() - started) / 1000;
+  progress(true);
+  return { ids, dim, vectors, status, reasons, model: `${model.id} ${model.preprocessing}`, stats };
+}

@@ -1,0 +1,8 @@
+/** Pixels: decode + resize (sharp, plus BMP/Netpbm readers), raw-array preprocessing, normalisation, thumbnails. */
+export { decodeImage, decodeImageFile, openImage, readImageFile, describeDecodeError, DEFAULT_MAX_PIXELS, type DecodeOptions, type DecodeResult } from './decode';
+export { decodeBmp } from './bmp';
+export { decodePnm } from './pnm';
+export type { RawImage } from './raw';
+export { arrayImageToRgb, writeArrayImageToTensor } from './array';
+export { IMAGENET_MEAN, IMAGENET_STD, normalisationTables, rgbToTensor, writeRgbToTensor, type Normalisation } from './preprocess';
+export { thumbnailPng } from './thumbnail';
