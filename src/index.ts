@@ -36,3 +36,6 @@ export * from './widgets';
 
 /** Export: `exportSamples`, `removeList`, `writeRemoveList`, `dedupCopy` (copy / hardlink / dry run, never touches the input). */
 export * from './export';
+
+/** The whole scan: `scan(dataset, options)` → `ScanResult` (samples/pairs DataFrames, reports, summary, `atThreshold`), `writeScanOutputs`. */
+export * from './pipeline';

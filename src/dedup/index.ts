@@ -6,3 +6,5 @@ export * from './defaults';
 export * from './groups';
 export * from './threshold';
 export * from './uniqueness';
+export * from './exact';
+export * from './report';
