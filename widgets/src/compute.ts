@@ -1,0 +1,244 @@
+/**
+ * Pure computations of the explorer, shared by the view (browser) and the tests (node):
+ * duplicate groups at a threshold, the keep/remove status of every sample with manual tags
+ * applied, the live counts, the sort order and the grid filters.
+ *
+ * Everything here works on compact typed arrays that the kernel sends once as binary buffers,
+ * so a slider step costs one union-find pass over the N*k neighbour edges (a few ms at 70,000
+ * samples) and never a round trip to the kernel. The kernel recomputes the same numbers with
+ * `groupAtThreshold` and syncs them back; the tests check both agree.
+ */
+
+/** The arrays the kernel sends once (see src/widgets/explorer/state.ts for the kernel side). */
+export interface ExplorerData {
+  n: number;
+  k: number;
+  /** Highest cosine similarity of each sample to any other sample (N). */
+  maxSimilarity: Float32Array;
+  /** Neighbour rows, N*k, -1 when missing; sorted by descending score. */
+  indices: Int32Array;
+  /** Neighbour cosine similarities, N*k. */
+  scores: Float32Array;
+  /** Index into `splitNames` for each sample (N). */
+  splitCodes: Int32Array;
+  splitNames: string[];
+  /** Index into `labelNames` for each sample (N). */
+  labelCodes: Int32Array;
+  labelNames: string[];
+  /** 1 when the sample has an exact duplicate (same pixels), else 0 (N). */
+  exact: Uint8Array;
+  /** Sample ids (N), as in the DataFrame's `id` column. */
+  ids: string[];
+}
+
+/** A manual override of the automatic keep/remove choice, keyed by sample id. */
+export type Tag = 'keep' | 'remove';
+export type Tags = Record<string, Tag>;
+
+/** The live counts shown above the grid. */
+export interface Counts {
+  threshold: number;
+  /** Samples that have at least one neighbour at or above the threshold. */
+  flagged: number;
+  /** Connected groups (size >= 2) of samples linked by similarities >= threshold. */
+  groups: number;
+  /** Samples that will be dropped: automatic choice (all but the first of each group) with tags applied. */
+  to_remove: number;
+  /** Groups whose members come from more than one split (train/test leakage). */
+  cross_split: number;
+  /** Groups whose members carry more than one label. */
+  label_conflicts: number;
+}
+
+export interface Assignment {
+  counts: Counts;
+  /** Group number of each sample (0-based, ordered by first member), -1 when not in a group. */
+  group: Int32Array;
+  /** 1 when the sample is removed (automatic or tagged), else 0. */
+  removed: Uint8Array;
+  /** Per group: 1 when it spans more than one split. */
+  groupCrossSplit: Uint8Array;
+  /** Per group: 1 when its members have more than one label. */
+  groupLabelConflict: Uint8Array;
+}
+
+function find(parent: Int32Array, x: number): number {
+  while (parent[x] !== x) {
+    parent[x] = parent[parent[x]]; // path halving keeps the trees flat
+    x = parent[x];
+  }
+  return x;
+}
+
+/** Groups, keep/remove and counts at `threshold`, with `tags` overriding the automatic choice. */
+export function assign(data: ExplorerData, threshold: number, tags: Tags = {}): Assignment {
+  const { n, k, indices, scores } = data;
+  const parent = new Int32Array(n);
+  for (let i = 0; i < n; i++) parent[i] = i;
+  for (let i = 0; i < n; i++) {
+    const base = i * k;
+    for (let j = 0; j < k; j++) {
+      const s = scores[base + j];
+      if (!(s >= threshold)) break; // neighbours are sorted by descending score
+      const nb = indices[base + j];
+      if (nb < 0) break;
+      const a = find(parent, i);
+      const b = find(parent, nb);
+      // Attach the larger root under the smaller so each root is its group's first row.
+      if (a < b) parent[b] = a;
+      else if (b < a) parent[a] = b;
+    }
+  }
+  // Group sizes by root, then number groups in order of their first (= root) row.
+  const size = new Int32Array(n);
+  for (let i = 0; i < n; i++) size[find(parent, i)]++;
+  const groupOfRoot = new Int32Array(n).fill(-1);
+  let groups = 0;
+  for (let i = 0; i < n; i++) if (parent[i] === i && size[i] >= 2) groupOfRoot[i] = groups++;
+  const group = new Int32Array(n).fill(-1);
+  const removed = new Uint8Array(n);
+  const firstSplit = new Int32Array(groups).fill(-1);
+  const firstLabel = new Int32Array(groups).fill(-1);
+  const groupCrossSplit = new Uint8Array(groups);
+  const groupLabelConflict = new Uint8Array(groups);
+  let flagged = 0;
+  for (let i = 0; i < n; i++) {
+    const root = parent[i] === i ? i : find(parent, i);
+    const g = groupOfRoot[root];
+    if (g < 0) continue;
+    group[i] = g;
+    flagged++;
+    if (root !== i) removed[i] = 1; // automatic policy: keep the first sample in dataset order
+    const sp = data.splitCodes[i];
+    if (firstSplit[g] < 0) firstSplit[g] = sp;
+    else if (firstSplit[g] !== sp) groupCrossSplit[g] = 1;
+    const lb = data.labelCodes[i];
+    if (firstLabel[g] < 0) firstLabel[g] = lb;
+    else if (firstLabel[g] !== lb) groupLabelConflict[g] = 1;
+  }
+  if (tags) {
+    const rowOf = rowIndex(data);
+    for (const id of Object.keys(tags)) {
+      const row = rowOf.get(id);
+      if (row === undefined) continue;
+      removed[row] = tags[id] === 'remove' ? 1 : 0;
+    }
+  }
+  let toRemove = 0;
+  for (let i = 0; i < n; i++) toRemove += removed[i];
+  let crossSplit = 0;
+  let labelConflicts = 0;
+  for (let g = 0; g < groups; g++) {
+    crossSplit += groupCrossSplit[g];
+    labelConflicts += groupLabelConflict[g];
+  }
+  return {
+    counts: { threshold, flagged, groups, to_remove: toRemove, cross_split: crossSplit, label_conflicts: labelConflicts },
+    group,
+    removed,
+    groupCrossSplit,
+    groupLabelConflict,
+  };
+}
+
+const rowIndexCache = new WeakMap<string[], Map<string, number>>();
+/** id -> row, built once per ids array. */
+export function rowIndex(data: { ids: string[] }): Map<string, number> {
+  let m = rowIndexCache.get(data.ids);
+  if (!m) {
+    m = new Map();
+    for (let i = 0; i < data.ids.length; i++) m.set(data.ids[i], i);
+    rowIndexCache.set(data.ids, m);
+  }
+  return m;
+}
+
+/** Rows sorted by max_similarity descending, ties by row index (computed once). */
+export function sortedRows(data: ExplorerData): Int32Array {
+  const order = new Int32Array(data.n);
+  for (let i = 0; i < data.n; i++) order[i] = i;
+  const ms = data.maxSimilarity;
+  // NaN (skipped samples) sorts last.
+  const key = (i: number) => (Number.isNaN(ms[i]) ? -Infinity : ms[i]);
+  return order.sort((a, b) => key(b) - key(a) || a - b);
+}
+
+export type Filter = 'all' | 'flagged' | 'cross_split' | 'label_conflict' | 'exact';
+export const FILTERS: { value: Filter; label: string }[] = [
+  { value: 'all', label: 'All' },
+  { value: 'flagged', label: 'Flagged' },
+  { value: 'cross_split', label: 'Cross-split' },
+  { value: 'label_conflict', label: 'Label conflicts' },
+  { value: 'exact', label: 'Exact duplicates' },
+];
+
+/** The rows the grid lists, in sorted order, for a filter and a case-insensitive search on id or label. */
+export function visibleRows(
+  data: ExplorerData,
+  order: Int32Array,
+  a: Assignment,
+  filter: Filter,
+  search: string,
+): Int32Array {
+  const q = search.trim().toLowerCase();
+  const labelMatch = q ? data.labelNames.map((l) => l.toLowerCase().includes(q)) : [];
+  const out = new Int32Array(data.n);
+  let m = 0;
+  for (let p = 0; p < order.length; p++) {
+    const i = order[p];
+    const g = a.group[i];
+    switch (filter) {
+      case 'flagged':
+        if (g < 0) continue;
+        break;
+      case 'cross_split':
+        if (g < 0 || !a.groupCrossSplit[g]) continue;
+        break;
+      case 'label_conflict':
+        if (g < 0 || !a.groupLabelConflict[g]) continue;
+        break;
+      case 'exact':
+        if (!data.exact[i]) continue;
+        break;
+    }
+    if (q && !labelMatch[data.labelCodes[i]] && !data.ids[i].toLowerCase().includes(q)) continue;
+    out[m++] = i;
+  }
+  return out.subarray(0, m);
+}
+
+/** Neighbours of `row` to show beside it: those at or above the threshold, else just the nearest one. */
+export function shownNeighbors(data: ExplorerData, row: number, threshold: number, max = 4): { row: number; score: number }[] {
+  const out: { row: number; score: number }[] = [];
+  for (let j = 0; j < data.k && out.length < max; j++) {
+    const nb = data.indices[row * data.k + j];
+    const s = data.scores[row * data.k + j];
+    if (nb < 0) break;
+    if (s >= threshold || out.length === 0) out.push({ row: nb, score: s });
+    else break;
+  }
+  return out;
+}
+
+/** Equal-width histogram of max_similarity (NaN skipped), for the plot; computed once. */
+export function histogram(values: Float32Array, bins = 100): { x0: number; width: number; counts: number[] } {
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    if (Number.isNaN(v)) continue;
+    if (v < lo) lo = v;
+    if (v > hi) hi = v;
+  }
+  if (!Number.isFinite(lo)) return { x0: 0, width: 0.01, counts: [] };
+  lo = Math.min(lo, hi - 1e-3);
+  hi = Math.min(1, Math.max(hi, lo + 1e-3));
+  const width = (hi - lo) / bins;
+  const counts = new Array<number>(bins).fill(0);
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    if (Number.isNaN(v)) continue;
+    counts[Math.min(bins - 1, Math.max(0, Math.floor((v - lo) / width)))]++;
+  }
+  return { x0: lo, width, counts };
+}

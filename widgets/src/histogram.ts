@@ -1,0 +1,121 @@
+/**
+ * Plotly histogram of max_similarity with a vertical threshold line and the flagged region shaded.
+ * Bins are computed once (compute.ts) and drawn as bars, so redraws never rebin 70,000 values.
+ * Pressing or dragging anywhere on the plot area moves the threshold.
+ */
+type Hist = { x0: number; width: number; counts: number[] };
+type OnThreshold = (t: number, final: boolean) => void;
+
+let plotlyPromise: Promise<any> | undefined;
+function loadPlotly(): Promise<any> {
+  // A separate chunk: the grid and counts paint before plotly's 3.5 MB are parsed.
+  plotlyPromise ??= import('plotly.js-dist-min').then((m: any) => m.default ?? m);
+  return plotlyPromise;
+}
+
+export class Histogram {
+  private constructor(
+    private readonly plotly: any,
+    private readonly gd: any,
+    private readonly onThreshold: OnThreshold,
+  ) {}
+
+  static async create(host: HTMLElement, h: Hist, threshold: number, onThreshold: OnThreshold): Promise<Histogram> {
+    const plotly = await loadPlotly();
+    const x = h.counts.map((_, i) => h.x0 + (i + 0.5) * h.width);
+    const lo = h.x0;
+    const hi = Math.max(1, h.x0 + h.width * h.counts.length);
+    await plotly.newPlot(
+      host,
+      [
+        {
+          type: 'bar',
+          x,
+          y: h.counts,
+          width: h.width,
+          marker: { color: '#6b8fc7' },
+          hovertemplate: 'max_similarity %{x:.3f}<br>%{y} samples<extra></extra>',
+        },
+      ],
+      {
+        height: 180,
+        margin: { l: 50, r: 10, t: 10, b: 35 },
+        xaxis: { title: { text: 'max_similarity' }, range: [lo, hi], fixedrange: true },
+        yaxis: { type: 'log', title: { text: 'samples' }, fixedrange: true },
+        bargap: 0,
+        dragmode: false,
+        shapes: Histogram.shapes(threshold, hi),
+      },
+      { displayModeBar: false, responsive: true },
+    );
+    const hist = new Histogram(plotly, host, onThreshold);
+    hist.listen();
+    return hist;
+  }
+
+  private static shapes(t: number, hi: number) {
+    return [
+      { type: 'rect', xref: 'x', yref: 'paper', x0: t, x1: hi, y0: 0, y1: 1, fillcolor: 'rgba(220,80,60,0.10)', line: { width: 0 } },
+      { type: 'line', xref: 'x', yref: 'paper', x0: t, x1: t, y0: 0, y1: 1, line: { color: '#d0463a', width: 2 } },
+    ];
+  }
+
+  private hi(): number {
+    return this.gd._fullLayout.xaxis.range[1];
+  }
+
+  setThreshold(t: number) {
+    this.plotly.relayout(this.gd, { shapes: Histogram.shapes(t, this.hi()) });
+  }
+
+  /** Map a pointer position to an x value through the axis range and the plot area's pixel size. */
+  private xAt(ev: PointerEvent): number | null {
+    const fl = this.gd._fullLayout;
+    if (!fl) return null;
+    const box = this.gd.getBoundingClientRect();
+    const px = ev.clientX - box.left - fl._size.l;
+    if (px < 0 || px > fl._size.w) return null;
+    const [r0, r1] = fl.xaxis.range;
+    return Math.min(1, Math.max(0, r0 + (px / fl._size.w) * (r1 - r0)));
+  }
+
+  private listen() {
+    let dragging = false;
+    let last: number | null = null;
+    const down = (ev: PointerEvent) => {
+      const x = this.xAt(ev);
+      if (x === null) return;
+      dragging = true;
+      last = x;
+      this.onThreshold(x, false);
+      ev.preventDefault();
+    };
+    const move = (ev: PointerEvent) => {
+      if (!dragging) return;
+      const x = this.xAt(ev);
+      if (x === null) return;
+      last = x;
+      this.onThreshold(x, false);
+    };
+    const up = () => {
+      if (!dragging) return;
+      dragging = false;
+      if (last !== null) this.onThreshold(last, true);
+    };
+    this.gd.addEventListener('pointerdown', down, true);
+    window.addEventListener('pointermove', move, true);
+    window.addEventListener('pointerup', up, true);
+    this.detach = () => {
+      this.gd.removeEventListener('pointerdown', down, true);
+      window.removeEventListener('pointermove', move, true);
+      window.removeEventListener('pointerup', up, true);
+    };
+  }
+
+  private detach = () => {};
+
+  dispose() {
+    this.detach();
+    this.plotly.purge(this.gd);
+  }
+}
