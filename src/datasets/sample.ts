@@ -2,7 +2,8 @@
  * The bundled sample: about 3,000 real Fashion-MNIST images (MIT license) from both splits, chosen
  * by scripts/make-sample.ts to include real exact and near duplicates (see data/sample/README.md).
  * Stored as one gzipped IDX image file plus a CSV index; loads with no network and no system data.
- * Ids and original indices match the full `fashion-mnist` dataset.
+ * Ids and original indices match the full `fashion-mnist` dataset. Extra columns: `sample_reason`
+ * (`near-duplicate` | `exact-duplicate` | `random`) and `sample_group` (rows in the same near-duplicate group).
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -44,7 +45,7 @@ export async function loadSample(opts: LoadOptions = {}, dir = SAMPLE_DIR): Prom
       labels: part.map((r) => Number(r.label)),
       originalIndex: part.map((r) => Number(r.original_index)),
       source: 'sample',
-      extra: { sample_reason: part.map((r) => r.reason) },
+      extra: { sample_reason: part.map((r) => r.reason), sample_group: part.map((r) => r.group || null) },
     });
     start = end;
   }
