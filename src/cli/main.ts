@@ -4,10 +4,14 @@
  */
 import { Command, CommanderError } from 'commander';
 import { NeardupError } from './errors';
+import * as embedCmd from './embed';
+import * as modelCmd from './model';
 
 /** Subcommand modules; each exports `register(program: Command): void`. */
 const subcommands: Array<{ register(program: Command): void }> = [
   // Added by each stage's CLI module (embed, model, scan, install, ...).
+  embedCmd,
+  modelCmd,
 ];
 
 export function buildProgram(): Command {

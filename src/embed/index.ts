@@ -211,13 +211,12 @@ async function runPipeline(
   async function produce(): Promise<void> {
     if (px.kind === 'array') {
       const prefix = Buffer.from(`array:${px.width}x${px.height}x${px.channels}:${px.layout}:`);
-      const scratch = new Uint8Array(size * size * 3);
       for (let row = 0; row < n; row++) {
         if (signal?.aborted || stopped) break;
         const key = contentKey(Buffer.concat([prefix, rawImage(px, row)]));
         if (tryCache(row, key)) continue;
         const [b, slot] = await reserve(row, key);
-        writeArrayImageToTensor(px, row, size, b.tensor, slot, tables, layout, scratch);
+        writeArrayImageToTensor(px, row, size, b.tensor, slot, mean, std, layout);
         filled(b);
       }
     } else {

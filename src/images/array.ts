@@ -7,7 +7,6 @@
  * under a millisecond, so preprocessing stays cheaper than inference.
  */
 import type { PixelSource } from '../types';
-import { writeRgbToTensor } from './preprocess';
 
 type ArraySource = Extract<PixelSource, { kind: 'array' }>;
 
@@ -88,16 +87,71 @@ export function arrayImageToRgb(src: ArraySource, row: number, size: number, out
   return rgb;
 }
 
-/** Writes image `row` of an array source, resized and normalised, into batch slot `index` of `out`. */
+/**
+ * Writes image `row` of an array source, resized and normalised, into batch slot `index` of `out`.
+ * Computes the float model input directly from the interpolated values (no 8-bit RGB intermediate);
+ * a grayscale image is interpolated once and written to all three channel planes.
+ */
 export function writeArrayImageToTensor(
   src: ArraySource,
   row: number,
   size: number,
   out: Float32Array,
   index: number,
-  tables: Float32Array[],
+  mean: readonly number[],
+  std: readonly number[],
   layout: 'NCHW' | 'NHWC',
-  scratch?: Uint8Array,
 ): void {
-  writeRgbToTensor(arrayImageToRgb(src, row, size, scratch), size, out, index, tables, layout);
+  const { width: w, height: h, channels } = src;
+  const px = rawImage(src, row);
+  if (px.length !== w * h * channels) throw new Error(`array image ${row} is out of range`);
+  const hw = size * size;
+  const base = index * 3 * hw;
+  const tx = taps(w, size);
+  const ty = taps(h, size);
+  const tmp = scratchRows(h * size);
+  const scale = [0, 1, 2].map((c) => 1 / (255 * std[c]));
+  const bias = [0, 1, 2].map((c) => -mean[c] / std[c]);
+  const planar = src.layout === 'planar';
+  for (let ch = 0; ch < channels; ch++) {
+    const plane = planar ? ch * w * h : ch;
+    const step = planar ? 1 : channels;
+    for (let y = 0; y < h; y++) {
+      const row0 = plane + y * w * step;
+      for (let o = 0; o < size; o++) {
+        const a = px[row0 + tx.i0[o] * step];
+        tmp[y * size + o] = a + (px[row0 + tx.i1[o] * step] - a) * tx.w[o];
+      }
+    }
+    // Target channels fed by this source channel: all three for grayscale, else the same one.
+    const targets = channels === 1 ? [0, 1, 2] : [ch];
+    for (let oy = 0; oy < size; oy++) {
+      const r0 = ty.i0[oy] * size;
+      const r1 = ty.i1[oy] * size;
+      const wy = ty.w[oy];
+      for (const c of targets) {
+        const sc = scale[c];
+        const bi = bias[c];
+        if (layout === 'NCHW') {
+          let p = base + c * hw + oy * size;
+          for (let ox = 0; ox < size; ox++, p++) {
+            const a = tmp[r0 + ox];
+            out[p] = (a + (tmp[r1 + ox] - a) * wy) * sc + bi;
+          }
+        } else {
+          let p = base + oy * size * 3 + c;
+          for (let ox = 0; ox < size; ox++, p += 3) {
+            const a = tmp[r0 + ox];
+            out[p] = (a + (tmp[r1 + ox] - a) * wy) * sc + bi;
+          }
+        }
+      }
+    }
+  }
+}
+
+let scratch = new Float32Array(0);
+function scratchRows(n: number): Float32Array {
+  if (scratch.length < n) scratch = new Float32Array(n);
+  return scratch;
 }
