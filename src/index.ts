@@ -39,3 +39,9 @@ export * from './export';
 
 /** The whole scan: `scan(dataset, options)` → `ScanResult` (samples/pairs DataFrames, reports, summary, `atThreshold`), `writeScanOutputs`. */
 export * from './pipeline';
+
+/**
+ * The duplicate explorer widget: `explore(result, { threshold })` / `explore(df, result, { threshold })`
+ * → `Explorer` (live `threshold`, `tags`, `counts`, `toDataFrame()`, `removed()`, `export(path)`; see docs/explorer.md).
+ */
+export * from './widgets/explorer';

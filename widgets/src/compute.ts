@@ -13,20 +13,24 @@
 export interface ExplorerData {
   n: number;
   k: number;
-  /** Highest cosine similarity of each sample to any other sample (N). */
+  /** Highest cosine similarity of each sample to any other sample (N; NaN for skipped samples). */
   maxSimilarity: Float32Array;
   /** Neighbour rows, N*k, -1 when missing; sorted by descending score. */
   indices: Int32Array;
   /** Neighbour cosine similarities, N*k. */
   scores: Float32Array;
-  /** Index into `splitNames` for each sample (N). */
+  /** Index into `splitNames` for each sample, -1 when it has none (N). */
   splitCodes: Int32Array;
   splitNames: string[];
-  /** Index into `labelNames` for each sample (N). */
+  /** Index into `labelNames` for each sample, -1 when unlabelled (N). */
   labelCodes: Int32Array;
   labelNames: string[];
-  /** 1 when the sample has an exact duplicate (same pixels), else 0 (N). */
-  exact: Uint8Array;
+  /** Exact-duplicate group of each sample (same bytes or pixels), -1 = none (N). */
+  exactGroups: Int32Array;
+  /** 1 for samples that were embedded; 0 = skipped, never grouped (N). */
+  valid: Uint8Array;
+  /** Keep priority of each sample (lower is kept first), from the keep policy (N). */
+  keepRank: Int32Array;
   /** Sample ids (N), as in the DataFrame's `id` column. */
   ids: string[];
 }
@@ -35,18 +39,18 @@ export interface ExplorerData {
 export type Tag = 'keep' | 'remove';
 export type Tags = Record<string, Tag>;
 
-/** The live counts shown above the grid. */
+/** The live counts shown above the grid (same names and meaning as the kernel's GroupCounts). */
 export interface Counts {
   threshold: number;
-  /** Samples that have at least one neighbour at or above the threshold. */
+  /** Samples that belong to a group (have a near-duplicate at the threshold). */
   flagged: number;
-  /** Connected groups (size >= 2) of samples linked by similarities >= threshold. */
+  /** Connected groups (size >= 2) of samples linked by similarities >= threshold or exact copies. */
   groups: number;
-  /** Samples that will be dropped: automatic choice (all but the first of each group) with tags applied. */
+  /** Samples that will be dropped: all but the kept copy of each group, with tags applied. */
   to_remove: number;
   /** Groups whose members come from more than one split (train/test leakage). */
   cross_split: number;
-  /** Groups whose members carry more than one label. */
+  /** Groups whose labelled members carry more than one label. */
   label_conflicts: number;
 }
 
@@ -70,60 +74,84 @@ function find(parent: Int32Array, x: number): number {
   return x;
 }
 
-/** Groups, keep/remove and counts at `threshold`, with `tags` overriding the automatic choice. */
+function union(parent: Int32Array, i: number, j: number): void {
+  const a = find(parent, i);
+  const b = find(parent, j);
+  // The smaller row becomes the root, so each root is its group's first row.
+  if (a < b) parent[b] = a;
+  else if (b < a) parent[a] = b;
+}
+
+/**
+ * Groups, keep/remove and counts at `threshold`, with `tags` overriding the automatic choice.
+ * Same rules as the kernel's `groupAtThreshold` (method `components`): k-NN edges with
+ * score >= threshold (compared in float32) between valid rows, plus exact copies always together;
+ * the kept copy of a group is its member with the lowest keep rank.
+ */
 export function assign(data: ExplorerData, threshold: number, tags: Tags = {}): Assignment {
-  const { n, k, indices, scores } = data;
+  const { n, k, indices, scores, valid, exactGroups, keepRank } = data;
+  const t = Math.fround(threshold);
   const parent = new Int32Array(n);
+  const linked = new Uint8Array(n);
   for (let i = 0; i < n; i++) parent[i] = i;
   for (let i = 0; i < n; i++) {
+    if (!valid[i]) continue;
     const base = i * k;
     for (let j = 0; j < k; j++) {
-      const s = scores[base + j];
-      if (!(s >= threshold)) break; // neighbours are sorted by descending score
+      if (!(scores[base + j] >= t)) break; // neighbours are sorted by descending score
       const nb = indices[base + j];
-      if (nb < 0) break;
-      const a = find(parent, i);
-      const b = find(parent, nb);
-      // Attach the larger root under the smaller so each root is its group's first row.
-      if (a < b) parent[b] = a;
-      else if (b < a) parent[a] = b;
+      if (nb < 0 || nb === i || !valid[nb]) continue;
+      linked[i] = linked[nb] = 1;
+      union(parent, i, nb);
     }
   }
-  // Group sizes by root, then number groups in order of their first (= root) row.
-  const size = new Int32Array(n);
-  for (let i = 0; i < n; i++) size[find(parent, i)]++;
+  const firstOfExact = new Map<number, number>();
+  for (let i = 0; i < n; i++) {
+    const e = exactGroups[i];
+    if (e < 0 || !valid[i]) continue;
+    const f = firstOfExact.get(e);
+    if (f === undefined) firstOfExact.set(e, i);
+    else {
+      linked[i] = linked[f] = 1;
+      union(parent, i, f);
+    }
+  }
+  // Number groups in order of their first (= root) row.
   const groupOfRoot = new Int32Array(n).fill(-1);
   let groups = 0;
-  for (let i = 0; i < n; i++) if (parent[i] === i && size[i] >= 2) groupOfRoot[i] = groups++;
+  for (let i = 0; i < n; i++) {
+    if (!linked[i]) continue;
+    const r = find(parent, i);
+    if (groupOfRoot[r] < 0) groupOfRoot[r] = groups++;
+  }
   const group = new Int32Array(n).fill(-1);
-  const removed = new Uint8Array(n);
+  const keeper = new Int32Array(groups).fill(-1);
   const firstSplit = new Int32Array(groups).fill(-1);
   const firstLabel = new Int32Array(groups).fill(-1);
   const groupCrossSplit = new Uint8Array(groups);
   const groupLabelConflict = new Uint8Array(groups);
   let flagged = 0;
   for (let i = 0; i < n; i++) {
-    const root = parent[i] === i ? i : find(parent, i);
-    const g = groupOfRoot[root];
-    if (g < 0) continue;
+    if (!linked[i]) continue;
+    const g = groupOfRoot[find(parent, i)];
     group[i] = g;
     flagged++;
-    if (root !== i) removed[i] = 1; // automatic policy: keep the first sample in dataset order
+    const kp = keeper[g];
+    if (kp < 0 || keepRank[i] < keepRank[kp]) keeper[g] = i; // ties keep the earlier row
     const sp = data.splitCodes[i];
-    if (firstSplit[g] < 0) firstSplit[g] = sp;
-    else if (firstSplit[g] !== sp) groupCrossSplit[g] = 1;
+    if (sp >= 0) {
+      if (firstSplit[g] < 0) firstSplit[g] = sp;
+      else if (firstSplit[g] !== sp) groupCrossSplit[g] = 1;
+    }
     const lb = data.labelCodes[i];
-    if (firstLabel[g] < 0) firstLabel[g] = lb;
-    else if (firstLabel[g] !== lb) groupLabelConflict[g] = 1;
-  }
-  if (tags) {
-    const rowOf = rowIndex(data);
-    for (const id of Object.keys(tags)) {
-      const row = rowOf.get(id);
-      if (row === undefined) continue;
-      removed[row] = tags[id] === 'remove' ? 1 : 0;
+    if (lb >= 0) {
+      if (firstLabel[g] < 0) firstLabel[g] = lb;
+      else if (firstLabel[g] !== lb) groupLabelConflict[g] = 1;
     }
   }
+  const removed = new Uint8Array(n);
+  for (let i = 0; i < n; i++) if (group[i] >= 0 && keeper[group[i]] !== i) removed[i] = 1;
+  applyTags(data, removed, tags);
   let toRemove = 0;
   for (let i = 0; i < n; i++) toRemove += removed[i];
   let crossSplit = 0;
@@ -139,6 +167,17 @@ export function assign(data: ExplorerData, threshold: number, tags: Tags = {}): 
     groupCrossSplit,
     groupLabelConflict,
   };
+}
+
+/** Tags win over the automatic choice: `remove` drops any sample, `keep` keeps it. Unknown ids are ignored. */
+export function applyTags(data: { ids: string[] }, removed: Uint8Array, tags: Tags | null | undefined): void {
+  if (!tags) return;
+  const rowOf = rowIndex(data);
+  for (const id of Object.keys(tags)) {
+    const row = rowOf.get(id);
+    if (row === undefined) continue;
+    removed[row] = tags[id] === 'remove' ? 1 : 0;
+  }
 }
 
 const rowIndexCache = new WeakMap<string[], Map<string, number>>();
@@ -198,10 +237,10 @@ export function visibleRows(
         if (g < 0 || !a.groupLabelConflict[g]) continue;
         break;
       case 'exact':
-        if (!data.exact[i]) continue;
+        if (data.exactGroups[i] < 0) continue;
         break;
     }
-    if (q && !labelMatch[data.labelCodes[i]] && !data.ids[i].toLowerCase().includes(q)) continue;
+    if (q && !(data.labelCodes[i] >= 0 && labelMatch[data.labelCodes[i]]) && !data.ids[i].toLowerCase().includes(q)) continue;
     out[m++] = i;
   }
   return out.subarray(0, m);

@@ -60,7 +60,10 @@ export class ExplorerModel extends DOMWidgetModel {
       _split_names: [],
       _label_codes: new Int32Array(0),
       _label_names: [],
-      _exact: new Uint8Array(0),
+      _exact_groups: new Int32Array(0),
+      _valid: new Uint8Array(0),
+      _keep_rank: new Int32Array(0),
+      _local_counts: true,
       _ids: [],
     };
   }
@@ -72,7 +75,9 @@ export class ExplorerModel extends DOMWidgetModel {
     _nn_scores: asF32,
     _split_codes: asI32,
     _label_codes: asI32,
-    _exact: asU8,
+    _exact_groups: asI32,
+    _valid: asU8,
+    _keep_rank: asI32,
     _ids: asIds,
   };
 
@@ -165,7 +170,9 @@ export class ExplorerView extends DOMWidgetView {
       splitNames: m.get('_split_names'),
       labelCodes: m.get('_label_codes'),
       labelNames: m.get('_label_names'),
-      exact: m.get('_exact'),
+      exactGroups: m.get('_exact_groups'),
+      valid: m.get('_valid'),
+      keepRank: m.get('_keep_rank'),
       ids: m.get('_ids'),
     };
   }
@@ -293,7 +300,9 @@ export class ExplorerView extends DOMWidgetView {
   private showCounts() {
     const kernel: Counts | null = this.model.get('counts');
     const synced = !!kernel && Math.abs(kernel.threshold - this.threshold) < 1e-9;
-    const c = synced ? kernel! : this.a.counts;
+    // With a keep function or FiftyOne grouping only the kernel knows the exact numbers.
+    const local = this.model.get('_local_counts') !== false;
+    const c = synced || (!local && kernel) ? kernel! : this.a.counts;
     for (const [key] of COUNT_LABELS) text(this.ui.counts[key], Number(c[key]).toLocaleString('en-US'));
     this.ui.countsBox.dataset.threshold = this.threshold.toFixed(3);
     this.ui.countsBox.dataset.synced = String(synced);
@@ -389,7 +398,7 @@ export class ExplorerView extends DOMWidgetView {
       if (d.splitCodes[row] !== d.splitCodes[pair.of]) badges.append(this.badge('nd-badge-cross', 'cross-split'));
       if (d.labelCodes[row] !== d.labelCodes[pair.of]) badges.append(this.badge('nd-badge-label', 'label conflict'));
     }
-    if (d.exact[row]) badges.append(this.badge('nd-badge-exact', 'exact'));
+    if (d.exactGroups[row] >= 0) badges.append(this.badge('nd-badge-exact', 'exact'));
     t.append(holder, id, meta, sim, badges);
     return t;
   }

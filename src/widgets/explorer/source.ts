@@ -1,0 +1,118 @@
+/**
+ * What the explorer needs, independent of where it came from: ids, neighbours, splits, labels,
+ * validity and exact groups (a {@link ScanResult} provides all of them), plus the compact
+ * encodings sent once to the browser.
+ */
+import type { DataFrame } from 'danfojs-node';
+import type { Dataset, Neighbors } from '../../types';
+import type { GroupMethod, GroupOptions, KeepPolicy } from '../../dedup/groups';
+import { maxSimilarity as maxSimilarityOf } from '../../dedup/threshold';
+import { NeardupError } from '../../cli/errors';
+import { columnValues, hasColumn } from '../../frame';
+
+/** Plain inputs of an explorer. Build one by hand for synthetic data; `explore(result)` builds it from a scan. */
+export interface ExplorerSource {
+  /** Sample ids in row order (unique). */
+  ids: readonly string[];
+  neighbors: Neighbors;
+  /** Split of each row (null = none). */
+  splits?: ArrayLike<string | null | undefined>;
+  /** Label of each row, used for label conflicts (null = unlabelled). */
+  labels?: ArrayLike<string | number | null | undefined>;
+  /** Human-readable label of each row for display (defaults to `labels`). */
+  labelNames?: ArrayLike<string | null | undefined>;
+  /** 1 = embedded, 0 = skipped (never grouped). Default all 1. */
+  valid?: Uint8Array;
+  /** Exact-duplicate group of each row, -1 = none. */
+  exactGroups?: Int32Array;
+  /** Highest similarity per row (computed from `neighbors` when absent). */
+  maxSimilarity?: Float32Array;
+  /** Pixels for thumbnails; without it the grid shows ids only. */
+  dataset?: Dataset;
+  /** The samples table `toDataFrame()` starts from (must have an `id` column). */
+  samples?: DataFrame | (() => DataFrame);
+  /** Extra group options (e.g. pixelCounts / fileSizes for keep: 'largest'). */
+  groupOptions?: (keep: KeepPolicy, method: GroupMethod) => GroupOptions;
+}
+
+/** Integer codes of a string column plus the table of names (null/'' → -1). */
+export function encodeCategories(values: ArrayLike<string | number | null | undefined> | undefined, n: number, display?: ArrayLike<string | null | undefined>): { codes: Int32Array; names: string[] } {
+  const codes = new Int32Array(n).fill(-1);
+  const names: string[] = [];
+  if (!values) return { codes, names };
+  const index = new Map<string, number>();
+  for (let i = 0; i < n; i++) {
+    const v = values[i];
+    if (v === null || v === undefined || v === '') continue;
+    const key = String(v);
+    let c = index.get(key);
+    if (c === undefined) {
+      c = names.length;
+      index.set(key, c);
+      const shown = display ? display[i] : undefined;
+      names.push(shown === null || shown === undefined || shown === '' ? key : String(shown));
+    }
+    codes[i] = c;
+  }
+  return { codes, names };
+}
+
+/**
+ * Keep priority per row (lower = kept first) reproducing `groupAtThreshold`'s built-in keep
+ * policies, so the browser picks the same copy. Returns null for a keep function (the browser
+ * then waits for the kernel's numbers).
+ */
+export function keepRank(keep: KeepPolicy, n: number, opts: GroupOptions): Int32Array | null {
+  const rank = new Int32Array(n);
+  if (typeof keep === 'function') return null;
+  if (keep === 'first') {
+    for (let i = 0; i < n; i++) rank[i] = i;
+    return rank;
+  }
+  if (keep === 'largest') {
+    const px = opts.pixelCounts;
+    const fs = opts.fileSizes;
+    const order = Array.from({ length: n }, (_, i) => i);
+    order.sort((a, b) => {
+      if (px) {
+        const d = (px[b] || 0) - (px[a] || 0);
+        if (d !== 0) return d;
+      }
+      if (fs) {
+        const d = (fs[b] || 0) - (fs[a] || 0);
+        if (d !== 0) return d;
+      }
+      return a - b;
+    });
+    order.forEach((row, r) => (rank[row] = r));
+    return rank;
+  }
+  // A split name: rows of that split first, then dataset order.
+  const splits = opts.splits;
+  for (let i = 0; i < n; i++) rank[i] = (splits && splits[i] === keep ? 0 : n) + i;
+  return rank;
+}
+
+/** Checks the source's arrays agree in length; names the bad one. */
+export function checkSource(src: ExplorerSource): void {
+  const n = src.ids.length;
+  const nb = src.neighbors;
+  if (!nb || typeof nb.n !== 'number' || !nb.indices || !nb.scores) throw new NeardupError('explore: neighbors must be a Neighbors object {n, k, indices, scores}');
+  if (nb.n !== n) throw new NeardupError(`explore: neighbors has ${nb.n} rows but there are ${n} ids`);
+  if (nb.indices.length !== n * nb.k || nb.scores.length !== n * nb.k) throw new NeardupError(`explore: neighbors arrays must hold n*k = ${n * nb.k} entries`);
+  for (const [name, a] of [['splits', src.splits], ['labels', src.labels], ['labelNames', src.labelNames], ['valid', src.valid], ['exactGroups', src.exactGroups], ['maxSimilarity', src.maxSimilarity]] as const) {
+    if (a && a.length !== n) throw new NeardupError(`explore: ${name} has ${a.length} entries but there are ${n} samples`);
+  }
+  if (new Set(src.ids).size !== n) throw new NeardupError('explore: ids must be unique');
+}
+
+/** Highest similarity per row (NaN for invalid rows), from the source or its neighbours. */
+export function sourceMaxSimilarity(src: ExplorerSource): Float32Array {
+  return src.maxSimilarity ?? maxSimilarityOf(src.neighbors, src.valid);
+}
+
+/** String values of a DataFrame column, or undefined when it is missing. */
+export function optionalColumn(df: DataFrame, name: string): (string | null)[] | undefined {
+  if (!hasColumn(df, name)) return undefined;
+  return columnValues<unknown>(df, name).map((v) => (v === null || v === undefined ? null : String(v)));
+}
