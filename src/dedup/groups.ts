@@ -351,6 +351,15 @@ function exactMembers(group: Int32Array, valid?: Uint8Array) {
 }
 
 /**
+ * Checks a keep policy against the data before any expensive work: a split name must be a split
+ * of some sample. Throws {@link NeardupError} with the reason.
+ */
+export function checkKeepPolicy(keep: KeepPolicy, splits?: ArrayLike<string | null | undefined>): void {
+  if (typeof keep === 'function' || keep === 'first' || keep === 'largest') return;
+  makePreference(keep, { splits });
+}
+
+/**
  * A strict "a is preferred over b" order for the built-in keep policies; ties go to the earlier row.
  */
 function makePreference(keep: KeepPolicy, opts: GroupOptions): (a: number, b: number) => boolean {

@@ -13,7 +13,7 @@ import { embedDataset, type EmbedOptions } from '../embed';
 import { topK } from '../similarity';
 import { columnValues, dfFromColumns, hasColumn } from '../frame';
 import { DEFAULT_THRESHOLD } from '../dedup/defaults';
-import { groupAtThreshold, type GroupMethod, type GroupOptions, type GroupResult, type KeepPolicy } from '../dedup/groups';
+import { checkKeepPolicy, groupAtThreshold, type GroupMethod, type GroupOptions, type GroupResult, type KeepPolicy } from '../dedup/groups';
 import { findExactDuplicates, type ExactDuplicates } from '../dedup/exact';
 import { histogram, maxSimilarity, nearestIndex, ThresholdIndex, type Histogram } from '../dedup/threshold';
 import { uniqueness } from '../dedup/uniqueness';
@@ -366,6 +366,8 @@ export async function scan(spec: string | Dataset, opts: ScanOptions = {}): Prom
   const ids = columnValues<unknown>(dataset.df, 'id').map(String);
   const n = ids.length;
   if (n === 0) throw new NeardupError(`dataset ${dataset.name} has no samples`);
+  // Fail on a bad keep policy now, not after embedding.
+  checkKeepPolicy(keep, hasColumn(dataset.df, 'split') ? columnValues<string | null>(dataset.df, 'split') : undefined);
   progress('load', 1, 1);
   lap('load');
 

@@ -1,0 +1,198 @@
+/**
+ * `neardup scan <dataset> --out <dir>`: embed, search, group, and write samples.csv,
+ * duplicates.csv, summary.json (plus report CSVs), with a progress bar and a short summary.
+ */
+import * as path from 'node:path';
+import { InvalidArgumentError, type Command } from 'commander';
+import { SingleBar, Presets } from 'cli-progress';
+import { scan, type ScanStage } from '../pipeline/scan';
+import { writeScanOutputs } from '../pipeline/write';
+import { DEFAULT_THRESHOLD } from '../dedup/defaults';
+import type { GroupMethod } from '../dedup/groups';
+
+/** Parser for a number in [min, max]; the error names the value (commander adds the option). */
+export function numberIn(min: number, max: number): (v: string) => number {
+  return (v) => {
+    const x = Number(v);
+    if (v.trim() === '' || !Number.isFinite(x) || x < min || x > max) {
+      throw new InvalidArgumentError(`expected a number from ${min} to ${max}, got '${v}'.`);
+    }
+    return x;
+  };
+}
+
+/** Parser for an integer in [min, max]. */
+export function intIn(min: number, max: number): (v: string) => number {
+  return (v) => {
+    const x = Number(v);
+    if (v.trim() === '' || !Number.isInteger(x) || x < min || x > max) {
+      throw new InvalidArgumentError(`expected an integer from ${min} to ${max}, got '${v}'.`);
+    }
+    return x;
+  };
+}
+
+/** Parser for one of a fixed set of words. */
+export function oneOf<T extends string>(...choices: T[]): (v: string) => T {
+  return (v) => {
+    if (!(choices as string[]).includes(v)) throw new InvalidArgumentError(`expected one of ${choices.join(', ')}, got '${v}'.`);
+    return v as T;
+  };
+}
+
+/** A keep policy: first, largest, or a split name (train, test, ...). */
+function keepPolicy(v: string): string {
+  if (!/^[A-Za-z0-9_.-]+$/.test(v)) throw new InvalidArgumentError(`expected first, largest or a split name such as train or test, got '${v}'.`);
+  return v;
+}
+
+const STAGE_LABEL: Record<ScanStage, string> = {
+  load: 'loading',
+  exact: 'hashing',
+  embed: 'embedding',
+  similarity: 'neighbours',
+  groups: 'grouping',
+};
+
+/** Progress on stderr: a bar on a terminal, one line per stage otherwise (logs, CI, notebooks). */
+function progressReporter(quiet: boolean) {
+  if (quiet) return { update: (_s: ScanStage, _d: number, _t: number) => {}, stop: (_ok: boolean) => {} };
+  const tty = Boolean(process.stderr.isTTY);
+  let bar: SingleBar | null = null;
+  let stage: ScanStage | null = null;
+  let started = 0;
+  const finishLine = () => {
+    if (stage && !tty) process.stderr.write(`${STAGE_LABEL[stage]}: done in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
+  };
+  return {
+    update(s: ScanStage, done: number, total: number) {
+      if (s !== stage) {
+        bar?.stop();
+        bar = null;
+        finishLine();
+        stage = s;
+        started = Date.now();
+        if (tty) {
+          bar = new SingleBar(
+            { format: `${STAGE_LABEL[s].padEnd(10)} [{bar}] {percentage}% {value}/{total} ETA {eta_formatted}`, stream: process.stderr, hideCursor: true },
+            Presets.shades_classic,
+          );
+          bar.start(Math.max(total, 1), Math.min(done, Math.max(total, 1)));
+        } else {
+          process.stderr.write(`${STAGE_LABEL[s]}: ${total.toLocaleString('en-US')} ${s === 'similarity' ? 'tiles' : s === 'load' || s === 'groups' ? 'step' : 'samples'}\n`);
+        }
+        return;
+      }
+      if (bar) {
+        bar.setTotal(Math.max(total, 1));
+        bar.update(Math.min(done, Math.max(total, 1)));
+      }
+    },
+    stop(ok: boolean) {
+      bar?.stop();
+      bar = null;
+      if (ok) finishLine();
+      else if (tty) process.stderr.write('\n');
+      stage = null;
+    },
+  };
+}
+
+interface ScanCliOptions {
+  out: string;
+  threshold: number;
+  model?: string;
+  size?: number;
+  keep: string;
+  method: GroupMethod;
+  k: number;
+  batchSize?: number;
+  exact: boolean;
+  pixelHash: boolean;
+  cache: boolean;
+  cacheDir?: string;
+  limit?: number;
+  quiet?: boolean;
+}
+
+export function register(program: Command): void {
+  program
+    .command('scan')
+    .description('Find exact and near-duplicate images; write samples.csv, duplicates.csv and summary.json')
+    .argument('<dataset>', 'a folder, a .csv manifest, cifar100[:path], cifar10[:path], fashion-mnist[:path], mnist[:path] or sample')
+    .requiredOption('-o, --out <dir>', 'output folder (created if needed; must not be inside the dataset folder)')
+    .option('-t, --threshold <t>', 'cosine similarity at or above which images are near-duplicates', numberIn(-1, 1), DEFAULT_THRESHOLD)
+    .option('--model <path>', 'embedding model: an .onnx file or a model config .json (default: bundled MobileNetV2)')
+    .option('--size <px>', 'model input size in pixels (default: the model\'s, 224)', intIn(16, 1024))
+    .option('--keep <policy>', 'copy to keep in each group: first, train, test (or another split name), largest', keepPolicy, 'first')
+    .option('--method <m>', 'grouping: components (transitive) or fiftyone (keep first, drop its neighbours)', oneOf<GroupMethod>('components', 'fiftyone'), 'components')
+    .option('-k, --k <n>', 'neighbours kept per image', intIn(1, 1000), 10)
+    .option('--batch-size <n>', 'images per inference call', intIn(1, 4096))
+    .option('--no-exact', 'skip the exact-duplicate (hash) pre-pass')
+    .option('--no-pixel-hash', 'exact pre-pass on file bytes only (do not decode to compare pixels)')
+    .option('--cache-dir <dir>', 'embedding cache folder (default $NEARDUP_CACHE/embeddings)')
+    .option('--no-cache', 'do not read or write the embedding cache')
+    .option('--limit <n>', 'only the first n samples (quick trial runs)', intIn(1, Number.MAX_SAFE_INTEGER))
+    .option('-q, --quiet', 'no progress output')
+    .action(async (dataset: string, o: ScanCliOptions) => {
+      const progress = progressReporter(Boolean(o.quiet));
+      let result;
+      let ok = false;
+      try {
+        result = await scan(dataset, {
+          threshold: o.threshold,
+          method: o.method,
+          keep: o.keep,
+          k: o.k,
+          model: o.model,
+          size: o.size,
+          batchSize: o.batchSize,
+          cacheDir: o.cache === false ? false : o.cacheDir,
+          exact: o.exact === false ? false : { pixels: o.pixelHash !== false },
+          load: { limit: o.limit, onProgress: o.quiet ? undefined : (m) => process.stderr.write(`${m}\n`) },
+          onProgress: progress.update,
+        });
+        ok = true;
+      } finally {
+        progress.stop(ok);
+      }
+      const written = await writeScanOutputs(result, o.out);
+      if (!o.quiet) process.stderr.write('\n');
+      process.stdout.write(humanSummary(written.summary, written.outDir));
+    });
+}
+
+/** The few lines printed at the end of a scan. */
+export function humanSummary(
+  s: {
+    samples: number;
+    embedded: number;
+    skipped: number;
+    flagged: number;
+    groups: number;
+    to_remove: number;
+    cross_split: number;
+    cross_split_by_split: Record<string, number>;
+    label_conflicts: number;
+    exact_duplicates: number;
+    threshold: number;
+    method: string;
+    keep: string;
+    timings: Record<string, number>;
+  },
+  outDir: string,
+): string {
+  const f = (x: number) => x.toLocaleString('en-US');
+  const leak = Object.entries(s.cross_split_by_split)
+    .map(([split, c]) => `${f(c)} ${split}`)
+    .join(', ');
+  return [
+    `${f(s.samples)} samples: ${f(s.embedded)} embedded, ${f(s.skipped)} skipped (unreadable; see status/reason in samples.csv)`,
+    `exact duplicates: ${f(s.exact_duplicates)}`,
+    `near-duplicates at ${s.threshold} (${s.method}, keep ${s.keep}): ${f(s.flagged)} samples in ${f(s.groups)} groups, ${f(s.to_remove)} to remove`,
+    `cross-split groups: ${f(s.cross_split)}${leak ? ` (samples involved: ${leak})` : ''}; label conflicts: ${f(s.label_conflicts)} groups`,
+    `time: ${s.timings.total} s (embed ${s.timings.embed} s, neighbours ${s.timings.similarity} s)`,
+    `wrote ${path.join(outDir, 'samples.csv')}, duplicates.csv, summary.json and report CSVs`,
+    '',
+  ].join('\n');
+}
