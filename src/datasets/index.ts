@@ -23,7 +23,7 @@ export { loadSample, SAMPLE_DIR } from './sample';
 export { loadIdxFolder, decodeIdx, encodeIdx, FASHION_MNIST_LABELS, MNIST_LABELS, DEBIAN_FASHION_MNIST_DIR } from './idx';
 export { loadCifar } from './cifar';
 export { readPickle, type PyNdarray } from './pickle';
-export { downloadFile, ensureZooFile, md5File, ZOO_FILES, type ZooFile, type DownloadOptions } from './zoo';
+export { downloadFile, ensureZooFile, md5File, zooUrl, ZOO_FILES, type ZooFile, type DownloadOptions } from './zoo';
 export { arrayId } from './arrays';
 
 function progressFor(opts: LoadOptions, url: string) {

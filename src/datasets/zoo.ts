@@ -138,12 +138,22 @@ export async function downloadFile(url: string, dest: string, md5: string, opts:
 }
 
 /**
+ * The URL `f` is fetched from: its official URL, or `$NEARDUP_DATASET_MIRROR/<filename>` when that
+ * variable is set (a local or corporate mirror holding the same files; md5s are still checked).
+ */
+export function zooUrl(f: ZooFile): string {
+  const mirror = process.env.NEARDUP_DATASET_MIRROR;
+  return mirror ? `${mirror.replace(/\/+$/, '')}/${f.filename}` : f.url;
+}
+
+/**
  * Returns the path of `f` in `dir`, downloading it first when missing (unless `download` is false,
  * in which case a {@link NeardupError} says how to get it).
  */
 export async function ensureZooFile(f: ZooFile, dir: string, download = true, opts: DownloadOptions = {}): Promise<string> {
   const dest = path.join(dir, f.filename);
   if (fs.existsSync(dest)) return dest;
-  if (!download) throw new NeardupError(`${dest} is missing and downloads are off: fetch ${f.url} (md5 ${f.md5}) into ${dir}`);
-  return downloadFile(f.url, dest, f.md5, opts);
+  const url = zooUrl(f);
+  if (!download) throw new NeardupError(`${dest} is missing and downloads are off: fetch ${url} (md5 ${f.md5}) into ${dir}`);
+  return downloadFile(url, dest, f.md5, opts);
 }
