@@ -1,0 +1,117 @@
+/**
+ * `npm run eval`: detection quality of neardup on a benchmark of real photographs.
+ *
+ * 1. builds (or reuses) the benchmark in out/eval-bench/ (bench/eval/build.ts);
+ * 2. ablation: every quality idea (bench/eval/ablation.ts) swept over thresholds, best row each;
+ * 3. the product path (embedDataset → topK → groupAtThreshold) at DEFAULT_THRESHOLD, with the
+ *    options neardup uses by default, swept as well;
+ * and writes everything to out/eval/report.json.
+ *
+ * Flags: --rebuild (rebuild the benchmark), --no-ablation (skip step 2).
+ */
+import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { buildBenchmark, type BenchManifest } from './eval/build';
+import { extractFeatures } from './eval/features';
+import { METHODS } from './eval/ablation';
+import { evaluateAt, pickThreshold, thresholdSweep, type ThresholdResult, type Truth } from './eval/metrics';
+import { evaluateProduct } from './eval/product';
+
+const ROOT = join(__dirname, '..');
+const BENCH = join(ROOT, 'out', 'eval-bench');
+const OUT = join(ROOT, 'out', 'eval');
+
+export function truthOf(m: BenchManifest): Truth {
+  const groups = new Map<string, number>();
+  const n = m.rows.length;
+  const group = new Int32Array(n);
+  const original = new Int32Array(n).fill(-1);
+  const index = new Map<string, number>();
+  m.rows.forEach((r, i) => {
+    if (!groups.has(r.group)) groups.set(r.group, groups.size);
+    group[i] = groups.get(r.group)!;
+    if (r.role === 'original') index.set(r.group, i);
+  });
+  m.rows.forEach((r, i) => {
+    if (r.role === 'copy') original[i] = index.get(r.group)!;
+  });
+  return { group, transform: m.rows.map((r) => r.transform), original };
+}
+
+const pct = (x: number) => (100 * x).toFixed(1).padStart(5);
+
+function minTransform(r: ThresholdResult): [string, number] {
+  return Object.entries(r.perTransformGroup).reduce((a, b) => (b[1] < a[1] ? b : a), ['', 2] as [string, number]);
+}
+
+export function row(name: string, r: ThresholdResult): string {
+  const [wt, wv] = minTransform(r);
+  return [
+    name.padEnd(34),
+    r.threshold.toFixed(2),
+    `${pct(r.pairs.precision)} ${pct(r.pairs.recall)} ${pct(r.pairs.f1)}`,
+    `${pct(r.groupPairs.precision)} ${pct(r.groupPairs.recall)} ${pct(r.groupPairs.f1)}`,
+    `${pct(r.groups.f1)}`,
+    String(r.chained).padStart(3),
+    `${pct(wv)} ${wt}`,
+  ].join(' | ');
+}
+
+export const HEADER = [
+  'method'.padEnd(34),
+  'thr ',
+  'pair P    R     F1  ',
+  'grp-pair P R    F1  ',
+  'grpF1',
+  'chn',
+  'min transform recall (grouped)',
+].join(' | ');
+
+function writeJson(path: string, data: unknown): void {
+  const tmp = `${path}.tmp-${process.pid}`;
+  writeFileSync(tmp, JSON.stringify(data, null, 1));
+  renameSync(tmp, path);
+}
+
+async function main(): Promise<void> {
+  const args = process.argv.slice(2);
+  const t0 = Date.now();
+  const manifest = await buildBenchmark(BENCH, { force: args.includes('--rebuild'), log: () => {} });
+  const files = manifest.rows.map((r) => join(BENCH, 'images', r.file));
+  const truth = truthOf(manifest);
+  const count = (role: string) => manifest.rows.filter((r) => r.role === role).length;
+  console.log(`benchmark: ${files.length} images = ${count('original')} originals × (1 + ${manifest.transforms.length} copies) + ${count('distractor')} distractors (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
+  mkdirSync(OUT, { recursive: true });
+  const sweep = thresholdSweep(0.5, 0.99, 0.01);
+  const report: Record<string, unknown> = {
+    benchmark: { images: files.length, originals: count('original'), copies: count('copy'), distractors: count('distractor'), transforms: manifest.transforms },
+  };
+
+  if (!args.includes('--no-ablation')) {
+    const feats = await extractFeatures(files, OUT, console.log);
+    console.log('\nAblation (each method at its best threshold: no chained groups, group-pair precision ≥ 0.98, best group-pair F1)');
+    console.log(HEADER);
+    const ablation = [];
+    for (const m of METHODS) {
+      const sim = m.sim(feats);
+      const results = sweep.map((t) => evaluateAt(sim, truth, t));
+      const best = pickThreshold(results);
+      console.log(row(m.name, best));
+      ablation.push({ method: m.name, cost: m.cost, best, sweep: results.map(({ worstFalse, ...r }) => r) });
+    }
+    report.ablation = ablation;
+    report.featureSeconds = feats.seconds;
+  }
+
+  const product = await evaluateProduct(files, truth, manifest, sweep, OUT);
+  report.product = product;
+  writeJson(join(OUT, 'report.json'), report);
+  console.log(`\nreport: ${join(OUT, 'report.json')} (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
+}
+
+if (require.main === module) {
+  main().catch((e) => {
+    console.error(e instanceof Error ? e.stack : e);
+    process.exit(1);
+  });
+}
