@@ -2,6 +2,7 @@
  * `neardup scan <dataset> --out <dir>`: embed, search, group, and write samples.csv,
  * duplicates.csv, summary.json (plus report CSVs), with a progress bar and a short summary.
  */
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
 import { SingleBar, Presets } from 'cli-progress';
@@ -9,6 +10,8 @@ import { scan, type ScanStage } from '../pipeline/scan';
 import { writeScanOutputs } from '../pipeline/write';
 import { DEFAULT_THRESHOLD } from '../dedup/defaults';
 import type { GroupMethod } from '../dedup/groups';
+import { isInside, realpathLoose } from '../export/safe-path';
+import { NeardupError } from './errors';
 
 /** Parser for a number in [min, max]; the error names the value (commander adds the option). */
 export function numberIn(min: number, max: number): (v: string) => number {
@@ -135,6 +138,10 @@ export function register(program: Command): void {
     .option('--limit <n>', 'only the first n samples (quick trial runs)', intIn(1, Number.MAX_SAFE_INTEGER))
     .option('-q, --quiet', 'no progress output')
     .action(async (dataset: string, o: ScanCliOptions) => {
+      // Refuse an output folder inside a dataset folder now, not after embedding.
+      if (fs.existsSync(dataset) && fs.statSync(dataset).isDirectory() && isInside(realpathLoose(dataset), realpathLoose(o.out))) {
+        throw new NeardupError(`--out ${o.out} is inside the dataset folder ${dataset}; choose a folder outside it`);
+      }
       const progress = progressReporter(Boolean(o.quiet));
       let result;
       let ok = false;
