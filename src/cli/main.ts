@@ -6,12 +6,16 @@ import { Command, CommanderError } from 'commander';
 import { NeardupError } from './errors';
 import * as embedCmd from './embed';
 import * as modelCmd from './model';
+import * as scanCmd from './scan';
+import * as exportCmd from './export';
 
 /** Subcommand modules; each exports `register(program: Command): void`. */
 const subcommands: Array<{ register(program: Command): void }> = [
   // Added by each stage's CLI module (embed, model, scan, install, ...).
   embedCmd,
   modelCmd,
+  scanCmd,
+  exportCmd,
 ];
 
 export function buildProgram(): Command {
