@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import type { Dataset } from '../types';
 import { NeardupError } from '../cli/errors';
 import { parseCsv } from '../frame/csv';
-import { dfFromColumns } from '../frame/table';
+import { dfFromColumns, safeColumnName } from '../frame/table';
 import { imageSize, mapLimit } from './folder';
 import type { LoadOptions } from './options';
 
@@ -82,6 +82,12 @@ export async function loadManifest(csvPath: string, opts: LoadOptions = {}): Pro
     height: sizes.map((s) => s.height),
     original_index: idx,
   };
-  for (const c of columns) if (!STANDARD.includes(c)) cols[c] = rows.map((r) => r[c]);
+  for (const c of columns) {
+    if (STANDARD.includes(c)) continue;
+    // A column named like a DataFrame member (`values`, `shape`, ...) is kept under `<name>_`.
+    const name = safeColumnName(c, Object.keys(cols));
+    if (name !== c) opts.onProgress?.(`manifest column "${c}" is kept as "${name}" (the name is reserved by DataFrames)`);
+    cols[name] = rows.map((r) => r[c]);
+  }
   return { name: abs, df: dfFromColumns(cols), pixels: { kind: 'files', paths: filepaths } };
 }

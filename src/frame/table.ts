@@ -23,6 +23,11 @@ export function dfFromColumns(columns: Record<string, ArrayLike<unknown>>, order
   const cols = order ?? Object.keys(columns);
   const n = cols.length ? columns[cols[0]].length : 0;
   for (const c of cols) {
+    if (isReservedColumnName(c)) {
+      throw new Error(`column name "${c}" clashes with a danfo DataFrame member; rename it (e.g. with safeColumnName)`);
+    }
+  }
+  for (const c of cols) {
     if (!(c in columns)) throw new Error(`dfFromColumns: missing column "${c}"`);
     if (columns[c].length !== n) throw new Error(`dfFromColumns: column "${c}" has ${columns[c].length} values, expected ${n}`);
   }
@@ -30,6 +35,39 @@ export function dfFromColumns(columns: Record<string, ArrayLike<unknown>>, order
   const data: Record<string, unknown[]> = {};
   for (const c of cols) data[c] = Array.from(columns[c]);
   return new DataFrame(data, { columns: cols });
+}
+
+let probe: DataFrame | undefined;
+const breaks = new Map<string, boolean>();
+
+/**
+ * True when a column called `name` would break a danfo DataFrame: danfo adds a property per column,
+ * and some member names (`values`, `columns`, `shape`, `print`, ...) then stop working. Names that
+ * merely shadow a method (`count`, `max`, ...) still work and are allowed.
+ */
+export function isReservedColumnName(name: string): boolean {
+  probe ??= new DataFrame({ a: [0] });
+  if (!(name in probe) || name === 'a') return false;
+  let bad = breaks.get(name);
+  if (bad === undefined) {
+    try {
+      const df = new DataFrame({ x: [1, 2], [name]: ['p', 'q'] });
+      bad = !(df.shape[0] === 2 && df.columns.length === 2 && Array.isArray(df.values) && typeof df.print === 'function' &&
+        typeof df.column === 'function' && typeof df.head === 'function' && (df.values as unknown[][])[1][1] === 'q');
+    } catch {
+      bad = true;
+    }
+    breaks.set(name, bad);
+  }
+  return bad;
+}
+
+/** `name`, or `name_` (`name__`, ...) when it clashes with a DataFrame member or one of `taken`. */
+export function safeColumnName(name: string, taken: Iterable<string> = []): string {
+  const used = new Set(taken);
+  let n = name;
+  while (isReservedColumnName(n) || used.has(n)) n += '_';
+  return n;
 }
 
 /** The DataFrame's rows as plain objects, in row order. */

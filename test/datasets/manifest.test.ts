@@ -47,6 +47,15 @@ test('manifest: integer labels stay integers and label_name is used when given',
   assert.deepEqual([rows[0].label, rows[0].label_name, rows[0].split], [7, 'horse', null]);
 });
 
+test('manifest: extra columns named like DataFrame members are kept under name_', async () => {
+  const f = path.join(tmp, 'reserved.csv');
+  fs.writeFileSync(f, `filepath,values,shape,columns\n${path.join(FIXTURES, 'imagededup/base_images/ukbench01380.jpg')},1,2,3\n`);
+  const ds = await loadDataset(f);
+  assert.deepEqual(ds.df.columns.slice(8), ['values_', 'shape_', 'columns_']);
+  assert.deepEqual(rowsFromDf(ds.df)[0].values_, '1');
+  assert.equal(ds.df.shape[0], 1);
+});
+
 test('manifest errors name the file and the problem', async () => {
   const noCol = path.join(tmp, 'nocol.csv');
   fs.writeFileSync(noCol, 'path,label\na.jpg,1\n');
