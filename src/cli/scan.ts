@@ -64,6 +64,7 @@ function progressReporter(quiet: boolean) {
   let bar: SingleBar | null = null;
   let stage: ScanStage | null = null;
   let started = 0;
+  let lastLine = 0;
   const finishLine = () => {
     if (stage && !tty) process.stderr.write(`${STAGE_LABEL[stage]}: done in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
   };
@@ -75,6 +76,7 @@ function progressReporter(quiet: boolean) {
         finishLine();
         stage = s;
         started = Date.now();
+        lastLine = started;
         if (tty) {
           bar = new SingleBar(
             { format: `${STAGE_LABEL[s].padEnd(10)} [{bar}] {percentage}% {value}/{total} ETA {eta_formatted}`, stream: process.stderr, hideCursor: true },
@@ -89,6 +91,12 @@ function progressReporter(quiet: boolean) {
       if (bar) {
         bar.setTotal(Math.max(total, 1));
         bar.update(Math.min(done, Math.max(total, 1)));
+      } else if (Date.now() - lastLine >= 10_000 && done < total) {
+        // Without a terminal: a line every 10 s, so long runs show signs of life in logs.
+        lastLine = Date.now();
+        const secs = (lastLine - started) / 1000;
+        const eta = done > 0 ? Math.round((secs * (total - done)) / done) : NaN;
+        process.stderr.write(`${STAGE_LABEL[s]}: ${done.toLocaleString('en-US')}/${total.toLocaleString('en-US')} (${((100 * done) / total).toFixed(1)}%)${Number.isFinite(eta) ? `, ETA ${eta} s` : ''}\n`);
       }
     },
     stop(ok: boolean) {
