@@ -16,7 +16,6 @@ export interface Method {
 }
 
 const vec = (f: Features, variant: string, pool: Pooling = 'mean') => f.vectors[variant][pool];
-
 /** Interleaves several n x DIM matrices into n·k rows (image i's views consecutive) and averages them. */
 function avg(f: Features, variants: string[], pool: Pooling = 'mean'): Float32Array {
   const k = variants.length;
@@ -77,4 +76,12 @@ export const METHODS: Method[] = [
   { name: 'trim + flip avg', cost: '2 passes + trim', sim: (f) => cos(f, avg(f, ['trim/orig/224', 'trim/flip/224'])) },
   { name: 'trim + flip+gray avg + pHash', cost: '4 passes + trim + hash', sim: (f) => withPhash(cos(f, avg(f, ['trim/orig/224', 'trim/flip/224', 'trim/gray/224', 'trim/grayflip/224'])), f, 'trim', 6) },
   { name: 'trim + flip+gray avg, GeM', cost: '4 passes + trim', sim: (f) => cos(f, avg(f, ['trim/orig/224', 'trim/flip/224', 'trim/gray/224', 'trim/grayflip/224'], 'gem')) },
+  { name: 'GeM + pHash', cost: '1 pass + hash', sim: (f) => withPhash(cos(f, vec(f, 'plain/orig/224', 'gem')), f, 'plain', 6) },
+  { name: 'GeM + trim', cost: '1 pass + trim', sim: (f) => cos(f, vec(f, 'trim/orig/224', 'gem')) },
+  { name: 'GeM + trim + pHash', cost: '1 pass + trim + hash', sim: (f) => withPhash(cos(f, vec(f, 'trim/orig/224', 'gem')), f, 'trim', 6) },
+  { name: 'GeM + trim + flip avg + pHash', cost: '2 passes + trim + hash', sim: (f) => withPhash(cos(f, avg(f, ['trim/orig/224', 'trim/flip/224'], 'gem')), f, 'trim', 6) },
+  { name: 'GeM + trim + flip+gray avg + pHash', cost: '4 passes + trim + hash', sim: (f) => withPhash(cos(f, avg(f, ['trim/orig/224', 'trim/flip/224', 'trim/gray/224', 'trim/grayflip/224'], 'gem')), f, 'trim', 6) },
+  { name: 'GeM + flip avg', cost: '2 passes', sim: (f) => cos(f, avg(f, ['plain/orig/224', 'plain/flip/224'], 'gem')) },
+  { name: 'GeM + flip avg + pHash', cost: '2 passes + hash', sim: (f) => withPhash(cos(f, avg(f, ['plain/orig/224', 'plain/flip/224'], 'gem')), f, 'plain', 6) },
+  { name: 'GeM + trim + flip avg', cost: '2 passes + trim', sim: (f) => cos(f, avg(f, ['trim/orig/224', 'trim/flip/224'], 'gem')) },
 ];

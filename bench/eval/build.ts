@@ -15,7 +15,7 @@ import { SOURCES, REQUIRED_PACKAGES, type PhotoSource } from './sources';
 import { TRANSFORMS, applyTransform, type Img } from './transforms';
 
 /** Bump when sources or transforms change so stale benchmarks are rebuilt. */
-export const BENCH_VERSION = 1;
+export const BENCH_VERSION = 2;
 export const MAX_SIDE = 1024;
 
 export interface TruthRow {

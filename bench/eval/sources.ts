@@ -114,7 +114,6 @@ export const SOURCES: PhotoSource[] = [
   mate('nature', 'Wood.jpg', 'Jean-François Fortin Tam', 'distractor', 'abstract-photo'),
   mate('nature', 'Dune.jpg', 'Marco Cogoni', 'distractor', 'green'),
   mate('desktop', 'Ubuntu-Mate-Cold-no-logo.png', 'Goce Mitevski', 'distractor', 'night', 'CC-BY-SA-4.0'),
-  mate('desktop', 'Ubuntu-Mate-Dark-no-logo.png', 'Goce Mitevski', 'distractor', 'night', 'CC-BY-SA-4.0'),
   mate('abstract', 'Elephants.jpg', 'Wyng Stancikaite', 'distractor', 'abstract'),
   gnome('adwaita-d.webp', 'abstract'),
   gnome('truchet-d.webp', 'abstract'),
