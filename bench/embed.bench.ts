@@ -1,0 +1,104 @@
+/**
+ * End-to-end embedding speed on the real 70,000-image Fashion-MNIST (IDX from
+ * /usr/share/datasets/fashion-mnist), against inference alone on pre-made tensors, in the same run.
+ *
+ *   npm run bench -- embed                    # full 70,000 at 224 px, plus 160/128/96 px on 10,000
+ *   npx tsx bench/embed.bench.ts --limit 2000 # quick check (or EMBED_BENCH_LIMIT=2000)
+ *
+ * Options: --limit N, --size 224, --extra-sizes 160,128,96 (each on min(N, 10000) images; "" for none),
+ * --batch 32.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadDataset } from '../src/datasets';
+import { embedDataset, EmbeddingModel } from '../src/embed';
+import { writeArrayImageToTensor } from '../src/images/array';
+import type { Dataset } from '../src/types';
+
+function arg(name: string, fallback?: string): string | undefined {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? process.argv[i + 1] : fallback;
+}
+
+const ARTICLE_IMG_PER_S = 54; // the article: 60,000 CIFAR-100 images in 18 minutes (not measured here)
+
+/** Inference alone: the same model path (worker thread, batch tensors) on tensors prepared beforehand. */
+async function inferenceOnly(ds: Dataset, size: number, batch: number, images: number): Promise<number> {
+  const px = ds.pixels;
+  if (px.kind !== 'array') throw new Error('expects an array dataset');
+  const model = await EmbeddingModel.load(undefined, size);
+  try {
+    const { mean, std, layout } = model.config;
+    // Four distinct real batches, prepared before timing; reused round-robin.
+    let tensors = Array.from({ length: 4 }, (_, b) => {
+      const t = new Float32Array(batch * 3 * size * size);
+      for (let i = 0; i < batch; i++) writeArrayImageToTensor(px, (b * batch + i) % ds.df.shape[0], size, t, i, mean, std, layout);
+      return t;
+    });
+    const r0 = await model.embedBatch(tensors[0], batch); // warm-up
+    tensors[0] = r0.tensor;
+    const batches = Math.max(1, Math.round(images / batch));
+    const t0 = performance.now();
+    for (let k = 0; k < batches; k++) {
+      const r = await model.embedBatch(tensors[k % 4], batch);
+      tensors[k % 4] = r.tensor;
+    }
+    const secs = (performance.now() - t0) / 1000;
+    tensors = [];
+    return (batches * batch) / secs;
+  } finally {
+    await model.release();
+  }
+}
+
+async function endToEnd(ds: Dataset, size: number, batch: number, cacheDir: string | false = false): Promise<{ rate: number; secs: number; computed: number; cached: number }> {
+  const t0 = performance.now();
+  const e = await embedDataset(ds, { size, batchSize: batch, cacheDir });
+  const secs = (performance.now() - t0) / 1000;
+  return { rate: e.ids.length / secs, secs, computed: e.stats.computed, cached: e.stats.cached };
+}
+
+async function main(): Promise<void> {
+  const limit = Number(arg('limit', process.env.EMBED_BENCH_LIMIT ?? '0')) || undefined;
+  const size = Number(arg('size', '224'));
+  const batch = Number(arg('batch', '32'));
+  const extra = (arg('extra-sizes', '160,128,96') ?? '').split(',').filter(Boolean).map(Number);
+  const ds = await loadDataset('fashion-mnist', { limit });
+  const n = ds.df.shape[0];
+  console.log(`dataset: fashion-mnist, ${n.toLocaleString('en-US')} images 28x28 gray (IDX), batch ${batch}, model mobilenetv2-12-int8-embed (int8), ${require('node:os').availableParallelism()} cores`);
+  console.log(`load average at start: ${require('node:os').loadavg().map((x: number) => x.toFixed(2)).join(' ')}`);
+
+  const base = await inferenceOnly(ds, size, batch, Math.min(n, 3200));
+  console.log(`inference alone (pre-made tensors, ${Math.min(n, 3200)} images) at ${size} px: ${base.toFixed(0)} img/s (${(1000 / base).toFixed(2)} ms/img)`);
+  const e2e = await endToEnd(ds, size, batch);
+  console.log(`end-to-end embedDataset at ${size} px: ${n.toLocaleString('en-US')} images in ${e2e.secs.toFixed(1)} s = ${e2e.rate.toFixed(0)} img/s`);
+  console.log(`ratio end-to-end / inference alone: ${(e2e.rate / base).toFixed(2)}`);
+  console.log(`target 400 img/s at ${size} px: ${e2e.rate >= 400 ? 'met' : 'NOT met'}; vs the article's ${ARTICLE_IMG_PER_S} img/s (reported, not measured here): x${(e2e.rate / ARTICLE_IMG_PER_S).toFixed(1)}`);
+
+  if (extra.length) {
+    const m = Math.min(n, 10000);
+    const sub = await loadDataset('fashion-mnist', { limit: m });
+    for (const s of extra) {
+      const b = await inferenceOnly(sub, s, batch, Math.min(m, 3200));
+      const r = await endToEnd(sub, s, batch);
+      console.log(`at ${s} px (${m.toLocaleString('en-US')} images): end-to-end ${r.rate.toFixed(0)} img/s, inference alone ${b.toFixed(0)} img/s, ratio ${(r.rate / b).toFixed(2)}${r.rate >= 400 ? ' (≥ 400)' : ''}`);
+    }
+    // The cache: a first run writes it, a rerun only hashes and reads.
+    const dir = mkdtempSync(join(tmpdir(), 'neardup-bench-cache-'));
+    try {
+      const s = extra[extra.length - 1];
+      const first = await endToEnd(sub, s, batch, dir);
+      const again = await endToEnd(sub, s, batch, dir);
+      console.log(`cache at ${s} px (${m.toLocaleString('en-US')} images): first run ${first.rate.toFixed(0)} img/s (${first.computed} computed), rerun ${again.rate.toFixed(0)} img/s (${again.cached} from cache), rerun speed-up x${(again.rate / first.rate).toFixed(1)}`);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+  console.log(`load average at end: ${require('node:os').loadavg().map((x: number) => x.toFixed(2)).join(' ')}`);
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
