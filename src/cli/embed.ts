@@ -15,6 +15,7 @@ import { textProgress } from '../embed/progress';
 import { writeFileAtomic } from '../frame/atomic';
 import { writeCsv } from '../frame/csv';
 import { rowsFromDf } from '../frame/table';
+import { NeardupError } from './errors';
 
 function intIn(min: number, max: number): (v: string) => number {
   return (v) => {
@@ -77,9 +78,14 @@ export function register(program: Command): void {
     .action(async (dataset: string, o: EmbedCliOptions) => {
       const ds = await loadDataset(dataset, { limit: o.limit, onProgress: o.quiet ? undefined : (m) => process.stderr.write(`${m}\n`) });
       const progress = progressCallback(Boolean(o.quiet));
+      // Ctrl-C: stop after the batch in flight and flush computed vectors to the cache, so a rerun resumes.
+      const ctrl = new AbortController();
+      const onSigint = () => ctrl.abort();
+      process.once('SIGINT', onSigint);
       let emb: EmbedResult;
       try {
         emb = await embedDataset(ds, {
+          signal: ctrl.signal,
           model: o.model,
           size: o.size,
           batchSize: o.batch,
@@ -87,7 +93,13 @@ export function register(program: Command): void {
           cacheDir: o.cache === false ? false : o.cacheDir,
           onProgress: progress.onProgress,
         });
+      } catch (err) {
+        if (ctrl.signal.aborted) {
+          throw new NeardupError(`interrupted; vectors computed so far are cached${o.cache === false ? ' (not with --no-cache)' : ''}: run the same command again to resume`);
+        }
+        throw err;
       } finally {
+        process.removeListener('SIGINT', onSigint);
         progress.stop();
       }
       const n = emb.ids.length;
