@@ -38,9 +38,10 @@ export function parseDatasetSpec(arg: string): DatasetSpec {
   const raw = arg.trim();
   if (raw.toLowerCase() === 'sample') return { kind: 'sample' };
 
-  // name[:path]; a Windows drive letter or an existing path with ':' is not a name.
+  // name[:path]. Known names win over a same-named file or folder in the current directory (write
+  // `./cifar10` for that); an unknown `word:rest` that exists on disk is a path.
   const m = /^([A-Za-z][A-Za-z0-9_-]*)(?::(.*))?$/s.exec(raw);
-  if (m && !fs.existsSync(raw)) {
+  if (m) {
     const name = ALIASES[m[1].toLowerCase()] ?? m[1].toLowerCase();
     if (ZOO.includes(name)) {
       const p = m[2];
@@ -48,7 +49,7 @@ export function parseDatasetSpec(arg: string): DatasetSpec {
       if (p !== undefined && !fs.existsSync(p)) throw new NeardupError(`dataset "${arg}": ${p} does not exist`);
       return p === undefined ? { kind: name as ZooName } : { kind: name as ZooName, path: path.resolve(p) };
     }
-    if (m[2] !== undefined) {
+    if (m[2] !== undefined && !fs.existsSync(raw)) {
       throw new NeardupError(`unknown dataset "${m[1]}" in "${arg}": expected ${SYNTAX}`);
     }
   }

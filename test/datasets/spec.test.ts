@@ -19,6 +19,16 @@ test('dataset argument syntax', () => {
   assert.deepEqual(parseDatasetSpec(`fashion-mnist:${dir}`), { kind: 'fashion-mnist', path: dir });
   assert.deepEqual(parseDatasetSpec(dir), { kind: 'folder', path: dir });
   assert.deepEqual(parseDatasetSpec(csv), { kind: 'manifest', path: csv });
+  // A name wins over a same-named folder in the current directory; ./name is the folder.
+  const cwd = process.cwd();
+  fs.mkdirSync(path.join(dir, 'cifar10'));
+  process.chdir(dir);
+  try {
+    assert.deepEqual(parseDatasetSpec('cifar10'), { kind: 'cifar10' });
+    assert.deepEqual(parseDatasetSpec('./cifar10'), { kind: 'folder', path: path.join(dir, 'cifar10') });
+  } finally {
+    process.chdir(cwd);
+  }
   fs.rmSync(dir, { recursive: true });
 });
 
