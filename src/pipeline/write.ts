@@ -41,6 +41,7 @@ export async function writeScanOutputs(result: ScanResult, outDir: string): Prom
   }
   if (fs.existsSync(out) && !fs.statSync(out).isDirectory()) throw new NeardupError(`--out ${outDir} exists and is not a folder`);
   fs.mkdirSync(out, { recursive: true });
+  const started = performance.now();
   const files: string[] = [];
   const put = async (name: string, write: (file: string) => Promise<void>) => {
     await write(path.join(out, name));
@@ -54,7 +55,9 @@ export async function writeScanOutputs(result: ScanResult, outDir: string): Prom
   if (reports.exactDuplicates) await put('exact_duplicates.csv', (f) => writeCsv(reports.exactDuplicates!.df, f));
   await put('groups.csv', (f) => writeCsv(result.groupsTable, f));
   files.push('summary.json');
-  const summary = { ...result.summary, dataset_root: root, files };
+  const base = result.summary;
+  const timings = { ...base.timings, write: Math.round(performance.now() - started) / 1000 };
+  const summary = { ...base, timings, dataset_root: root, files };
   await writeJson(summary, path.join(out, 'summary.json'));
   return { outDir: out, files, summary };
 }
