@@ -115,7 +115,7 @@ test('EXIF orientation is applied', async () => {
   assert.ok(at(16, 28)[2] > 200 && at(16, 28)[0] < 60, `bottom ${at(16, 28)}`);
 });
 
-test('transparency is flattened on white; CMYK and 16-bit become 8-bit RGB', async () => {
+test('transparency is flattened on white; CMYK, 16-bit, palette PNG and AVIF become 8-bit RGB', async () => {
   const clear = await sharp({ create: { width: 10, height: 10, channels: 4, background: { r: 0, g: 0, b: 0, alpha: 0 } } }).png().toBuffer();
   const a = await decodeImage(clear, { size: 8 });
   assert.ok(a.ok);
@@ -127,7 +127,11 @@ test('transparency is flattened on white; CMYK and 16-bit become 8-bit RGB', asy
   assert.equal((await sharp(cmyk).metadata()).space, 'cmyk');
   const png16 = await solid.clone().toColourspace('rgb16').png().toBuffer();
   assert.equal((await sharp(png16).metadata()).depth, 'ushort');
-  for (const [name, buf] of [['cmyk', cmyk], ['16-bit', png16]] as const) {
+  const palette = await solid.clone().png({ palette: true, colours: 4 }).toBuffer();
+  assert.equal((await sharp(palette).metadata()).isPalette, true);
+  const avif = await solid.clone().avif({ quality: 90 }).toBuffer();
+  assert.equal((await sharp(avif).metadata()).format, 'heif');
+  for (const [name, buf] of [['cmyk', cmyk], ['16-bit', png16], ['palette', palette], ['avif', avif]] as const) {
     const r = await decodeImage(buf, { size: 4 });
     assert.ok(r.ok, name);
     const [R, G, B] = r.rgb;
