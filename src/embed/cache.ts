@@ -96,10 +96,36 @@ export class EmbeddingCache {
     return this.index.has(key);
   }
 
+  /** Vector sections of recently read chunks: reruns hit chunks in order, so each is read once. */
+  private loaded: Array<{ file: string; vectors: Float32Array }> = [];
+
+  private chunkVectors(file: string): Float32Array | undefined {
+    const hit = this.loaded.find((l) => l.file === file);
+    if (hit) return hit.vectors;
+    const count = this.counts.get(file)!;
+    if (count * this.dim * 4 > 64 * 1024 * 1024) return undefined; // huge foreign chunk: read per vector
+    const vectors = new Float32Array(count * this.dim);
+    const fd = openSync(file, 'r');
+    try {
+      const view = new Uint8Array(vectors.buffer);
+      if (readSync(fd, view, 0, view.length, 16 + count * KEY_BYTES) !== view.length) return undefined;
+    } finally {
+      closeSync(fd);
+    }
+    this.loaded.unshift({ file, vectors });
+    if (this.loaded.length > 2) this.loaded.pop();
+    return vectors;
+  }
+
   /** Copies the cached vector for `key` into `out` at `offset`; false when absent. */
   read(key: string, out: Float32Array, offset: number): boolean {
     const e = this.index.get(key);
     if (!e) return false;
+    const vectors = this.chunkVectors(e.file);
+    if (vectors) {
+      out.set(vectors.subarray(e.index * this.dim, (e.index + 1) * this.dim), offset);
+      return true;
+    }
     let fd = this.fds.get(e.file);
     if (fd === undefined) {
       fd = openSync(e.file, 'r');

@@ -213,6 +213,8 @@ async function runPipeline(
       const prefix = Buffer.from(`array:${px.width}x${px.height}x${px.channels}:${px.layout}:`);
       for (let row = 0; row < n; row++) {
         if (signal?.aborted || stopped) break;
+        // Cache hits never wait; yield now and then so progress widgets and abort signals get through.
+        if ((row & 511) === 511) await new Promise((r) => setImmediate(r));
         const key = contentKey(Buffer.concat([prefix, rawImage(px, row)]));
         if (tryCache(row, key)) continue;
         const [b, slot] = await reserve(row, key);

@@ -115,6 +115,12 @@ test('array datasets embed from raw bytes like the same picture from a file; siz
       assert.ok(same > other + 0.2);
     }
   }
+  // Array images are cached by their raw pixels.
+  const cacheDir = tmp();
+  const first = await embedDataset(arr, { cacheDir, size: 128 });
+  const again = await embedDataset(arr, { cacheDir, size: 128 });
+  assert.deepEqual([first.stats.computed, again.stats.cached, again.stats.computed], [3, 3, 0]);
+  assert.deepEqual(again.vectors, first.vectors);
 });
 
 test('cache: a second run reads it; an interrupted run resumes and computes only the rest', async () => {
