@@ -110,23 +110,7 @@ export function crossSplitReport(groups: GroupResult, pairs: Pairs, info: Sample
       if (sa != null && sb != null && sa !== sb && groups.group_id[pairs.a[p]] >= 0) rows.push(p);
     }
   }
-  const bySplit: Record<string, number> = {};
-  let mixedGroups = 0;
-  if (splits) {
-    for (let g = 0; g < groups.keepers.length; g++) {
-      const seen = new Set<string>();
-      for (let m = groups.offsets[g]; m < groups.offsets[g + 1]; m++) {
-        const s = splits[groups.members[m]];
-        if (s != null) seen.add(s);
-      }
-      if (seen.size < 2) continue;
-      mixedGroups++;
-      for (let m = groups.offsets[g]; m < groups.offsets[g + 1]; m++) {
-        const s = splits[groups.members[m]];
-        if (s != null) bySplit[s] = (bySplit[s] ?? 0) + 1;
-      }
-    }
-  }
+  const { groups: mixedGroups, bySplit } = crossSplitCounts(groups, splits);
   const df = dfFromColumns(
     {
       a: rows.map((p) => info.ids[pairs.a[p]]),
@@ -139,6 +123,38 @@ export function crossSplitReport(groups: GroupResult, pairs: Pairs, info: Sample
     ['a', 'a_split', 'b', 'b_split', 'similarity', 'group_id'],
   );
   return { df, counts: { groups: mixedGroups, pairs: rows.length, bySplit } };
+}
+
+/**
+ * Groups spanning more than one split, and per split the number of samples in such groups
+ * (without building any DataFrame: cheap enough for a slider).
+ */
+export function crossSplitCounts(
+  groups: GroupResult,
+  splits?: ArrayLike<string | null | undefined>,
+): { groups: number; bySplit: Record<string, number> } {
+  const bySplit: Record<string, number> = {};
+  let mixed = 0;
+  if (!splits) return { groups: 0, bySplit };
+  for (let g = 0; g < groups.keepers.length; g++) {
+    const lo = groups.offsets[g];
+    const hi = groups.offsets[g + 1];
+    let first: string | null = null;
+    let isMixed = false;
+    for (let m = lo; m < hi && !isMixed; m++) {
+      const s = splits[groups.members[m]];
+      if (s == null) continue;
+      if (first === null) first = s;
+      else if (s !== first) isMixed = true;
+    }
+    if (!isMixed) continue;
+    mixed++;
+    for (let m = lo; m < hi; m++) {
+      const s = splits[groups.members[m]];
+      if (s != null) bySplit[s] = (bySplit[s] ?? 0) + 1;
+    }
+  }
+  return { groups: mixed, bySplit };
 }
 
 /** Counts of the label-conflict report. */

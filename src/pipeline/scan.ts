@@ -18,6 +18,7 @@ import { findExactDuplicates, type ExactDuplicates } from '../dedup/exact';
 import { histogram, maxSimilarity, nearestIndex, ThresholdIndex, type Histogram } from '../dedup/threshold';
 import { uniqueness } from '../dedup/uniqueness';
 import {
+  crossSplitCounts,
   crossSplitReport,
   exactDuplicateReport,
   groupsFrame,
@@ -292,7 +293,7 @@ export class ScanResult {
       groups: counts.groups,
       to_remove: counts.to_remove,
       cross_split: counts.cross_split,
-      cross_split_by_split: this.reports.crossSplit.counts.bySplit,
+      cross_split_by_split: crossSplitCounts(this.groups, c.splits).bySplit,
       label_conflicts: counts.label_conflicts,
       exact_duplicates: counts.exact_duplicates,
       threshold: this.threshold,
