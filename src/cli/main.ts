@@ -6,6 +6,8 @@ import { Command, CommanderError } from 'commander';
 import { NeardupError } from './errors';
 import * as embedCmd from './embed';
 import * as modelCmd from './model';
+import * as installCmd from './install';
+import * as kernelCmd from './kernel';
 import * as scanCmd from './scan';
 import * as exportCmd from './export';
 
@@ -14,6 +16,8 @@ const subcommands: Array<{ register(program: Command): void }> = [
   // Added by each stage's CLI module (embed, model, scan, install, ...).
   embedCmd,
   modelCmd,
+  installCmd,
+  kernelCmd,
   scanCmd,
   exportCmd,
 ];

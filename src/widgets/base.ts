@@ -58,10 +58,11 @@ export const WIDGET_TARGET = 'jupyter.widget';
 /** Comm target of the widget control channel (`request_states`). */
 export const CONTROL_TARGET = 'jupyter.widget.control';
 /**
- * Objects with a function under this key are displayed by the neardup kernel (as a cell's last
- * value or through {@link display}) with the mime bundle it returns.
+ * Objects with a method of this name are displayed by the neardup kernel (as a cell's last value
+ * or through {@link display}) with the mime bundle it returns (IPython's convention). A plain
+ * name, not a symbol: TypeScript's completion in tslab fails on members with computed names.
  */
-export const MIME_BUNDLE = Symbol.for('neardup.display.mimeBundle');
+export const MIME_BUNDLE = '_repr_mimebundle_';
 
 /** A change event, as ipywidgets' `observe` delivers it. */
 export interface Change<S, K extends keyof S = keyof S> {
@@ -274,7 +275,7 @@ export class Widget<S extends Record<string, any> = Record<string, any>> {
   }
 
   /** The display_data bundle of this widget. */
-  [MIME_BUNDLE](): { data: JSONObject; metadata: JSONObject } {
+  _repr_mimebundle_(): { data: JSONObject; metadata: JSONObject } {
     return {
       data: {
         [WIDGET_VIEW_MIMETYPE]: { model_id: this.model_id, version_major: 2, version_minor: 0 },
@@ -386,8 +387,8 @@ export function liveWidgets(): Map<string, Widget<any>> {
  * Displays a widget (or anything with a {@link MIME_BUNDLE} method) in the current cell output.
  * Outside a kernel it prints the text form.
  */
-export function display(obj: { [MIME_BUNDLE](): { data: JSONObject; metadata: JSONObject } }): void {
-  const bundle = obj[MIME_BUNDLE]();
+export function display(obj: { _repr_mimebundle_(): { data: JSONObject; metadata: JSONObject } }): void {
+  const bundle = obj._repr_mimebundle_();
   const t = getCommManager().transport;
   if (t) t.display(bundle.data, bundle.metadata);
   else process.stdout.write(`${String(bundle.data['text/plain'] ?? '')}\n`);
