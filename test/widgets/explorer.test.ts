@@ -60,11 +60,11 @@ function make(threshold: number, extra: Partial<Parameters<typeof explore>[1]> =
 
 test('counts follow the threshold: groups, flagged, to-remove, cross-split, label conflicts', () => {
   const w = make(0.96);
-  assert.deepEqual(w.counts, { threshold: 0.96, flagged: 2, groups: 1, to_remove: 1, cross_split: 0, label_conflicts: 0 });
+  assert.deepEqual(w.counts, { threshold: 0.96, flagged: 2, groups: 1, to_remove: 1, cross_split: 0, label_conflicts: 0, tagged_keep: 0, tagged_remove: 0 });
   w.threshold = 0.94; // adds 2~3 (train/test, both dog)
-  assert.deepEqual(w.counts, { threshold: 0.94, flagged: 4, groups: 2, to_remove: 2, cross_split: 1, label_conflicts: 0 });
+  assert.deepEqual(w.counts, { threshold: 0.94, flagged: 4, groups: 2, to_remove: 2, cross_split: 1, label_conflicts: 0, tagged_keep: 0, tagged_remove: 0 });
   w.threshold = 0.9; // 3~4 joins 2's group (dog/bird) and 5~6 appears
-  assert.deepEqual(w.counts, { threshold: 0.9, flagged: 7, groups: 3, to_remove: 4, cross_split: 1, label_conflicts: 1 });
+  assert.deepEqual(w.counts, { threshold: 0.9, flagged: 7, groups: 3, to_remove: 4, cross_split: 1, label_conflicts: 1, tagged_keep: 0, tagged_remove: 0 });
   assert.throws(() => (w.threshold = 1.5), NeardupError);
   assert.throws(() => (w.threshold = NaN as any), /threshold/);
   w.close();
@@ -91,6 +91,8 @@ test('tags override the automatic choice in counts, toDataFrame, removed and exp
   w.tag('h.png', 'remove'); // a unique sample removed by hand
   assert.deepEqual(w.tags, { 'b.png': 'keep', 'h.png': 'remove' });
   assert.equal(w.counts.to_remove, 4);
+  assert.equal(w.counts.tagged_keep, 1);
+  assert.equal(w.counts.tagged_remove, 1);
   const df = w.toDataFrame();
   assert.deepEqual(columnValues(df, 'keep'), [true, true, true, false, false, true, false, false]);
   assert.deepEqual(columnValues(df, 'is_duplicate'), [false, true, false, true, true, false, true, false]);
@@ -233,7 +235,7 @@ test('browser counts (widgets/src/compute.ts) equal the kernel groupAtThreshold 
       const g = groupAtThreshold(neighbors, t, opts);
       const a = assign(data, t, {});
       const { exact_duplicates: _x, ...kernel } = g.counts;
-      assert.deepEqual({ ...a.counts, threshold: undefined }, { ...kernel, threshold: undefined }, `keep=${keep} t=${t}`);
+      assert.deepEqual({ ...a.counts, threshold: undefined }, { ...kernel, threshold: undefined, tagged_keep: 0, tagged_remove: 0 }, `keep=${keep} t=${t}`);
       assert.deepEqual(Array.from(a.group), Array.from(g.group_id), `groups keep=${keep} t=${t}`);
       assert.deepEqual(Array.from(a.removed), Array.from(g.is_duplicate), `removed keep=${keep} t=${t}`);
     }

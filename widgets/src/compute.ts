@@ -52,6 +52,9 @@ export interface Counts {
   cross_split: number;
   /** Groups whose labelled members carry more than one label. */
   label_conflicts: number;
+  /** Manual tags in force (known ids only). */
+  tagged_keep: number;
+  tagged_remove: number;
 }
 
 export interface Assignment {
@@ -151,7 +154,7 @@ export function assign(data: ExplorerData, threshold: number, tags: Tags = {}): 
   }
   const removed = new Uint8Array(n);
   for (let i = 0; i < n; i++) if (group[i] >= 0 && keeper[group[i]] !== i) removed[i] = 1;
-  applyTags(data, removed, tags);
+  const tagged = applyTags(data, removed, tags);
   let toRemove = 0;
   for (let i = 0; i < n; i++) toRemove += removed[i];
   let crossSplit = 0;
@@ -161,7 +164,16 @@ export function assign(data: ExplorerData, threshold: number, tags: Tags = {}): 
     labelConflicts += groupLabelConflict[g];
   }
   return {
-    counts: { threshold, flagged, groups, to_remove: toRemove, cross_split: crossSplit, label_conflicts: labelConflicts },
+    counts: {
+      threshold,
+      flagged,
+      groups,
+      to_remove: toRemove,
+      cross_split: crossSplit,
+      label_conflicts: labelConflicts,
+      tagged_keep: tagged.keep,
+      tagged_remove: tagged.remove,
+    },
     group,
     removed,
     groupCrossSplit,
@@ -170,14 +182,18 @@ export function assign(data: ExplorerData, threshold: number, tags: Tags = {}): 
 }
 
 /** Tags win over the automatic choice: `remove` drops any sample, `keep` keeps it. Unknown ids are ignored. */
-export function applyTags(data: { ids: string[] }, removed: Uint8Array, tags: Tags | null | undefined): void {
-  if (!tags) return;
+export function applyTags(data: { ids: string[] }, removed: Uint8Array, tags: Tags | null | undefined): { keep: number; remove: number } {
+  const tagged = { keep: 0, remove: 0 };
+  if (!tags) return tagged;
   const rowOf = rowIndex(data);
   for (const id of Object.keys(tags)) {
     const row = rowOf.get(id);
     if (row === undefined) continue;
-    removed[row] = tags[id] === 'remove' ? 1 : 0;
+    const remove = tags[id] === 'remove';
+    removed[row] = remove ? 1 : 0;
+    tagged[remove ? 'remove' : 'keep']++;
   }
+  return tagged;
 }
 
 const rowIndexCache = new WeakMap<string[], Map<string, number>>();

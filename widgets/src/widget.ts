@@ -213,9 +213,14 @@ export class ExplorerView extends DOMWidgetView {
     number.max = '1';
     number.step = '0.001';
     number.value = this.threshold.toFixed(3);
-    number.addEventListener('change', () => {
+    const typed = () => {
       const t = Number(number.value);
-      if (Number.isFinite(t)) this.setThreshold(Math.min(1, Math.max(0, t)), true);
+      if (number.value !== '' && Number.isFinite(t) && Math.abs(t - this.threshold) > 1e-9) this.setThreshold(Math.min(1, Math.max(0, t)), true);
+    };
+    number.addEventListener('change', typed);
+    number.addEventListener('keydown', (e) => {
+      if (e.key === 'Enter') typed();
+      e.stopPropagation(); // typing here must not trigger notebook shortcuts
     });
     sliderLabel.append(slider, number);
 
@@ -237,6 +242,7 @@ export class ExplorerView extends DOMWidgetView {
     const search = el('input', 'nd-search') as HTMLInputElement;
     search.type = 'search';
     search.placeholder = 'search id or label';
+    search.addEventListener('keydown', (e) => e.stopPropagation());
     search.addEventListener('input', () => {
       this.search = search.value;
       this.page = 0;
@@ -299,10 +305,16 @@ export class ExplorerView extends DOMWidgetView {
   /** Counts computed here are shown at once; the kernel's own figures confirm them when they arrive. */
   private showCounts() {
     const kernel: Counts | null = this.model.get('counts');
-    const synced = !!kernel && Math.abs(kernel.threshold - this.threshold) < 1e-9;
+    const mine = this.a.counts;
     // With a keep function or FiftyOne grouping only the kernel knows the exact numbers.
     const local = this.model.get('_local_counts') !== false;
-    const c = synced || (!local && kernel) ? kernel! : this.a.counts;
+    // Synced = the kernel has caught up with this view's threshold and tags and agrees with it.
+    const compared: (keyof Counts)[] = local ? (Object.keys(mine) as (keyof Counts)[]) : ['tagged_keep', 'tagged_remove'];
+    const synced =
+      !!kernel &&
+      Math.abs(kernel.threshold - this.threshold) < 1e-9 &&
+      compared.every((key) => key === 'threshold' || kernel[key] === mine[key]);
+    const c = !local && kernel ? kernel : mine;
     for (const [key] of COUNT_LABELS) text(this.ui.counts[key], Number(c[key]).toLocaleString('en-US'));
     this.ui.countsBox.dataset.threshold = this.threshold.toFixed(3);
     this.ui.countsBox.dataset.synced = String(synced);

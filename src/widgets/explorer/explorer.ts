@@ -26,6 +26,9 @@ export interface ExplorerCounts {
   to_remove: number;
   cross_split: number;
   label_conflicts: number;
+  /** Manual tags in force. */
+  tagged_keep: number;
+  tagged_remove: number;
 }
 
 /** Options of {@link explore}. */
@@ -274,9 +277,14 @@ export class Explorer extends Widget<Record<string, any>> {
     const g = groupAtThreshold(this.src.neighbors, t, this.opts);
     const removed = Uint8Array.from(g.is_duplicate);
     const tags = this.get('tags') as Record<string, ExplorerTag>;
+    let taggedKeep = 0;
+    let taggedRemove = 0;
     for (const [id, tag] of Object.entries(tags)) {
       const r = this.rowOf.get(id);
-      if (r !== undefined) removed[r] = tag === 'remove' ? 1 : 0;
+      if (r === undefined) continue;
+      removed[r] = tag === 'remove' ? 1 : 0;
+      if (tag === 'remove') taggedRemove++;
+      else taggedKeep++;
     }
     let toRemove = 0;
     for (let i = 0; i < removed.length; i++) toRemove += removed[i];
@@ -289,6 +297,8 @@ export class Explorer extends Widget<Record<string, any>> {
       to_remove: toRemove,
       cross_split: g.counts.cross_split,
       label_conflicts: g.counts.label_conflicts,
+      tagged_keep: taggedKeep,
+      tagged_remove: taggedRemove,
     });
   }
 
