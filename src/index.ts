@@ -8,7 +8,7 @@
 export * from './types';
 export * from "./cli/errors";
 
-/** Similarity: exact blocked cosine top-k (`topK`, `topKSync`, `topKReference`) and queries over the result (see docs/similarity.md). */
+/** Similarity: exact blocked cosine top-k (`topK`, `topKSync`, `topKReference`) and queries over the result: `cosine`, `neighborsOf`, `neighborColumns`, `withNeighborColumns` (see docs/similarity.md). */
 export * from './similarity';
 
 /** DataFrame helpers and atomic CSV/JSON export: `writeFileAtomic`, `writeCsv`, `writeJson`, `dfFromRows`, `rowsFromDf`, `columnValues`, ... */
@@ -45,3 +45,6 @@ export * from './pipeline';
  * → `Explorer` (live `threshold`, `tags`, `counts`, `toDataFrame()`, `removed()`, `export(path)`; see docs/explorer.md).
  */
 export * from './widgets/explorer';
+
+/** Static notebook output that survives saving: `showTable`/`tableHtml` (escaped HTML tables), `showImages`/`imageGridHtml` (thumbnail grids, pairs side by side). */
+export * from './notebook';
