@@ -2,3 +2,5 @@
 export { topK, topKSync } from './knn';
 export type { TopKOptions } from './knn';
 export { topKReference } from './knn-reference';
+export { cosine, neighborsOf, neighborColumns, withNeighborColumns, rowOf } from './query';
+export type { Neighbor, NeighborColumns } from './query';

@@ -1,99 +1,64 @@
 /**
- * Fast exact top-k on CPU: onnxruntime's GEMM (MLAS, multi-threaded, AVX2/AVX-512) computes one
- * similarity tile S = A·Bᵀ at a time, then a single JavaScript pass folds the tile into the
- * running top-k lists of both its rows and its columns.
+ * Fast exact top-k on CPU: onnxruntime's GEMM (MLAS) computes one similarity tile S = A·Bᵀ at a
+ * time and a threshold scan keeps each tile's best k per row and per column; the main thread
+ * merges those small candidate lists into the running top-k of every row.
  *
  * Why this shape:
  * - The similarity matrix is symmetric, so only tiles on or above the diagonal are computed:
  *   half the multiply-adds of a plain blocked matmul, and every score feeds two rows.
- * - Memory is the O(n·k) lists, one tile (tile² floats, 64 MiB at 4,096) and, only when some
- *   rows are invalid, a compacted copy of the valid rows. The n×n matrix never exists.
- * - Selection is a threshold scan: after the first tiles almost every score is below the row's
- *   (and column's) current k-th best, so the scan is one compare per score and rarely inserts.
- *   That is cheaper than onnxruntime's TopK operator on the same tile (measured, see docs).
+ * - Memory: the O(n·k) lists, one tile per thread (tile² floats: 64 MiB at 4,096) and one
+ *   shared copy of the (valid) rows for the workers. The n×n matrix never exists.
+ * - Parallelism is across tiles (one single-threaded session per worker thread), not inside
+ *   one GEMM: no barrier between threads, so on a busy machine a paused thread delays only its
+ *   own tile, and the selection scans run in parallel too. The main thread stays free.
+ * - Selection is a threshold scan against the global k-th best so far (a valid lower bound
+ *   even when stale), so after the first tiles nearly every score costs one comparison.
  */
-import * as ort from 'onnxruntime-node';
+import { Worker } from 'node:worker_threads';
+import { availableParallelism } from 'node:os';
+import { extname, join } from 'node:path';
 import type { Neighbors } from '../types';
 import { TopKRows } from './topk-rows';
-import { encodeModel, ElemType } from './onnx-graph';
 import { finishInvalidRows } from './knn-args';
+import { BlockReader, createGemmSession, runTile, type TileCandidates, type TileJob } from './knn-tile';
 
 export interface OnnxKnnOptions {
   valid?: Uint8Array;
   /** Tile side in rows (default 4096). */
   blockRows?: number;
-  /** onnxruntime intra-op threads (default: onnxruntime's choice, the number of cores). */
+  /** Threads (default: the number of cores). */
   threads?: number;
   onProgress?: (done: number, total: number) => void;
 }
 
-const sessions = new Map<string, Promise<ort.InferenceSession>>();
-
-/** One cached session per (dim, threads): S[m, n] = A[m, dim] · B[n, dim]ᵀ. */
-function gemmSession(dim: number, threads: number | undefined): Promise<ort.InferenceSession> {
-  const key = `${dim}/${threads ?? 'auto'}`;
-  let s = sessions.get(key);
-  if (!s) {
-    const bytes = encodeModel({
-      name: 'neardup_similarity_tile',
-      opset: 13,
-      inputs: [
-        { name: 'A', elemType: ElemType.FLOAT, shape: ['m', dim] },
-        { name: 'B', elemType: ElemType.FLOAT, shape: ['n', dim] },
-      ],
-      outputs: [{ name: 'S', elemType: ElemType.FLOAT, shape: ['m', 'n'] }],
-      nodes: [{ op: 'Gemm', inputs: ['A', 'B'], outputs: ['S'], attrs: { transB: 1 } }],
-    });
-    const opts: ort.InferenceSession.SessionOptions = { graphOptimizationLevel: 'all', executionMode: 'sequential' };
-    if (threads) opts.intraOpNumThreads = threads;
-    s = ort.InferenceSession.create(bytes, opts);
-    sessions.set(key, s);
-    s.catch(() => sessions.delete(key));
-  }
-  return s;
-}
-
-/**
- * Folds tile S (rows r0.., cols c0.., `rows` x `cols`, row-major) into the lists.
- * `diag`: the tile is on the diagonal (r0 === c0), so only the strict upper triangle is read and
- * each pair is offered to both rows; otherwise each score goes to its row and its column.
- * `map` translates compacted positions to original row numbers (identity when null).
- */
-function foldTile(
-  acc: TopKRows,
-  S: Float32Array,
-  r0: number,
-  rows: number,
-  c0: number,
-  cols: number,
-  diag: boolean,
-  map: Int32Array | null,
-): void {
-  const worst = acc.worst;
-  // Thresholds of the columns, copied into a dense local array for a sequential scan.
-  const colWorst = new Float32Array(cols);
-  const colId = new Int32Array(cols);
-  for (let c = 0; c < cols; c++) {
-    colId[c] = map ? map[c0 + c] : c0 + c;
-    colWorst[c] = worst[colId[c]];
-  }
-  for (let r = 0; r < rows; r++) {
-    const rowId = map ? map[r0 + r] : r0 + r;
-    let rw = worst[rowId];
-    const off = r * cols;
-    const cStart = diag ? r + 1 : 0;
-    for (let c = cStart; c < cols; c++) {
-      const v = S[off + c];
-      if (v >= rw) {
-        acc.offer(rowId, colId[c], v);
-        rw = worst[rowId];
-      }
-      if (v >= colWorst[c]) {
-        acc.offer(colId[c], rowId, v);
-        colWorst[c] = worst[colId[c]];
-      }
+/** Folds one tile's candidates into the global lists; `map` turns positions into row numbers. */
+function merge(acc: TopKRows, job: TileJob, c: TileCandidates, map: Int32Array | null): void {
+  const k = acc.k;
+  const id = (p: number) => (map ? map[p] : p);
+  for (let r = 0; r < job.rows; r++) {
+    const row = id(job.r0 + r);
+    for (let j = 0; j < k; j++) {
+      const col = c.rowIdx[r * k + j];
+      if (col < 0) break;
+      acc.offer(row, id(job.c0 + col), c.rowScore[r * k + j]);
     }
   }
+  const ncol = c.colIdx.length / k;
+  for (let q = 0; q < ncol; q++) {
+    const col = id(job.c0 + q);
+    for (let j = 0; j < k; j++) {
+      const r = c.colIdx[q * k + j];
+      if (r < 0) break;
+      acc.offer(col, id(job.r0 + r), c.colScore[q * k + j]);
+    }
+  }
+}
+
+/** The worker's file: compiled JS next to this one, or the TypeScript source under tsx. */
+function workerEntry(): { file: string; execArgv: string[] } {
+  const ext = extname(__filename);
+  const file = join(__dirname, `knn-worker${ext}`);
+  return ext === '.ts' ? { file, execArgv: ['--require', require.resolve('tsx/cjs')] } : { file, execArgv: [] };
 }
 
 /** Exact top-k through onnxruntime GEMM tiles. Arguments are assumed checked. */
@@ -106,50 +71,120 @@ export async function topKOnnx(
 ): Promise<Neighbors> {
   const { valid } = opts;
   const acc = new TopKRows(n, k);
-  // Compact valid rows so tiles never see skipped samples (only copies when some are invalid).
-  let X = vectors;
   let m = n;
   let map: Int32Array | null = null;
   if (valid) {
-    let count = 0;
-    for (let i = 0; i < n; i++) if (valid[i] !== 0) count++;
-    if (count < n) {
-      map = new Int32Array(count);
-      X = new Float32Array(count * dim);
-      for (let i = 0, j = 0; i < n; i++) {
-        if (valid[i] === 0) continue;
-        map[j] = i;
-        X.set(vectors.subarray(i * dim, (i + 1) * dim), j * dim);
-        j++;
-      }
-      m = count;
+    m = 0;
+    for (let i = 0; i < n; i++) if (valid[i] !== 0) m++;
+    if (m < n) {
+      map = new Int32Array(m);
+      for (let i = 0, j = 0; i < n; i++) if (valid[i] !== 0) map[j++] = i;
     }
   }
   if (k > 0 && m > 1) {
     const T = Math.max(1, Math.min(opts.blockRows ?? 4096, m));
-    const session = await gemmSession(dim, opts.threads);
-    const tiles = Math.ceil(m / T);
-    const total = (tiles * (tiles + 1)) / 2;
-    let done = 0;
-    // One output buffer reused for every tile: onnxruntime writes into it directly.
-    const out = new Float32Array(T * T);
-    for (let bi = 0; bi < tiles; bi++) {
-      const r0 = bi * T;
-      const rows = Math.min(T, m - r0);
-      const A = new ort.Tensor('float32', X.subarray(r0 * dim, (r0 + rows) * dim), [rows, dim]);
-      for (let bj = bi; bj < tiles; bj++) {
+    const threads = Math.max(1, opts.threads ?? availableParallelism());
+    const blocks = Math.ceil(m / T);
+    const jobs: TileJob[] = [];
+    for (let bi = 0; bi < blocks; bi++) {
+      for (let bj = bi; bj < blocks; bj++) {
+        const r0 = bi * T;
         const c0 = bj * T;
-        const cols = Math.min(T, m - c0);
-        const B = bj === bi ? A : new ort.Tensor('float32', X.subarray(c0 * dim, (c0 + cols) * dim), [cols, dim]);
-        const S = out.subarray(0, rows * cols);
-        await session.run({ A, B }, { S: new ort.Tensor('float32', S, [rows, cols]) });
-        foldTile(acc, S, r0, rows, c0, cols, bi === bj, map);
-        done++;
-        opts.onProgress?.(done, total);
+        jobs.push({ r0, rows: Math.min(T, m - r0), c0, cols: Math.min(T, m - c0), rowFloor: new Float32Array(0), colFloor: new Float32Array(0) });
       }
+    }
+    // Floors are read when a tile is sent, from the merged lists so far.
+    const floors = (job: TileJob) => {
+      job.rowFloor = new Float32Array(job.rows);
+      job.colFloor = new Float32Array(job.cols);
+      for (let r = 0; r < job.rows; r++) job.rowFloor[r] = acc.worst[map ? map[job.r0 + r] : job.r0 + r];
+      for (let c = 0; c < job.cols; c++) job.colFloor[c] = acc.worst[map ? map[job.c0 + c] : job.c0 + c];
+    };
+    let done = 0;
+    const finished = (job: TileJob, c: TileCandidates) => {
+      merge(acc, job, c, map);
+      done++;
+      opts.onProgress?.(done, jobs.length);
+    };
+    const workers = Math.min(threads, jobs.length);
+    // Rows to search, compacted (skipped samples removed) in a SharedArrayBuffer for the workers.
+    const shared = workers > 1;
+    let X = vectors.subarray(0, n * dim);
+    if (map || (shared && !(vectors.buffer instanceof SharedArrayBuffer))) {
+      X = new Float32Array(shared ? new SharedArrayBuffer(m * dim * 4) : new ArrayBuffer(m * dim * 4));
+      if (map) for (let j = 0; j < m; j++) X.set(vectors.subarray(map[j] * dim, (map[j] + 1) * dim), j * dim);
+      else X.set(vectors.subarray(0, n * dim));
+    }
+    if (!shared) {
+      const session = await createGemmSession(dim, threads);
+      const out = new Float32Array(T * T);
+      const readers = { a: new BlockReader(X, dim), b: new BlockReader(X, dim) };
+      try {
+        for (const job of jobs) {
+          floors(job);
+          finished(job, await runTile(session, readers, k, job, out));
+        }
+      } finally {
+        await session.release();
+      }
+    } else {
+      await runOnWorkers(workers, X, m, dim, k, T, jobs, floors, finished);
     }
   }
   const nb = acc.toNeighbors();
   finishInvalidRows(nb, valid);
   return nb;
+}
+
+/** Hands tiles to `count` workers, next tile to whichever finishes first. */
+function runOnWorkers(
+  count: number,
+  X: Float32Array,
+  m: number,
+  dim: number,
+  k: number,
+  T: number,
+  jobs: TileJob[],
+  floors: (job: TileJob) => void,
+  finished: (job: TileJob, c: TileCandidates) => void,
+): Promise<void> {
+  const { file, execArgv } = workerEntry();
+  const pool: Worker[] = [];
+  let next = 0;
+  let active = 0;
+  return new Promise<void>((resolve, reject) => {
+    let failed = false;
+    const stop = (err?: Error) => {
+      if (failed) return;
+      if (err) failed = true;
+      for (const w of pool) void w.terminate();
+      if (err) reject(err);
+      else resolve();
+    };
+    const send = (w: Worker) => {
+      if (next >= jobs.length) {
+        if (active === 0) stop();
+        return;
+      }
+      const id = next++;
+      floors(jobs[id]);
+      active++;
+      w.postMessage({ id, ...jobs[id] });
+    };
+    for (let i = 0; i < count; i++) {
+      const w = new Worker(file, { execArgv, workerData: { buffer: X.buffer, n: m, dim, k, tile: T } });
+      pool.push(w);
+      w.on('message', (msg: TileCandidates & { id: number; error?: string }) => {
+        active--;
+        if (msg.error) return stop(new Error(`similarity worker: ${msg.error}`));
+        finished(jobs[msg.id], msg);
+        send(w);
+      });
+      w.on('error', (e) => stop(e));
+      w.on('exit', (code) => {
+        if (code !== 0 && !failed && (next < jobs.length || active > 0)) stop(new Error(`similarity worker exited with code ${code}`));
+      });
+    }
+    for (const w of pool) send(w);
+  });
 }

@@ -100,16 +100,18 @@ test('padding: k larger than n-1 fills the tail with -1 / -Infinity', async () =
 });
 
 test('onnx tiles equal brute force exactly on tie-heavy integer data, for tile sizes that do not divide n', async () => {
-  for (const [n, dim, k, blockRows] of [
-    [50, 6, 5, 7],
-    [64, 3, 10, 16],
-    [97, 12, 4, 32],
-    [30, 2, 40, 8],
-    [200, 20, 8, 4096],
+  // threads 1: tiles in this thread; threads 2: tiles on worker threads (shared memory, stale floors).
+  for (const [n, dim, k, blockRows, threads] of [
+    [50, 6, 5, 7, 1],
+    [64, 3, 10, 16, 1],
+    [97, 12, 4, 32, 2],
+    [30, 2, 40, 8, 1],
+    [200, 20, 8, 4096, 2],
+    [300, 16, 6, 45, 2],
   ]) {
     const v = smallInts(n, dim, n + dim);
     const want = bruteForce(v, n, dim, k);
-    assertSame(await topK(v, n, dim, k, { backend: 'onnx', blockRows }), want, `onnx n=${n} T=${blockRows}`);
+    assertSame(await topK(v, n, dim, k, { backend: 'onnx', blockRows, threads }), want, `onnx n=${n} T=${blockRows} threads=${threads}`);
     assertSame(topKReference(v, n, dim, k), want, `reference n=${n}`);
   }
 });
@@ -147,8 +149,9 @@ test('invalid rows are never neighbours and their own lists are -1 / NaN', async
   for (let i = 0; i < n; i++) if (!valid[i]) v.fill(0, i * dim, (i + 1) * dim);
   const want = bruteForce(v, n, dim, 6, valid);
   assertSame(topKSync(v, n, dim, 6, valid), want, 'js');
-  assertSame(await topK(v, n, dim, 6, { backend: 'onnx', valid, blockRows: 9 }), want, 'onnx');
-  const nb = await topK(v, n, dim, 6, { backend: 'onnx', valid });
+  assertSame(await topK(v, n, dim, 6, { backend: 'onnx', valid, blockRows: 9, threads: 2 }), want, 'onnx workers');
+  const nb = await topK(v, n, dim, 6, { backend: 'onnx', valid, threads: 1 });
+  assertSame(nb, want, 'onnx in-process');
   for (let i = 0; i < n * 6; i++) if (nb.indices[i] >= 0) assert.equal(valid[nb.indices[i]], 1);
   assert.ok(Number.isNaN(nb.scores[0]));
 });
@@ -159,7 +162,7 @@ test('onnx path matches brute force on real-valued unit vectors (scores within f
   const k = 10;
   const v = gaussian(n, dim, 2024);
   const want = bruteForce(v, n, dim, k);
-  const got = await topK(v, n, dim, k, { backend: 'onnx', blockRows: 256 });
+  const got = await topK(v, n, dim, k, { backend: 'onnx', blockRows: 256, threads: 2 });
   const dot = (i: number, j: number) => {
     let s = 0;
     for (let d = 0; d < dim; d++) s += v[i * dim + d] * v[j * dim + d];
@@ -179,7 +182,7 @@ test('onnx path matches brute force on real-valued unit vectors (scores within f
 test('progress is reported per tile and ends at total', async () => {
   const v = gaussian(100, 8, 5);
   const calls: [number, number][] = [];
-  await topK(v, 100, 8, 2, { backend: 'onnx', blockRows: 30, onProgress: (d, t) => calls.push([d, t]) });
+  await topK(v, 100, 8, 2, { backend: 'onnx', blockRows: 30, threads: 1, onProgress: (d, t) => calls.push([d, t]) });
   // 4 row blocks -> 4*5/2 = 10 tiles on or above the diagonal
   assert.equal(calls.length, 10);
   assert.deepEqual(calls[calls.length - 1], [10, 10]);
