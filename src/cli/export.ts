@@ -30,6 +30,19 @@ async function readScan(dir: string) {
   for (const c of ['id', 'filepath', 'keep', 'is_duplicate']) {
     if (!columns.includes(c)) throw new NeardupError(`${samplesFile} has no "${c}" column: not a neardup scan output`);
   }
+  // CSV cells are text: give the known columns their types back (for JSON output and filters).
+  const numeric = new Set(['max_similarity', 'uniqueness', 'group_id', 'exact_group', 'label', 'width', 'height', 'original_index']);
+  const typed = rows.map((r) => {
+    const o: Record<string, unknown> = {};
+    for (const c of columns) {
+      const v = r[c];
+      if (v === '') o[c] = null;
+      else if (c === 'is_duplicate' || c === 'keep') o[c] = v === 'true';
+      else if (numeric.has(c) && /^-?\d+(\.\d+)?(e-?\d+)?$/i.test(v)) o[c] = Number(v);
+      else o[c] = v;
+    }
+    return o;
+  });
   let summary: { dataset_root?: string | null; threshold?: number } = {};
   if (fs.existsSync(summaryFile)) {
     try {
@@ -38,7 +51,7 @@ async function readScan(dir: string) {
       throw new NeardupError(`${summaryFile} is not valid JSON`);
     }
   }
-  return { rows, columns, summary };
+  return { rows: typed, columns, summary };
 }
 
 export function register(program: Command): void {
@@ -72,7 +85,7 @@ export function register(program: Command): void {
       if (o.copyTo) {
         const root = summary.dataset_root;
         if (!root) throw new NeardupError(`--copy-to works on image-folder datasets; ${path.join(scanDir, 'summary.json')} names no dataset folder`);
-        const items = rows.map((r) => ({ rel: r.id, source: r.filepath, keep: r.keep === 'true' }));
+        const items = rows.map((r) => ({ rel: String(r.id), source: String(r.filepath), keep: r.keep === true }));
         const res = await dedupCopy(items, {
           inputRoot: root,
           outDir: o.copyTo,
