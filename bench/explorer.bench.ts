@@ -1,0 +1,154 @@
+// Explorer responsiveness at full scale: Fashion-MNIST, 70,000 samples, k = 10, in JupyterLab
+// (headless Chromium) with the neardup kernel.
+// - first paint: from running the cell `explore(result)` to the counts + first grid page on screen,
+//   then the histogram and the first page's thumbnails. Baseline: a plain IntSlider cell, same run.
+// - slider step: one threshold step in the browser until the counts are updated and painted
+//   (computed in the browser from the arrays sent once), and until the kernel's own counts come
+//   back (groupAtThreshold in the kernel). Baseline: a keyboard step of the IntSlider (local only).
+// The scan (embeddings from the cache after the first run, then exact top-k) runs in the kernel
+// before the timed cells. `-- --sample` uses the bundled 3,000-image sample instead (quick check).
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Page } from 'playwright-core';
+import { cellOutput, ensureBuilt, launchBrowser, missingPrerequisite, openNotebook, runCell, startLab, writeNotebook } from '../test/widgets/lab-harness';
+
+const spec = process.argv.includes('--sample') ? 'sample' : 'fashion-mnist';
+const THRESHOLD = 0.95;
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const p95 = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * 0.95))];
+const ms = (x: number) => `${x.toFixed(1)} ms`;
+
+/** Runs cell i and times, in the page, when each selector first matches inside that cell's output (polled every frame). */
+async function timeCell(page: Page, i: number, milestones: Record<string, string>, timeout = 120_000): Promise<Record<string, number>> {
+  return page.evaluate(
+    ([index, marks, limit]) =>
+      new Promise<Record<string, number>>((resolve, reject) => {
+        const app = (window as any).jupyterapp;
+        const panel = app.shell.currentWidget;
+        panel.content.activeCellIndex = index;
+        const cell = panel.content.widgets[index];
+        const prev = cell.model.executionCount;
+        const t0 = performance.now();
+        const out: Record<string, number> = {};
+        void app.commands.execute('notebook:run-cell');
+        const tick = () => {
+          const now = performance.now();
+          if (out.reply === undefined && cell.model.executionCount !== null && cell.model.executionCount !== prev) out.reply = now - t0;
+          for (const [name, test] of Object.entries(marks as Record<string, string>)) {
+            if (out[name] !== undefined) continue;
+            // "img:N" = N images present and decoded; otherwise a CSS selector.
+            if (test.startsWith('imgs')) {
+              const imgs = Array.from(cell.node.querySelectorAll('.nd-grid img')) as HTMLImageElement[];
+              const tiles = cell.node.querySelectorAll('.nd-grid .nd-thumb').length;
+              if (tiles > 0 && imgs.length === tiles && imgs.every((im) => im.complete && im.naturalWidth > 0)) out[name] = now - t0;
+            } else if (cell.node.querySelector(test)) out[name] = now - t0;
+          }
+          if (Object.keys(marks as object).every((k) => out[k] !== undefined) && out.reply !== undefined) resolve(out);
+          else if (now - t0 > (limit as number)) reject(new Error(`timed out: ${JSON.stringify(out)}`));
+          else requestAnimationFrame(tick);
+        };
+        requestAnimationFrame(tick);
+      }),
+    [i, milestones, timeout] as const,
+  );
+}
+
+async function main() {
+  const missing = missingPrerequisite();
+  if (missing) {
+    console.log(`explorer bench skipped: ${missing}`);
+    return;
+  }
+  ensureBuilt();
+  const work = mkdtempSync(join(tmpdir(), 'nd-explorer-bench-'));
+  writeNotebook(join(work, 'bench.ipynb'), [
+    `import { scan, explore, IntSlider } from 'neardup';\nconst t0 = performance.now();\nconst result = await scan(${JSON.stringify(spec)}, { threshold: ${THRESHOLD}, size: 96 });\nconsole.log(JSON.stringify({ scanSeconds: (performance.now() - t0) / 1000, n: result.ids.length, k: result.neighbors.k }))`,
+    `new IntSlider({ value: 5, min: 0, max: 100, description: 'baseline' })`,
+    `console.log('baseline text output')`,
+    `const w = explore(result, { threshold: ${THRESHOLD} });\nw`,
+  ]);
+  const lab = await startLab(work);
+  const browser = await launchBrowser();
+  try {
+    const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+    // tsx keeps function names with a `__name` helper that does not exist in the page.
+    await page.addInitScript('window.__name = (f) => f');
+    await openNotebook(page, lab, 'bench.ipynb');
+    const t = performance.now();
+    await runCell(page, 0, 1_800_000);
+    const info = await cellOutput(page, 0);
+    console.log(`scan in the kernel (${spec}, not timed below): ${((performance.now() - t) / 1000).toFixed(1)} s  ${info.match(/\{.*\}/)?.[0] ?? ''}`);
+
+    // Baseline: the IntSlider's first paint; if the standard controls do not render, a plain text output.
+    let base: Record<string, number>;
+    let baseName = 'IntSlider';
+    try {
+      base = await timeCell(page, 1, { paint: '.widget-slider' }, 20_000);
+    } catch {
+      baseName = 'text output (IntSlider did not render)';
+      base = await timeCell(page, 2, { paint: '.jp-OutputArea-output' });
+    }
+    const exp = await timeCell(page, 3, { paint: '.nd-explorer .nd-grid .nd-row', histogram: '.nd-explorer .nd-histogram .main-svg', thumbnails: 'imgs' });
+    console.log(`first paint, baseline ${baseName} cell: ${ms(base.paint)} (execute_reply ${ms(base.reply)})`);
+    console.log(`first paint, explorer cell:           ${ms(exp.paint)} counts+grid, ${ms(exp.histogram)} histogram, ${ms(exp.thumbnails)} first-page thumbnails (execute_reply ${ms(exp.reply)})`);
+    console.log(`  after the cell returned:            ${ms(exp.paint - exp.reply)} counts+grid, ${ms(exp.histogram - exp.reply)} histogram  (goal < 2000 ms)`);
+    console.log(`  ratio explorer / baseline (first paint): ${(exp.paint / base.paint).toFixed(2)}x`);
+
+    // Slider steps: local (browser) update + paint, then the kernel's counts for that threshold.
+    const steps = await page.evaluate(async () => {
+      const root = document.querySelectorAll('.nd-explorer')[0] as HTMLElement;
+      const slider = root.querySelector('.nd-slider') as HTMLInputElement;
+      const box = root.querySelector('.nd-counts') as HTMLElement;
+      const frame = () => new Promise<void>((r) => requestAnimationFrame(() => setTimeout(r, 0)));
+      const local: number[] = [];
+      const kernel: number[] = [];
+      const values = [0.94, 0.93, 0.96, 0.97, 0.98, 0.92, 0.91, 0.9, 0.95, 0.99, 0.965, 0.955, 0.945, 0.935, 0.925, 0.975, 0.985, 0.915, 0.905, 0.95];
+      for (const v of values) {
+        const t0 = performance.now();
+        slider.value = String(v);
+        slider.dispatchEvent(new Event('input', { bubbles: true }));
+        await frame();
+        local.push(performance.now() - t0);
+        const want = v.toFixed(3);
+        while (!(box.dataset.synced === 'true' && box.dataset.threshold === want)) {
+          await new Promise((r) => setTimeout(r, 2));
+          if (performance.now() - t0 > 30000) throw new Error(`kernel counts for ${want} did not arrive`);
+        }
+        kernel.push(performance.now() - t0);
+      }
+      // Baseline: a keyboard step of the IntSlider (noUiSlider handle) until its readout changed and
+      // painted; without a rendered IntSlider, an empty frame (the floor of any visible update).
+      const handle = document.querySelector('.widget-slider .noUi-handle') as HTMLElement | null;
+      const readout = document.querySelector('.widget-slider .widget-readout') as HTMLElement | null;
+      const baseline: number[] = [];
+      for (let i = 0; i < 20; i++) {
+        const t0 = performance.now();
+        if (handle && readout) {
+          const before = readout.textContent;
+          handle.dispatchEvent(new KeyboardEvent('keydown', { key: i % 2 ? 'ArrowLeft' : 'ArrowRight', bubbles: true }));
+          while (readout.textContent === before && performance.now() - t0 < 2000) await new Promise((r) => setTimeout(r, 0));
+        }
+        await frame();
+        baseline.push(performance.now() - t0);
+      }
+      return { local, kernel, baseline, flagged: (root.querySelector('[data-count="flagged"] .nd-count-value') as HTMLElement).innerText };
+    });
+    console.log(`slider step, explorer counts+grid in the browser: median ${ms(median(steps.local))}, p95 ${ms(p95(steps.local))} (goal < 100 ms)`);
+    console.log(`slider step, kernel counts back (groupAtThreshold + comm round trip): median ${ms(median(steps.kernel))}, p95 ${ms(p95(steps.kernel))}`);
+    const stepBase = baseName === 'IntSlider' ? 'IntSlider keyboard step' : 'empty frame';
+    console.log(`slider step, baseline ${stepBase}: median ${ms(median(steps.baseline))}`);
+    console.log(`  ratio explorer / baseline (slider step, browser): ${(median(steps.local) / median(steps.baseline)).toFixed(2)}x`);
+    await page.screenshot({ path: join(__dirname, '..', 'test-artifacts', `explorer-bench-${spec}.png`) });
+  } finally {
+    await browser.close();
+    await lab.stop();
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});
