@@ -5,7 +5,7 @@
  *
  *   npm run bench -- knn                       70,000 x 1280, k = 10 (a few minutes)
  *   node --import tsx bench/knn.bench.ts --n 20000 --dim 256   smaller (npm run bench does not forward options)
- *   options: --k 10  --numpy-k 1  --rounds 1  --sklearn 5000,10000,20000 (or none)  --no-numpy
+ *   options: --k 10  --numpy-k 1  --rounds 1  --parallelism gemm|tiles  --sklearn 5000,10000,20000 (or none)  --no-numpy
  *            --vectors <file.f32 | embedding cache dir>  (real embeddings instead of random ones)
  *
  * Each contender runs in its own process, so its peak RSS is its own: we report the RSS right
@@ -122,7 +122,8 @@ async function child() {
   const rss0 = rssNow();
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
-  const nb = await topK(v, n, dim, k, { backend: 'onnx' });
+  const parallelism = arg('parallelism', '') as 'tiles' | 'gemm' | '';
+  const nb = await topK(v, n, dim, k, { backend: 'onnx', ...(parallelism ? { parallelism } : {}) });
   const seconds = (performance.now() - t0) / 1000;
   const cpu = process.cpuUsage(cpu0);
   const cpuSeconds = (cpu.user + cpu.system) / 1e6;
@@ -177,7 +178,7 @@ async function main() {
     let npMissing = flag('no-numpy');
     for (let round = 1; round <= rounds; round++) {
       console.log(`\n[ours, round ${round}] neardup topK (onnxruntime GEMM tiles, upper triangle, k=${k}); load avg before: ${load()}`);
-      const ours = runJson(process.execPath, ['--import', 'tsx', __filename, '--child', 'ours', '--file', file, '--n', `${n}`, '--dim', `${dim}`, '--k', `${k}`, '--out', join(dir, 'ours.i32')]);
+      const ours = runJson(process.execPath, ['--import', 'tsx', __filename, '--child', 'ours', '--file', file, '--n', `${n}`, '--dim', `${dim}`, '--k', `${k}`, '--out', join(dir, 'ours.i32'), '--parallelism', arg('parallelism', '')]);
       if (ours.error) throw new Error(`ours failed: ${ours.error}`);
       console.log(`  time ${ours.seconds.toFixed(2)} s (CPU ${ours.cpu_seconds.toFixed(1)} s), peak RSS ${gib(ours.max_rss)}, extra over the loaded data ${gib(ours.max_rss - ours.rss_before)}; load avg after: ${load()}`);
       oursRuns.push(ours);

@@ -6,11 +6,12 @@
  * Why this shape:
  * - The similarity matrix is symmetric, so only tiles on or above the diagonal are computed:
  *   half the multiply-adds of a plain blocked matmul, and every score feeds two rows.
- * - Memory: the O(n·k) lists, one tile per thread (tile² floats: 64 MiB at 4,096) and one
- *   shared copy of the (valid) rows for the workers. The n×n matrix never exists.
- * - Parallelism is across tiles (one single-threaded session per worker thread), not inside
- *   one GEMM: no barrier between threads, so on a busy machine a paused thread delays only its
- *   own tile, and the selection scans run in parallel too. The main thread stays free.
+ * - Memory: the O(n·k) lists, one tile (tile² floats: 16 MiB at 2,048; one per worker in
+ *   'tiles' mode) and, when some rows are skipped or workers need shared memory, one compacted
+ *   copy of the rows. The n×n matrix never exists.
+ * - Parallelism: 'gemm' (default) gives all threads to one GEMM at a time; 'tiles' runs whole
+ *   tiles single-threaded on worker threads (no barrier inside a GEMM, selection in parallel,
+ *   main thread free). Both give identical results; 'gemm' used less CPU in our measurements.
  * - Selection is a threshold scan against the global k-th best so far (a valid lower bound
  *   even when stale), so after the first tiles nearly every score costs one comparison.
  */
@@ -24,12 +25,22 @@ import { BlockReader, createGemmSession, runTile, type TileCandidates, type Tile
 
 export interface OnnxKnnOptions {
   valid?: Uint8Array;
-  /** Tile side in rows (default 4096). */
+  /** Tile side in rows (default DEFAULT_BLOCK_ROWS). */
   blockRows?: number;
   /** Threads (default: the number of cores). */
   threads?: number;
   onProgress?: (done: number, total: number) => void;
+  /** 'tiles': worker threads, each computing whole tiles single-threaded; 'gemm': one in-process session whose GEMM uses all threads. */
+  parallelism?: 'tiles' | 'gemm';
 }
+
+/**
+ * Defaults chosen by measurement on the 2-core machine (docs/similarity.md): one multi-threaded
+ * GEMM at a time used less CPU than whole tiles on worker threads, and 2,048-row tiles (a 16 MiB
+ * tile that stays in the L3 cache, and less wasted work on the diagonal) no less than 4,096.
+ */
+export const DEFAULT_PARALLELISM: 'tiles' | 'gemm' = 'gemm';
+export const DEFAULT_BLOCK_ROWS = 2048;
 
 /** Folds one tile's candidates into the global lists; `map` turns positions into row numbers. */
 function merge(acc: TopKRows, job: TileJob, c: TileCandidates, map: Int32Array | null): void {
@@ -82,7 +93,7 @@ export async function topKOnnx(
     }
   }
   if (k > 0 && m > 1) {
-    const T = Math.max(1, Math.min(opts.blockRows ?? 4096, m));
+    const T = Math.max(1, Math.min(opts.blockRows ?? DEFAULT_BLOCK_ROWS, m));
     const threads = Math.max(1, opts.threads ?? availableParallelism());
     const blocks = Math.ceil(m / T);
     const jobs: TileJob[] = [];
@@ -106,7 +117,7 @@ export async function topKOnnx(
       done++;
       opts.onProgress?.(done, jobs.length);
     };
-    const workers = Math.min(threads, jobs.length);
+    const workers = (opts.parallelism ?? DEFAULT_PARALLELISM) === 'tiles' ? Math.min(threads, jobs.length) : 1;
     // Rows to search, compacted (skipped samples removed) in a SharedArrayBuffer for the workers.
     const shared = workers > 1;
     let X = vectors.subarray(0, n * dim);

@@ -11,12 +11,18 @@ import { topKOnnx } from './knn-onnx';
 export interface TopKOptions {
   /** `valid[i] = 0` marks a skipped sample: never a neighbour; its own list is all -1 / NaN. */
   valid?: Uint8Array;
-  /** Tile side in rows for the fast path (default 4096: a 64 MiB tile). */
+  /** Tile side in rows for the fast path (default 2048: a 16 MiB tile). */
   blockRows?: number;
   /** onnxruntime intra-op threads (default: one per core). */
   threads?: number;
   /** Called after each tile with (tiles done, total tiles). */
   onProgress?: (done: number, total: number) => void;
+  /**
+   * How the fast path uses the threads: `'gemm'` (default) runs one tile at a time with
+   * onnxruntime's multi-threaded GEMM; `'tiles'` runs whole tiles side by side on worker threads
+   * (keeps the main thread free). Results are identical.
+   */
+  parallelism?: 'tiles' | 'gemm';
   /**
    * `'onnx'`: onnxruntime GEMM tiles (fast); `'js'`: the plain-JavaScript reference;
    * `'auto'` (default): `'js'` for tiny inputs where starting onnxruntime costs more than it saves.

@@ -100,7 +100,8 @@ test('padding: k larger than n-1 fills the tail with -1 / -Infinity', async () =
 });
 
 test('onnx tiles equal brute force exactly on tie-heavy integer data, for tile sizes that do not divide n', async () => {
-  // threads 1: tiles in this thread; threads 2: tiles on worker threads (shared memory, stale floors).
+  // threads 1: tiles in this thread; threads 2: tiles on two worker threads ('tiles' parallelism:
+  // shared memory, floors read while other tiles are in flight).
   for (const [n, dim, k, blockRows, threads] of [
     [50, 6, 5, 7, 1],
     [64, 3, 10, 16, 1],
@@ -111,7 +112,8 @@ test('onnx tiles equal brute force exactly on tie-heavy integer data, for tile s
   ]) {
     const v = smallInts(n, dim, n + dim);
     const want = bruteForce(v, n, dim, k);
-    assertSame(await topK(v, n, dim, k, { backend: 'onnx', blockRows, threads }), want, `onnx n=${n} T=${blockRows} threads=${threads}`);
+    const parallelism = threads > 1 ? 'tiles' : 'gemm';
+    assertSame(await topK(v, n, dim, k, { backend: 'onnx', blockRows, threads, parallelism }), want, `onnx n=${n} T=${blockRows} threads=${threads}`);
     assertSame(topKReference(v, n, dim, k), want, `reference n=${n}`);
   }
 });
@@ -149,7 +151,8 @@ test('invalid rows are never neighbours and their own lists are -1 / NaN', async
   for (let i = 0; i < n; i++) if (!valid[i]) v.fill(0, i * dim, (i + 1) * dim);
   const want = bruteForce(v, n, dim, 6, valid);
   assertSame(topKSync(v, n, dim, 6, valid), want, 'js');
-  assertSame(await topK(v, n, dim, 6, { backend: 'onnx', valid, blockRows: 9, threads: 2 }), want, 'onnx workers');
+  assertSame(await topK(v, n, dim, 6, { backend: 'onnx', valid, blockRows: 9, threads: 2, parallelism: 'tiles' }), want, 'onnx workers');
+  assertSame(await topK(v, n, dim, 6, { backend: 'onnx', valid, blockRows: 9, threads: 2, parallelism: 'gemm' }), want, 'onnx gemm');
   const nb = await topK(v, n, dim, 6, { backend: 'onnx', valid, threads: 1 });
   assertSame(nb, want, 'onnx in-process');
   for (let i = 0; i < n * 6; i++) if (nb.indices[i] >= 0) assert.equal(valid[nb.indices[i]], 1);
@@ -162,7 +165,7 @@ test('onnx path matches brute force on real-valued unit vectors (scores within f
   const k = 10;
   const v = gaussian(n, dim, 2024);
   const want = bruteForce(v, n, dim, k);
-  const got = await topK(v, n, dim, k, { backend: 'onnx', blockRows: 256, threads: 2 });
+  const got = await topK(v, n, dim, k, { backend: 'onnx', blockRows: 256, threads: 2, parallelism: 'tiles' });
   const dot = (i: number, j: number) => {
     let s = 0;
     for (let d = 0; d < dim; d++) s += v[i * dim + d] * v[j * dim + d];
