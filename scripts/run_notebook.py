@@ -20,6 +20,7 @@ def save_atomic(nb, path):
     fd, tmp = tempfile.mkstemp(dir=d, suffix=".ipynb.tmp")
     with os.fdopen(fd, "w", encoding="utf-8") as f:
         nbformat.write(nb, f)
+    os.chmod(tmp, 0o644)
     os.replace(tmp, path)
 
 
@@ -51,6 +52,7 @@ def main():
         fd, tmp = tempfile.mkstemp(dir=d, suffix=".html.tmp")
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             f.write(body)
+        os.chmod(tmp, 0o644)
         os.replace(tmp, a.html)
     if failed:
         print(f"run_notebook: a cell failed in {a.input}:\n{failed}", file=sys.stderr)

@@ -23,7 +23,9 @@ if (unknown.length) {
   console.error(`walkthrough: unknown option ${unknown[0]} (options: --dataset <spec>, --notebook walkthrough|own-data, --out <dir>, --timeout <s>)`);
   process.exit(2);
 }
-const dataset = opt('dataset', process.env.NEARDUP_DATASET || 'sample');
+let dataset = opt('dataset', process.env.NEARDUP_DATASET || 'sample');
+// A relative folder or manifest means relative to where the command runs, not to notebooks/.
+if (/[\/.]/.test(dataset) && existsSync(resolve(dataset))) dataset = resolve(dataset);
 const notebook = opt('notebook', 'walkthrough');
 const out = resolve(opt('out', join(root, 'out')));
 const timeout = opt('timeout', '7200');
