@@ -14,8 +14,9 @@ import { join } from 'node:path';
 import { buildBenchmark, type BenchManifest } from './eval/build';
 import { extractFeatures } from './eval/features';
 import { METHODS } from './eval/ablation';
-import { evaluateAt, pickThreshold, thresholdSweep, type ThresholdResult, type Truth } from './eval/metrics';
+import { evaluateAt, pickThreshold, thresholdSweep, type Truth } from './eval/metrics';
 import { evaluateProduct } from './eval/product';
+import { HEADER, row } from './eval/format';
 
 const ROOT = join(__dirname, '..');
 const BENCH = join(ROOT, 'out', 'eval-bench');
@@ -37,35 +38,6 @@ export function truthOf(m: BenchManifest): Truth {
   });
   return { group, transform: m.rows.map((r) => r.transform), original };
 }
-
-const pct = (x: number) => (100 * x).toFixed(1).padStart(5);
-
-function minTransform(r: ThresholdResult): [string, number] {
-  return Object.entries(r.perTransformGroup).reduce((a, b) => (b[1] < a[1] ? b : a), ['', 2] as [string, number]);
-}
-
-export function row(name: string, r: ThresholdResult): string {
-  const [wt, wv] = minTransform(r);
-  return [
-    name.padEnd(34),
-    r.threshold.toFixed(2),
-    `${pct(r.pairs.precision)} ${pct(r.pairs.recall)} ${pct(r.pairs.f1)}`,
-    `${pct(r.groupPairs.precision)} ${pct(r.groupPairs.recall)} ${pct(r.groupPairs.f1)}`,
-    `${pct(r.groups.f1)}`,
-    String(r.chained).padStart(3),
-    `${pct(wv)} ${wt}`,
-  ].join(' | ');
-}
-
-export const HEADER = [
-  'method'.padEnd(34),
-  'thr ',
-  'pair P    R     F1  ',
-  'grp-pair P R    F1  ',
-  'grpF1',
-  'chn',
-  'min transform recall (grouped)',
-].join(' | ');
 
 function writeJson(path: string, data: unknown): void {
   const tmp = `${path}.tmp-${process.pid}`;

@@ -20,7 +20,7 @@ import { trimImage } from '../../src/images/trim';
 import { flipRgb, grayRgb } from '../../src/embed/views';
 import { phash } from '../../src/dedup/phash';
 
-export const FEATURE_VERSION = 2;
+export const FEATURE_VERSION = 3;
 export const DIM = 1280;
 export const POOLINGS = ['mean', 'max', 'gem'] as const;
 export type Pooling = (typeof POOLINGS)[number];

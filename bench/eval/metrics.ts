@@ -78,8 +78,12 @@ export function componentsAt(sim: Float32Array, n: number, t: number): Int32Arra
   return root;
 }
 
-/** Evaluates one threshold. `sim` is symmetric n x n (diagonal ignored). */
-export function evaluateAt(sim: Float32Array, truth: Truth, t: number, worst = 5): ThresholdResult {
+/**
+ * Evaluates one threshold. `sim` is symmetric n x n (diagonal ignored). `groupOf`, when given, is
+ * the grouping to score instead of the components of `sim` (e.g. the product's `group_id`, where -1
+ * means "in no group").
+ */
+export function evaluateAt(sim: Float32Array, truth: Truth, t: number, worst = 5, groupOf?: Int32Array): ThresholdResult {
   const n = truth.group.length;
   const g = truth.group;
   // Direct pairs.
@@ -105,7 +109,7 @@ export function evaluateAt(sim: Float32Array, truth: Truth, t: number, worst = 5
   falses.sort((x, y) => y.score - x.score);
 
   // Components and group pairs.
-  const root = componentsAt(sim, n, t);
+  const root = groupOf ? Int32Array.from(groupOf, (g, i) => (g < 0 ? -1 - i : g)) : componentsAt(sim, n, t);
   const members = new Map<number, number[]>();
   for (let i = 0; i < n; i++) {
     const r = root[i];
@@ -190,6 +194,25 @@ export function cosineMatrix(vectors: Float32Array, n: number, dim: number): Flo
       for (let d = 0; d < dim; d++) s += vectors[a + d] * vectors[b + d];
       sim[i * n + j] = s;
       sim[j * n + i] = s;
+    }
+  }
+  return sim;
+}
+
+/**
+ * Dense similarity matrix holding only the scores listed in k-NN lists (symmetrised by max); pairs
+ * not listed get -Infinity. Lets the product's neighbour lists be scored with {@link evaluateAt}.
+ */
+export function matrixFromNeighbors(nb: { n: number; k: number; indices: Int32Array; scores: Float32Array }): Float32Array {
+  const { n, k } = nb;
+  const sim = new Float32Array(n * n).fill(-Infinity);
+  for (let i = 0; i < n; i++) {
+    sim[i * n + i] = 1;
+    for (let j = 0; j < k; j++) {
+      const o = nb.indices[i * k + j];
+      if (o < 0) continue;
+      const s = nb.scores[i * k + j];
+      if (s > sim[i * n + o]) sim[i * n + o] = sim[o * n + i] = s;
     }
   }
   return sim;

@@ -16,7 +16,8 @@ export interface TrimOptions {
   outliers?: number;
   /** Largest share of the width/height cut from one side. Default 0.4. */
   maxSide?: number;
-  /** Bars thinner than this share of the side are ignored (left as they are). Default 0.02. */
+  /** Bars thinner than this share of the side are ignored (left as they are): thin flat strips are
+   *  more often a wall or sky at the edge of a photo than padding. Default 0.05. */
   minBar?: number;
 }
 
@@ -36,7 +37,7 @@ export function findContentBox(pixels: Uint8Array, width: number, height: number
   const tol = opts.tolerance ?? 14;
   const outliers = opts.outliers ?? 0.01;
   const maxSide = opts.maxSide ?? 0.4;
-  const minBar = opts.minBar ?? 0.02;
+  const minBar = opts.minBar ?? 0.05;
   const cc = Math.min(channels, 3);
   const px = (x: number, y: number, c: number) => pixels[(y * width + x) * channels + (channels >= 3 ? c : 0)];
 

@@ -1,0 +1,180 @@
+/**
+ * Combining signals: the CNN's cosine neighbours plus pairs whose perceptual hashes nearly match.
+ *
+ * pHash catches what the embedding misses most, tiny (32x32) and heavily degraded copies, whose
+ * low-frequency layout survives. A hash match is taken as a duplicate whatever the cosine, by
+ * putting the pair into both neighbour lists with score 1 (so it passes any threshold and the
+ * groups, the slider and the reports need nothing new). To keep look-alike photos apart, a hash
+ * match also needs the pair's cosine to reach `minCosine` (loose: the CNN only has to agree that the
+ * two are not wholly different pictures).
+ */
+import type { Neighbors } from '../types';
+import { hammingAt, phash } from './phash';
+import { decodeImageFile } from '../images/decode';
+import { arrayImageToRgb } from '../images/array';
+import type { Dataset } from '../types';
+import { NeardupError } from '../cli/errors';
+
+/** Default Hamming distance (bits of 64) at or below which two pHashes match. */
+export const DEFAULT_HASH_BITS = 6;
+/** Default least cosine for a hash match to count (see the module comment). */
+export const DEFAULT_HASH_MIN_COSINE = 0.5;
+
+/** A pair of row indices (a < b) with the Hamming distance of their hashes. */
+export interface HashPair {
+  a: number;
+  b: number;
+  bits: number;
+}
+
+/**
+ * All pairs of rows whose hashes differ in at most `maxBits` bits (≤ 15), found without comparing
+ * all pairs: split the 64 bits into `maxBits + 1` blocks; two hashes within `maxBits` agree exactly
+ * on at least one block (pigeonhole), so only rows sharing a block value are compared.
+ * `hashes` holds two uint32 words per row; rows with `valid[i] = 0` are ignored.
+ */
+export function hashPairs(hashes: Uint32Array, maxBits = DEFAULT_HASH_BITS, valid?: Uint8Array): HashPair[] {
+  if (!Number.isInteger(maxBits) || maxBits < 0 || maxBits > 15) throw new NeardupError(`hash bits must be an integer from 0 to 15, got ${maxBits}`);
+  const n = hashes.length / 2;
+  const blocks = maxBits + 1;
+  const bounds = Array.from({ length: blocks + 1 }, (_, i) => Math.round((i * 64) / blocks));
+  const bitOf = (row: number, bit: number) => (hashes[2 * row + (bit >> 5)] >>> (bit & 31)) & 1;
+  const seen = new Set<number>();
+  const out: HashPair[] = [];
+  for (let blk = 0; blk < blocks; blk++) {
+    const buckets = new Map<number, number[]>();
+    for (let i = 0; i < n; i++) {
+      if (valid && !valid[i]) continue;
+      let key = 0;
+      for (let bit = bounds[blk]; bit < bounds[blk + 1]; bit++) key = key * 2 + bitOf(i, bit);
+      let list = buckets.get(key);
+      if (!list) buckets.set(key, (list = []));
+      list.push(i);
+    }
+    for (const list of buckets.values()) {
+      for (let x = 0; x < list.length; x++) {
+        for (let y = x + 1; y < list.length; y++) {
+          const a = list[x];
+          const b = list[y];
+          const id = a * n + b;
+          if (seen.has(id)) continue;
+          const bits = hammingAt(hashes, a, hashes, b);
+          if (bits <= maxBits) {
+            seen.add(id);
+            out.push({ a, b, bits });
+          }
+        }
+      }
+    }
+  }
+  return out.sort((p, q) => p.a - q.a || p.b - q.b);
+}
+
+/**
+ * A copy of `nb` where every hash pair whose cosine (from `vectors`, n x dim, L2-normalised) is at
+ * least `minCosine` appears in both rows' lists with score 1. Lists stay sorted (descending score,
+ * ties by lower index) and keep their length k: the weakest entries make room.
+ */
+export function mergeHashPairs(nb: Neighbors, pairs: readonly HashPair[], vectors: Float32Array, dim: number, minCosine = DEFAULT_HASH_MIN_COSINE): Neighbors {
+  const { n, k } = nb;
+  const extra = new Map<number, Set<number>>();
+  const cos = (a: number, b: number) => {
+    let s = 0;
+    for (let d = 0; d < dim; d++) s += vectors[a * dim + d] * vectors[b * dim + d];
+    return s;
+  };
+  for (const { a, b } of pairs) {
+    if (cos(a, b) < minCosine) continue;
+    for (const [x, y] of [[a, b], [b, a]]) {
+      let s = extra.get(x);
+      if (!s) extra.set(x, (s = new Set()));
+      s.add(y);
+    }
+  }
+  const indices = new Int32Array(nb.indices);
+  const scores = new Float32Array(nb.scores);
+  for (const [row, set] of extra) {
+    const entries: { i: number; s: number }[] = [];
+    for (let j = 0; j < k; j++) {
+      const i = nb.indices[row * k + j];
+      if (i >= 0 && !set.has(i)) entries.push({ i, s: nb.scores[row * k + j] });
+    }
+    for (const i of set) entries.push({ i, s: 1 });
+    entries.sort((p, q) => q.s - p.s || p.i - q.i);
+    for (let j = 0; j < k; j++) {
+      indices[row * k + j] = j < entries.length ? entries[j].i : -1;
+      scores[row * k + j] = j < entries.length ? entries[j].s : -Infinity;
+    }
+  }
+  return { n, k, indices, scores };
+}
+
+/**
+ * pHash of every sample of a dataset, two uint32 words per row, computed from the same decode the
+ * embedding uses (squashed to `size` x `size`, EXIF applied, alpha on white). Unreadable files get
+ * `valid[i] = 0`. For array datasets the hash comes straight from the stored pixels.
+ */
+export async function datasetHashes(ds: Dataset, opts: { size?: number; concurrency?: number } = {}): Promise<{ hashes: Uint32Array; valid: Uint8Array }> {
+  const px = ds.pixels;
+  const n = px.kind === 'files' ? px.paths.length : px.data.length / (px.width * px.height * px.channels);
+  const hashes = new Uint32Array(2 * n);
+  const valid = new Uint8Array(n);
+  if (px.kind === 'array') {
+    // Resampled to 64x64 RGB (bilinear, any layout) so the 32x32 grid box-filters like file images.
+    const rgb = new Uint8Array(64 * 64 * 3);
+    for (let i = 0; i < n; i++) {
+      hashes.set(phash(arrayImageToRgb(px, i, 64, rgb), 64, 64, 3), 2 * i);
+      valid[i] = 1;
+    }
+    return { hashes, valid };
+  }
+  const size = opts.size ?? 224;
+  let next = 0;
+  const worker = async () => {
+    for (;;) {
+      const i = next++;
+      if (i >= n) return;
+      const d = await decodeImageFile(px.paths[i], { size });
+      if (!d.ok) continue;
+      hashes.set(phash(d.rgb, size, size, 3), 2 * i);
+      valid[i] = 1;
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, opts.concurrency ?? 4) }, worker));
+  return { hashes, valid };
+}
+
+/** Options of {@link addHashMatches}. */
+export interface HashMatchOptions {
+  /** Hamming distance (of 64 bits) at or below which hashes match. Default {@link DEFAULT_HASH_BITS}. */
+  bits?: number;
+  /** Least cosine for a hash match to count. Default {@link DEFAULT_HASH_MIN_COSINE}. */
+  minCosine?: number;
+  /** Side the images are decoded at before hashing (as for embedding). Default 224. */
+  size?: number;
+}
+
+/**
+ * The scan step that combines the signals: hashes every sample, finds hash matches among the
+ * embedded rows and merges them into the neighbour lists (see {@link mergeHashPairs}).
+ * Costs one more decode per image file (arrays are hashed from memory).
+ */
+export async function addHashMatches(
+  ds: Dataset,
+  emb: { vectors: Float32Array; dim: number; status: readonly string[] },
+  nb: Neighbors,
+  opts: HashMatchOptions = {},
+): Promise<{ neighbors: Neighbors; pairs: HashPair[]; merged: number }> {
+  const { hashes, valid } = await datasetHashes(ds, { size: opts.size });
+  for (let i = 0; i < valid.length; i++) if (emb.status[i] !== 'ok') valid[i] = 0;
+  const pairs = hashPairs(hashes, opts.bits ?? DEFAULT_HASH_BITS, valid);
+  const minCosine = opts.minCosine ?? DEFAULT_HASH_MIN_COSINE;
+  const neighbors = mergeHashPairs(nb, pairs, emb.vectors, emb.dim, minCosine);
+  let merged = 0;
+  for (const p of pairs) {
+    let s = 0;
+    for (let d = 0; d < emb.dim; d++) s += emb.vectors[p.a * emb.dim + d] * emb.vectors[p.b * emb.dim + d];
+    if (s >= minCosine) merged++;
+  }
+  return { neighbors, pairs, merged };
+}
