@@ -120,6 +120,7 @@ interface ScanCliOptions {
   batchSize?: number;
   exact: boolean;
   pixelHash: boolean;
+  pixelHashMax: number;
   cache: boolean;
   cacheDir?: string;
   limit?: number;
@@ -141,6 +142,7 @@ export function register(program: Command): void {
     .option('--batch-size <n>', 'images per inference call', intIn(1, 4096))
     .option('--no-exact', 'skip the exact-duplicate (hash) pre-pass')
     .option('--no-pixel-hash', 'exact pre-pass on file bytes only (do not decode to compare pixels)')
+    .option('--pixel-hash-max <mpx>', 'decode images up to this many megapixels to compare pixels (larger: bytes only)', numberIn(0, 1e6), 1)
     .option('--cache-dir <dir>', 'embedding cache folder (default $NEARDUP_CACHE/embeddings)')
     .option('--no-cache', 'do not read or write the embedding cache')
     .option('--limit <n>', 'only the first n samples (quick trial runs)', intIn(1, Number.MAX_SAFE_INTEGER))
@@ -163,7 +165,7 @@ export function register(program: Command): void {
           size: o.size,
           batchSize: o.batchSize,
           cacheDir: o.cache === false ? false : o.cacheDir,
-          exact: o.exact === false ? false : { pixels: o.pixelHash !== false },
+          exact: o.exact === false ? false : { pixels: o.pixelHash !== false, maxPixels: o.pixelHashMax * 1e6 },
           load: { limit: o.limit, onProgress: o.quiet ? undefined : (m) => process.stderr.write(`${m}\n`) },
           onProgress: progress.update,
         });

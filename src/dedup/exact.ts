@@ -9,6 +9,9 @@ import type { Dataset } from '../types';
 import { openImage } from '../images/decode';
 import { columnValues, hasColumn } from '../frame';
 
+/** Default {@link ExactOptions.maxPixels}: images up to 1 megapixel are compared by decoded pixels. */
+export const DEFAULT_PIXEL_HASH_MAX_PIXELS = 1_000_000;
+
 /** Result of {@link findExactDuplicates}; arrays are in the dataset's row order. */
 export interface ExactDuplicates {
   /** Exact group of each row (-1 = no identical copy), numbered 0.. by each group's first row. */
@@ -22,7 +25,7 @@ export interface ExactDuplicates {
   /**
    * sha256 of each row's decoded pixels (RGBA, with width and height), null when not computed:
    * for files only rows that could be pixel-identical to another row (same width and height, not
-   * already byte-identical) are decoded.
+   * already byte-identical, at most `maxPixels`) are decoded.
    */
   pixelHash: (string | null)[];
   /** How each row matched: 'bytes', 'pixels' or '' (none). */
@@ -33,6 +36,13 @@ export interface ExactDuplicates {
 export interface ExactOptions {
   /** Also compare decoded pixels of files (default true). */
   pixels?: boolean;
+  /**
+   * Largest image (width × height) whose pixels are decoded for the comparison; larger files are
+   * compared by bytes only. Decoding full-size photos costs more than embedding them (77 wallpapers
+   * of 2–8 Mpx: 6 minutes here), while ML datasets are mostly far below the default of 1,000,000
+   * pixels. Use Infinity to decode everything.
+   */
+  maxPixels?: number;
   /** Files hashed at once (default 8). */
   concurrency?: number;
   /** Progress callback: (rows done, total rows). */
@@ -78,6 +88,7 @@ export async function findExactDuplicates(ds: Dataset, opts: ExactOptions = {}):
   const byteFirst = firstRows(byBytes);
 
   const pixelHash: (string | null)[] = new Array(n).fill(null);
+  const maxPixels = opts.maxPixels ?? DEFAULT_PIXEL_HASH_MAX_PIXELS;
   if (opts.pixels !== false) {
     // Only rows that share width x height with another byte-distinct row can be pixel-identical.
     const widths = hasColumn(ds.df, 'width') ? columnValues<number | null>(ds.df, 'width') : null;
@@ -86,6 +97,7 @@ export async function findExactDuplicates(ds: Dataset, opts: ExactOptions = {}):
       const bySize = new Map<string, number[]>();
       for (let i = 0; i < n; i++) {
         if (byteHash[i] === null || widths[i] == null || heights[i] == null) continue;
+        if (Number(widths[i]) * Number(heights[i]) > maxPixels) continue;
         // One representative per byte group: identical bytes already decode to identical pixels.
         if (byBytes[i] >= 0 && byteFirst[byBytes[i]] !== i) continue;
         const key = `${widths[i]}x${heights[i]}`;

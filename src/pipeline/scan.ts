@@ -17,6 +17,7 @@ import { checkKeepPolicy, groupAtThreshold, type GroupMethod, type GroupOptions,
 import { findExactDuplicates, type ExactDuplicates } from '../dedup/exact';
 import { histogram, maxSimilarity, nearestIndex, ThresholdIndex, type Histogram } from '../dedup/threshold';
 import { uniqueness } from '../dedup/uniqueness';
+import { addHashMatches, type HashMatchOptions } from '../dedup/verify';
 import {
   crossSplitCounts,
   crossSplitReport,
@@ -55,10 +56,19 @@ export interface ScanOptions {
   batchSize?: number;
   /** Embedding cache folder, or false to disable; default `$NEARDUP_CACHE/embeddings`. */
   cacheDir?: string | false;
-  /** Exact-duplicate pre-pass: true (default: file bytes and decoded pixels), `{ pixels: false }` (bytes only), or false. */
-  exact?: boolean | { pixels?: boolean };
+  /**
+   * Exact-duplicate pre-pass: true (default: file bytes, and decoded pixels of images up to 1 Mpx),
+   * `{ pixels: false }` (bytes only), `{ maxPixels }` (pixel comparison size limit), or false.
+   */
+  exact?: boolean | { pixels?: boolean; maxPixels?: number };
   /** Options for loading a dataset given by name or path. */
   load?: LoadOptions;
+  /**
+   * Also match near-identical perceptual hashes (pHash) and count them as duplicates (docs/quality.md):
+   * catches tiny and heavily degraded copies the embedding misses. `'auto'` (default) = on for image
+   * files, off for in-memory arrays (28x28 / 32x32 datasets, where pHash matches many look-alikes).
+   */
+  phash?: boolean | 'auto' | HashMatchOptions;
   /** Stops embedding early (vectors already computed stay in the cache). */
   signal?: AbortSignal;
   /** Progress: stage, units done, total units (a stage starts with done = 0). */
@@ -375,8 +385,8 @@ export async function scan(spec: string | Dataset, opts: ScanOptions = {}): Prom
   let exact: ExactDuplicates | null = null;
   if (opts.exact !== false) {
     progress('exact', 0, n);
-    const pixels = typeof opts.exact === 'object' ? opts.exact.pixels : undefined;
-    exact = await findExactDuplicates(dataset, { pixels, onProgress: (d, t) => progress('exact', d, t) });
+    const x = typeof opts.exact === 'object' ? opts.exact : {};
+    exact = await findExactDuplicates(dataset, { pixels: x.pixels, maxPixels: x.maxPixels, onProgress: (d, t) => progress('exact', d, t) });
     progress('exact', n, n);
   }
   lap('exact');
@@ -394,11 +404,17 @@ export async function scan(spec: string | Dataset, opts: ScanOptions = {}): Prom
 
   const valid = Uint8Array.from(embeddings.status, (s) => (s === 'ok' ? 1 : 0));
   progress('similarity', 0, 1);
-  const neighbors = await topK(embeddings.vectors, n, embeddings.dim, k, {
+  let neighbors = await topK(embeddings.vectors, n, embeddings.dim, k, {
     valid,
     onProgress: (d, t) => progress('similarity', d, t),
   });
   lap('similarity');
+
+  const phash = opts.phash ?? 'auto';
+  if (phash === true || typeof phash === 'object' || (phash === 'auto' && dataset.pixels.kind === 'files')) {
+    neighbors = (await addHashMatches(dataset, embeddings, neighbors, typeof phash === 'object' ? phash : {})).neighbors;
+    lap('phash');
+  }
 
   progress('groups', 0, 1);
   const str = (name: string) =>

@@ -44,6 +44,10 @@ test('files: byte copies and pixel-identical re-encodings are grouped; others an
     // Without pixel hashing only the byte copy is found.
     const bytesOnly = await findExactDuplicates(ds, { pixels: false });
     assert.equal(bytesOnly.groups, 1);
+    // Images above the size limit (640x480 > 100,000 px) are compared by bytes only.
+    const small = await findExactDuplicates(ds, { maxPixels: 100_000 });
+    assert.equal(small.groups, 1);
+    assert.equal(small.pixelHash.filter((h) => h !== null).length, 0);
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
