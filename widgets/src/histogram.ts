@@ -7,7 +7,8 @@ type Hist = { x0: number; width: number; counts: number[] };
 type OnThreshold = (t: number, final: boolean) => void;
 
 let plotlyPromise: Promise<any> | undefined;
-function loadPlotly(): Promise<any> {
+/** Starts loading plotly (idempotent); the plugin calls it when JupyterLab is idle. */
+export function loadPlotly(): Promise<any> {
   // A separate chunk: the grid and counts paint before plotly's 3.5 MB are parsed.
   plotlyPromise ??= import('plotly.js-dist-min').then((m: any) => m.default ?? m);
   return plotlyPromise;
@@ -64,8 +65,18 @@ export class Histogram {
     return this.gd._fullLayout.xaxis.range[1];
   }
 
+  private pending: number | null = null;
+
+  /** Moves the line; redraws at most once per frame (a relayout costs more than a count update). */
   setThreshold(t: number) {
-    this.plotly.relayout(this.gd, { shapes: Histogram.shapes(t, this.hi()) });
+    const first = this.pending === null;
+    this.pending = t;
+    if (!first) return;
+    requestAnimationFrame(() => {
+      const v = this.pending!;
+      this.pending = null;
+      this.plotly.relayout(this.gd, { shapes: Histogram.shapes(v, this.hi()) });
+    });
   }
 
   /** Map a pointer position to an x value through the axis range and the plot area's pixel size. */
