@@ -258,3 +258,32 @@ test('browser counts (widgets/src/compute.ts) equal the kernel groupAtThreshold 
   assert.deepEqual(Array.from(visibleRows(data, order, a, 'exact', '')), []);
   assert.equal(assign(data, 0.9, { 'h.png': 'remove', 'b.png': 'keep' }).counts.to_remove, 4);
 });
+
+test('on the bundled sample, explore(result) agrees with scan at every threshold, and explore(df, result) keeps df columns', { timeout: 300_000 }, async () => {
+  const { scan } = await import('../../src/pipeline/scan');
+  const result = await scan('sample', { threshold: 0.9, size: 96 });
+  const w = explore(result);
+  assert.equal(w.threshold, 0.9);
+  for (const t of [0.9, 0.95, 0.98]) {
+    w.threshold = t;
+    const s = result.atThreshold(t).summary;
+    assert.deepEqual(
+      [w.counts.flagged, w.counts.groups, w.counts.to_remove, w.counts.cross_split, w.counts.label_conflicts],
+      [s.flagged, s.groups, s.to_remove, s.cross_split, s.label_conflicts],
+      `t=${t}`,
+    );
+    assert.deepEqual(columnValues(w.toDataFrame(), 'keep'), columnValues(result.atThreshold(t).samples, 'keep'));
+  }
+  w.threshold = 0.9;
+  assert.ok(w.counts.flagged > 0 && w.counts.cross_split > 0, 'the sample has near duplicates and leakage at 0.9');
+  w.close();
+
+  const mine = result.samples.head(50);
+  mine.addColumn('note', new Array(50).fill('x'), { inplace: true });
+  const w2 = explore(mine, result, { threshold: 0.95 });
+  const df = w2.toDataFrame();
+  assert.equal(df.shape[0], 50);
+  assert.ok(df.columns.includes('note') && df.columns.includes('tag'));
+  assert.deepEqual(columnValues(df, 'keep'), columnValues(result.atThreshold(0.95).samples, 'keep').slice(0, 50));
+  w2.close();
+});
