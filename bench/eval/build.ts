@@ -8,7 +8,7 @@
  * Run alone with `node --import tsx bench/eval/build.ts [--force]`; `npm run eval` calls it first.
  * An existing benchmark with the same version is reused (the build takes ~1 min on 2 cores).
  */
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { SOURCES, REQUIRED_PACKAGES, type PhotoSource } from './sources';
@@ -73,6 +73,8 @@ export async function buildBenchmark(outDir: string, opts: { force?: boolean; lo
     );
   }
   const imgDir = join(outDir, 'images');
+  // Our own generated folder: start clean so files of an older benchmark version cannot linger.
+  rmSync(imgDir, { recursive: true, force: true });
   mkdirSync(imgDir, { recursive: true });
   const rows: BenchManifest['rows'] = [];
   for (const src of SOURCES) {

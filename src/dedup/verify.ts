@@ -2,13 +2,15 @@
  * Combining signals: the CNN's cosine neighbours plus pairs whose perceptual hashes nearly match.
  *
  * pHash catches what the embedding misses most, tiny (32x32) and heavily degraded copies, whose
- * low-frequency layout survives. A hash match is taken as a duplicate whatever the cosine, by
- * putting the pair into both neighbour lists with score 1 (so it passes any threshold and the
- * groups, the slider and the reports need nothing new). To keep look-alike photos apart, a hash
- * match also needs the pair's cosine to reach `minCosine` (loose: the CNN only has to agree that the
- * two are not wholly different pictures).
+ * low-frequency layout survives. A hash match is put into both neighbour lists with a score of at
+ * least {@link hashScore}: the default threshold for a match at the bit limit, rising 0.02 per bit
+ * closer, capped at 0.99. So matches count at the default threshold, a stricter slider drops the
+ * looser ones first, and a threshold of 1 still keeps exact duplicates only; groups, the slider and
+ * the reports need nothing new. To keep look-alike photos apart, a hash match also needs the pair's
+ * cosine to reach `minCosine` (loose: the CNN only has to agree the two are not wholly different).
  */
 import type { Neighbors } from '../types';
+import { DEFAULT_THRESHOLD } from './defaults';
 import { hammingAt, phash } from './phash';
 import { decodeImageFile } from '../images/decode';
 import { arrayImageToRgb } from '../images/array';
@@ -70,25 +72,40 @@ export function hashPairs(hashes: Uint32Array, maxBits = DEFAULT_HASH_BITS, vali
   return out.sort((p, q) => p.a - q.a || p.b - q.b);
 }
 
+/** Similarity score given to a hash match `bits` apart when the limit is `maxBits` (see the module comment). */
+export function hashScore(bits: number, maxBits = DEFAULT_HASH_BITS): number {
+  return Math.min(0.99, DEFAULT_THRESHOLD + 0.02 * (maxBits - bits));
+}
+
 /**
  * A copy of `nb` where every hash pair whose cosine (from `vectors`, n x dim, L2-normalised) is at
- * least `minCosine` appears in both rows' lists with score 1. Lists stay sorted (descending score,
- * ties by lower index) and keep their length k: the weakest entries make room.
+ * least `minCosine` appears in both rows' lists with score max(cosine, {@link hashScore}). Lists
+ * stay sorted (descending score, ties by lower index) and keep their length k: the weakest entries
+ * make room.
  */
-export function mergeHashPairs(nb: Neighbors, pairs: readonly HashPair[], vectors: Float32Array, dim: number, minCosine = DEFAULT_HASH_MIN_COSINE): Neighbors {
+export function mergeHashPairs(
+  nb: Neighbors,
+  pairs: readonly HashPair[],
+  vectors: Float32Array,
+  dim: number,
+  minCosine = DEFAULT_HASH_MIN_COSINE,
+  maxBits = DEFAULT_HASH_BITS,
+): Neighbors {
   const { n, k } = nb;
-  const extra = new Map<number, Set<number>>();
+  const extra = new Map<number, Map<number, number>>();
   const cos = (a: number, b: number) => {
     let s = 0;
     for (let d = 0; d < dim; d++) s += vectors[a * dim + d] * vectors[b * dim + d];
     return s;
   };
-  for (const { a, b } of pairs) {
-    if (cos(a, b) < minCosine) continue;
+  for (const { a, b, bits } of pairs) {
+    const c = cos(a, b);
+    if (c < minCosine) continue;
+    const score = Math.fround(Math.max(c, hashScore(bits, maxBits)));
     for (const [x, y] of [[a, b], [b, a]]) {
-      let s = extra.get(x);
-      if (!s) extra.set(x, (s = new Set()));
-      s.add(y);
+      let m = extra.get(x);
+      if (!m) extra.set(x, (m = new Map()));
+      m.set(y, score);
     }
   }
   const indices = new Int32Array(nb.indices);
@@ -99,7 +116,7 @@ export function mergeHashPairs(nb: Neighbors, pairs: readonly HashPair[], vector
       const i = nb.indices[row * k + j];
       if (i >= 0 && !set.has(i)) entries.push({ i, s: nb.scores[row * k + j] });
     }
-    for (const i of set) entries.push({ i, s: 1 });
+    for (const [i, sc] of set) entries.push({ i, s: sc });
     entries.sort((p, q) => q.s - p.s || p.i - q.i);
     for (let j = 0; j < k; j++) {
       indices[row * k + j] = j < entries.length ? entries[j].i : -1;
@@ -169,7 +186,7 @@ export async function addHashMatches(
   for (let i = 0; i < valid.length; i++) if (emb.status[i] !== 'ok') valid[i] = 0;
   const pairs = hashPairs(hashes, opts.bits ?? DEFAULT_HASH_BITS, valid);
   const minCosine = opts.minCosine ?? DEFAULT_HASH_MIN_COSINE;
-  const neighbors = mergeHashPairs(nb, pairs, emb.vectors, emb.dim, minCosine);
+  const neighbors = mergeHashPairs(nb, pairs, emb.vectors, emb.dim, minCosine, opts.bits ?? DEFAULT_HASH_BITS);
   let merged = 0;
   for (const p of pairs) {
     let s = 0;

@@ -37,10 +37,14 @@ export interface ModelConfig {
 /** Root of the installed package (works from src/ under tsx and from dist/). */
 export const PACKAGE_ROOT = resolve(__dirname, '..', '..');
 
-/** The bundled default: MobileNetV2 with the surgically added 1280-d `embedding` output. */
+/**
+ * The bundled default: MobileNetV2 with a surgically added 1280-d `embedding` output, GeM-pooled
+ * (p = 3) rather than mean-pooled: same cost, clearly better copy detection (docs/quality.md).
+ * The mean-pooled `mobilenetv2-12-int8-embed.onnx` stays bundled for comparison.
+ */
 export function defaultModelConfig(): ModelConfig {
   return {
-    path: join(PACKAGE_ROOT, 'models', 'mobilenetv2-12-int8-embed.onnx'),
+    path: join(PACKAGE_ROOT, 'models', 'mobilenetv2-12-int8-gem.onnx'),
     input: 'input',
     output: 'embedding',
     size: 224,
