@@ -28,6 +28,18 @@ export * from './datasets';
 export * from './embed';
 export * from './images';
 
+/**
+ * Detection quality (see docs/quality.md): perceptual hashes and hash matching merged into the
+ * neighbour lists (`phash`, `hamming`, `hashPairs`, `mergeHashPairs`, `addHashMatches`), the GeM /
+ * mirror-view embedding head (`addRobustEmbedding`), pixel views (`flipRgb`, `grayRgb`, `makeViews`,
+ * `averageViews`) and uniform-border trimming (`findContentBox`, `trimImage`).
+ */
+export { phash, phashFromGrid, lumaGrid, hamming, hammingAt, phashAll } from './dedup/phash';
+export { hashPairs, hashScore, mergeHashPairs, addHashMatches, datasetHashes, DEFAULT_HASH_BITS, DEFAULT_HASH_MIN_COSINE, type HashPair, type HashMatchOptions } from './dedup/verify';
+export { addRobustEmbedding, addRobustEmbeddingToBuffer, type RobustEmbeddingOptions } from './embed/quality-model';
+export { flipRgb, grayRgb, makeViews, averageViews, VIEW_NAMES, type ViewName } from './embed/views';
+export { findContentBox, trimImage, type TrimOptions, type ContentBox } from './images/trim';
+
 /** Duplicates: `groupAtThreshold` (components / FiftyOne semantics, keep policies), `ThresholdIndex`, `histogram`, `maxSimilarity`, `uniqueness`, `findExactDuplicates`, reports, `DEFAULT_THRESHOLD`. */
 export * from './dedup';
 

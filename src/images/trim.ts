@@ -22,7 +22,7 @@ export interface TrimOptions {
 }
 
 /** A crop box in pixels. */
-export interface Box {
+export interface ContentBox {
   left: number;
   top: number;
   width: number;
@@ -33,7 +33,7 @@ export interface Box {
  * Content box of interleaved 8-bit pixels (`channels` per pixel, 1–4; alpha ignored).
  * Returns the full image when no side has a uniform bar.
  */
-export function findContentBox(pixels: Uint8Array, width: number, height: number, channels: number, opts: TrimOptions = {}): Box {
+export function findContentBox(pixels: Uint8Array, width: number, height: number, channels: number, opts: TrimOptions = {}): ContentBox {
   const tol = opts.tolerance ?? 14;
   const outliers = opts.outliers ?? 0.01;
   const maxSide = opts.maxSide ?? 0.4;
@@ -88,7 +88,7 @@ const PROXY_SIDE = 256;
  * pipeline on the content box, plus the box in pixels of the decoded image. The box is searched on
  * a small proxy and applied at full size.
  */
-export async function trimImage(image: sharp.Sharp, opts: TrimOptions = {}): Promise<{ image: sharp.Sharp; box: Box; width: number; height: number }> {
+export async function trimImage(image: sharp.Sharp, opts: TrimOptions = {}): Promise<{ image: sharp.Sharp; box: ContentBox; width: number; height: number }> {
   const { data: full, info: fi } = await image.clone().toColourspace('srgb').raw().toBuffer({ resolveWithObject: true });
   const rawOpts = { raw: { width: fi.width, height: fi.height, channels: fi.channels } } as const;
   const { data, info } = await sharp(full, rawOpts)
