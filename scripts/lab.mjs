@@ -10,7 +10,8 @@ if (!existsSync(jupyter)) {
   console.error('lab: .venv is missing; run `npm run setup` first');
   process.exit(1);
 }
-const child = spawn(jupyter, ['lab', `--notebook-dir=${join(root, 'notebooks')}`, ...process.argv.slice(2)], {
+const rootArgs = process.getuid?.() === 0 ? ['--allow-root'] : []; // containers often run as root
+const child = spawn(jupyter, ['lab', `--notebook-dir=${join(root, 'notebooks')}`, ...rootArgs, ...process.argv.slice(2)], {
   cwd: root,
   stdio: 'inherit',
 });

@@ -29,6 +29,10 @@ import { MIME_BUNDLE, registerWidgetControl } from '../widgets/base';
 export const DEFAULT_MAX_COMM_BYTES = 256 * 1024 * 1024;
 
 const COMM_TYPES = new Set(['comm_open', 'comm_msg', 'comm_close']);
+/** Requests tslab's server handles itself. */
+const TSLAB_TYPES = new Set([
+  'kernel_info_request', 'execute_request', 'is_complete_request', 'inspect_request', 'complete_request', 'shutdown_request',
+]);
 
 interface RequestContext {
   parent: Partial<Header>;
@@ -89,6 +93,11 @@ export async function startKernel(opts: KernelOptions): Promise<RunningKernel> {
   const session = randomUUID().replace(/-/g, '');
   let lastParent: Partial<Header> | null = null;
   const currentParent = (): Partial<Header> | null => als.getStore()?.parent ?? lastParent;
+  // tslab stamps its messages with the requesting client's session id and JupyterLab takes the
+  // session of kernel_info_reply as the kernel's: messages with any other session are dropped
+  // ("Canceling handling of old message"). So ours must carry the same one.
+  const sessionFor = (parent: Partial<Header> | null): string =>
+    typeof parent?.session === 'string' && parent.session ? parent.session : (lastParent?.session as string | undefined) ?? session;
 
   const { ZmqServer, JupyterHandlerImpl } = tslab<{ ZmqServer: AnyCtor; JupyterHandlerImpl: AnyCtor }>('jupyter');
   let server: any = null;
@@ -102,7 +111,7 @@ export async function startKernel(opts: KernelOptions): Promise<RunningKernel> {
     parent: Partial<Header> | null = currentParent(),
   ): void => {
     if (!server || !server.iopub) return;
-    const header = newHeader(msgType, session);
+    const header = newHeader(msgType, sessionFor(parent));
     const frames = buildFrames(server.connInfo.key, [Buffer.from(`kernel.${session}.${msgType}`)], header, parent ?? {}, metadata, content, buffers);
     try {
       Promise.resolve(server.iopub.send(frames)).catch((e: Error) => log(`iopub send failed: ${e.message}`));
@@ -161,6 +170,10 @@ export async function startKernel(opts: KernelOptions): Promise<RunningKernel> {
         this.handleCommMessage(sock, msg, frames);
         return;
       }
+      if (!TSLAB_TYPES.has(type)) {
+        this.handleUnknown(sock, msg);
+        return;
+      }
       if (type === 'execute_request') lastParent = msg.header;
       try {
         await als.run({ parent: msg.header }, () => super.handleShellMessage(sock, ...frames));
@@ -180,7 +193,7 @@ export async function startKernel(opts: KernelOptions): Promise<RunningKernel> {
             const reply = buildFrames(
               this.connInfo.key,
               msg.identities,
-              newHeader('comm_info_reply', session),
+              newHeader('comm_info_reply', sessionFor(parent)),
               parent,
               {},
               { status: 'ok', comms: manager.info(target) },
@@ -204,12 +217,35 @@ export async function startKernel(opts: KernelOptions): Promise<RunningKernel> {
       }
     }
 
+    /** Requests tslab does not know: an empty history, otherwise logged (tslab printed to the cell). */
+    private handleUnknown(sock: any, msg: WireMessage): void {
+      const type = msg.header.msg_type;
+      publish('status', { execution_state: 'busy' }, {}, [], msg.header);
+      if (type === 'history_request') {
+        const reply = buildFrames(this.connInfo.key, msg.identities, newHeader('history_reply', sessionFor(msg.header)), msg.header, {}, { status: 'ok', history: [] });
+        Promise.resolve(sock.send(reply)).catch((e: Error) => log(`shell send failed: ${e.message}`));
+      } else {
+        log(`unsupported request ${type}: ignored`);
+      }
+      publish('status', { execution_state: 'idle' }, {}, [], msg.header);
+    }
+
     // tslab answers with msg_type complete_reply; ours goes through handleCommMessage instead.
     handleCommInfoRequest(): void {}
   }
 
   const convs = new Converters();
-  convs.node; // warm the compiler before the first cell, as tslab does
+  // tslab compiles a first program at start-up (seconds of blocked event loop). Do it only once
+  // the frontend's widget manager got its answer to `request_states` (it gives up after 4 s and
+  // then fails to render widgets), or after a quiet delay; the first cell warms it otherwise.
+  let warmTimer: NodeJS.Timeout | null = null;
+  const warm = (delayMs: number): void => {
+    if (warmTimer) clearTimeout(warmTimer);
+    warmTimer = setTimeout(() => convs.node, delayMs);
+    warmTimer.unref();
+  };
+  manager.shared.set('onControlAnswered', () => warm(500));
+  warm(Number(process.env.NEARDUP_KERNEL_WARMUP_MS) || 8000);
   const cellConsole = {
     // The executor prints a cell's last value with log(); widgets are displayed instead.
     log: (...args: unknown[]) => {

@@ -415,6 +415,8 @@ export function registerWidgetControl(manager: CommManager = getCommManager()): 
       }
       const { state, buffer_paths, buffers } = serializeState(states);
       comm.send({ method: 'update_states', states: state, buffer_paths }, buffers);
+      const hook = manager.shared.get('onControlAnswered');
+      if (typeof hook === 'function') hook();
     });
   });
   // The frontend may open a model comm itself (rare); we have no kernel-side class for it.

@@ -96,6 +96,7 @@ export async function startJupyterLab(rootDir: string, opts: { timeoutMs?: numbe
       `--ServerApp.root_dir=${rootDir}`,
       '--LabApp.news_url=None',
       '--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate',
+      ...(process.getuid?.() === 0 ? ['--allow-root'] : []), // CI containers run as root
       ...(opts.extraArgs ?? []),
     ],
     {
