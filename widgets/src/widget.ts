@@ -110,6 +110,7 @@ export class ExplorerView extends DOMWidgetView {
   private page = 0;
   private selected = 0;
   private thumbs = new Map<number, Thumb>();
+  private scheduled = false;
   private pending = new Set<number>();
   private hist?: Histogram;
   private ui!: {
@@ -285,7 +286,14 @@ export class ExplorerView extends DOMWidgetView {
     this.ui.slider.value = String(t);
     this.ui.number.value = t.toFixed(3);
     this.hist?.setThreshold(t);
-    this.recompute();
+    // Regroup at most once per frame: a drag fires many input events between two paints.
+    if (!this.scheduled) {
+      this.scheduled = true;
+      requestAnimationFrame(() => {
+        this.scheduled = false;
+        this.recompute();
+      });
+    }
     if (fromUser && final) {
       this.model.set('threshold', t);
       this.model.save_changes();
@@ -312,11 +320,11 @@ export class ExplorerView extends DOMWidgetView {
     const compared: (keyof Counts)[] = local ? (Object.keys(mine) as (keyof Counts)[]) : ['tagged_keep', 'tagged_remove'];
     const synced =
       !!kernel &&
-      Math.abs(kernel.threshold - this.threshold) < 1e-9 &&
+      Math.abs(kernel.threshold - mine.threshold) < 1e-9 &&
       compared.every((key) => key === 'threshold' || kernel[key] === mine[key]);
     const c = !local && kernel ? kernel : mine;
     for (const [key] of COUNT_LABELS) text(this.ui.counts[key], Number(c[key]).toLocaleString('en-US'));
-    this.ui.countsBox.dataset.threshold = this.threshold.toFixed(3);
+    this.ui.countsBox.dataset.threshold = mine.threshold.toFixed(3);
     this.ui.countsBox.dataset.synced = String(synced);
   }
 
