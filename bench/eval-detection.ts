@@ -5,11 +5,13 @@
  * 2. ablation: every quality idea (bench/eval/ablation.ts) swept over thresholds, best row each;
  * 3. the product path (embedDataset → topK → groupAtThreshold) at DEFAULT_THRESHOLD, with the
  *    options neardup uses by default, swept as well;
+ *
+ * 4. a second domain: the bundled Fashion-MNIST sample with its known near-duplicate pairs;
  * and writes everything to out/eval/report.json.
  *
- * Flags: --rebuild (rebuild the benchmark), --no-ablation (skip step 2).
+ * Flags: --rebuild (rebuild the benchmark), --no-ablation (skip step 2), --no-sample (skip step 4).
  */
-import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildBenchmark, type BenchManifest } from './eval/build';
 import { extractFeatures } from './eval/features';
@@ -17,6 +19,7 @@ import { METHODS } from './eval/ablation';
 import { evaluateAt, pickThreshold, thresholdSweep, type Truth } from './eval/metrics';
 import { evaluateProduct } from './eval/product';
 import { HEADER, row } from './eval/format';
+import { sampleCheck } from './eval/sample-check';
 
 const ROOT = join(__dirname, '..');
 const BENCH = join(ROOT, 'out', 'eval-bench');
@@ -55,7 +58,10 @@ async function main(): Promise<void> {
   console.log(`benchmark: ${files.length} images = ${count('original')} originals × (1 + ${manifest.transforms.length} copies) + ${count('distractor')} distractors (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
   mkdirSync(OUT, { recursive: true });
   const sweep = thresholdSweep(0.5, 0.99, 0.01);
+  // Sections skipped by a flag keep their values from the previous report.
+  const previous = existsSync(join(OUT, 'report.json')) ? JSON.parse(readFileSync(join(OUT, 'report.json'), 'utf8')) : {};
   const report: Record<string, unknown> = {
+    ...previous,
     benchmark: { images: files.length, originals: count('original'), copies: count('copy'), distractors: count('distractor'), transforms: manifest.transforms },
   };
 
@@ -77,6 +83,7 @@ async function main(): Promise<void> {
 
   const product = await evaluateProduct(files, truth, manifest, sweep, OUT);
   report.product = product;
+  if (!args.includes('--no-sample')) report.sample = await sampleCheck(join(OUT, 'cache'), [0.87, 0.9, 0.92, 0.94, 0.95, 0.96, 0.97, 0.98]);
   writeJson(join(OUT, 'report.json'), report);
   console.log(`\nreport: ${join(OUT, 'report.json')} (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
 }
