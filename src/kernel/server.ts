@@ -144,6 +144,26 @@ export async function startKernel(opts: KernelOptions): Promise<RunningKernel> {
   registerWidgetControl(manager);
 
   class Handler extends (JupyterHandlerImpl as AnyCtor) {
+    // TypeScript's completion/inspection can throw on unusual declarations; answer empty rather
+    // than leaving the frontend waiting for a reply that never comes.
+    handleComplete(req: { cursor_pos: number }): unknown {
+      try {
+        return super.handleComplete(req);
+      } catch (e) {
+        log(`completion failed: ${(e as Error).message}`);
+        return { cursor_start: req.cursor_pos, cursor_end: req.cursor_pos, matches: [], metadata: {}, status: 'ok' };
+      }
+    }
+
+    handleInspect(req: unknown): unknown {
+      try {
+        return super.handleInspect(req);
+      } catch (e) {
+        log(`inspection failed: ${(e as Error).message}`);
+        return { status: 'ok', found: false, data: {}, metadata: {} };
+      }
+    }
+
     // tslab re-points process.stdout/stderr at each execute; keep them on our router instead.
     createWriteToIopub(name: 'stdout' | 'stderr'): (b: string | Uint8Array) => boolean {
       return streamWriter(name) as unknown as (b: string | Uint8Array) => boolean;
