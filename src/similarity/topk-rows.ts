@@ -35,7 +35,7 @@ export class TopKRows {
     const ix = this.indices;
     // Slot k-1 holds the worst entry. A candidate equal to it in score only wins on lower index
     // (an empty slot has index -1 and score -Infinity, so any real candidate beats it).
-    let last = base + k - 1;
+    const last = base + k - 1;
     const lastIdx = ix[last];
     if (score === sc[last] && lastIdx !== -1 && idx > lastIdx) return;
     // Insertion from the end: shift worse entries down one slot.
