@@ -54,6 +54,7 @@ const STAGE_LABEL: Record<ScanStage, string> = {
   exact: 'hashing',
   embed: 'embedding',
   similarity: 'neighbours',
+  phash: 'pHash',
   groups: 'grouping',
 };
 
@@ -84,7 +85,7 @@ function progressReporter(quiet: boolean) {
           );
           bar.start(Math.max(total, 1), Math.min(done, Math.max(total, 1)));
         } else {
-          process.stderr.write(`${STAGE_LABEL[s]}: ${total.toLocaleString('en-US')} ${s === 'similarity' ? 'tiles' : s === 'load' || s === 'groups' ? 'step' : 'samples'}\n`);
+          process.stderr.write(`${STAGE_LABEL[s]}: ${total.toLocaleString('en-US')} ${s === 'similarity' ? 'tiles' : s === 'load' || s === 'groups' || s === 'phash' ? 'step' : 'samples'}\n`);
         }
         return;
       }
@@ -121,6 +122,7 @@ interface ScanCliOptions {
   exact: boolean;
   pixelHash: boolean;
   pixelHashMax: number;
+  phash: 'auto' | 'on' | 'off';
   cache: boolean;
   cacheDir?: string;
   limit?: number;
@@ -143,6 +145,7 @@ export function register(program: Command): void {
     .option('--no-exact', 'skip the exact-duplicate (hash) pre-pass')
     .option('--no-pixel-hash', 'exact pre-pass on file bytes only (do not decode to compare pixels)')
     .option('--pixel-hash-max <mpx>', 'decode images up to this many megapixels to compare pixels (larger: bytes only)', numberIn(0, 1e6), 1)
+    .option('--phash <mode>', 'also match near-identical perceptual hashes: auto (image files only), on, off', oneOf('auto', 'on', 'off'), 'auto')
     .option('--cache-dir <dir>', 'embedding cache folder (default $NEARDUP_CACHE/embeddings)')
     .option('--no-cache', 'do not read or write the embedding cache')
     .option('--limit <n>', 'only the first n samples (quick trial runs)', intIn(1, Number.MAX_SAFE_INTEGER))
@@ -166,6 +169,7 @@ export function register(program: Command): void {
           batchSize: o.batchSize,
           cacheDir: o.cache === false ? false : o.cacheDir,
           exact: o.exact === false ? false : { pixels: o.pixelHash !== false, maxPixels: o.pixelHashMax * 1e6 },
+          phash: o.phash === 'auto' ? 'auto' : o.phash === 'on',
           load: { limit: o.limit, onProgress: o.quiet ? undefined : (m) => process.stderr.write(`${m}\n`) },
           onProgress: progress.update,
         });

@@ -36,7 +36,7 @@ import {
 } from '../dedup/report';
 
 /** Stages reported through {@link ScanOptions.onProgress}, in order. */
-export type ScanStage = 'load' | 'exact' | 'embed' | 'similarity' | 'groups';
+export type ScanStage = 'load' | 'exact' | 'embed' | 'similarity' | 'phash' | 'groups';
 
 /** Options of {@link scan}. */
 export interface ScanOptions {
@@ -412,7 +412,9 @@ export async function scan(spec: string | Dataset, opts: ScanOptions = {}): Prom
 
   const phash = opts.phash ?? 'auto';
   if (phash === true || typeof phash === 'object' || (phash === 'auto' && dataset.pixels.kind === 'files')) {
+    progress('phash', 0, 1);
     neighbors = (await addHashMatches(dataset, embeddings, neighbors, typeof phash === 'object' ? phash : {})).neighbors;
+    progress('phash', 1, 1);
     lap('phash');
   }
 
