@@ -1,6 +1,7 @@
 // End to end: JupyterLab from .venv, headless Chromium, the neardup kernel. A notebook shows an
 // IntSlider; the test changes it with the keyboard in the browser; the next cell prints the value
-// the kernel received. Screenshot: test-artifacts/kernel-e2e-slider.png.
+// the kernel received; after a page reload the slider is restored from the kernel.
+// Screenshots: test-artifacts/kernel-e2e-slider*.png.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -56,6 +57,23 @@ test('JupyterLab renders an IntSlider from the neardup kernel and a keyboard cha
     const text = (await printed.first().textContent()) ?? '';
     await browser.screenshot('kernel-e2e-slider');
     assert.match(text, /value seen by the kernel: 8\b/);
+
+    // Save and reload the page: the widget manager asks the running kernel for every model's
+    // state (request_states -> update_states) and the slider comes back with the browser's value.
+    await page.keyboard.press('Escape');
+    await page.keyboard.press('Control+s');
+    await page.waitForFunction(
+      () => !document.querySelector('.jp-mod-dirty') && /Saving completed|Idle/.test(document.querySelector('#jp-main-statusbar')?.textContent ?? ''),
+      undefined,
+      { timeout: 60_000 },
+    );
+    await page.reload();
+    await page.waitForFunction(
+      () => document.querySelector('.jp-OutputArea .widget-slider .widget-readout')?.textContent?.trim() === '8',
+      undefined,
+      { timeout: 120_000 },
+    );
+    await browser.screenshot('kernel-e2e-slider-reloaded');
   } catch (err) {
     if (browser) await browser.screenshot('kernel-e2e-slider-failure').catch(() => undefined);
     if (server) (err as Error).message += `\n--- jupyter log (tail) ---\n${server.log().slice(-4000)}`;
