@@ -50,6 +50,12 @@ test('a notebook with widgets and a progress bar executes via nbclient and keeps
     }
     assert.deepEqual(byName('FloatRangeSliderModel')[0][1].state.value, [0.9, 0.97]);
     assert.deepEqual(byName('DropdownModel')[0][1].state._options_labels, ['first', 'largest']);
+
+    // Output widget: what a captured block printed, then an appended line, end up in its state.
+    const [[, outModel]] = byName('OutputModel');
+    const outText = outModel.state.outputs.map((o: any) => text(o)).join('');
+    assert.match(outText, /captured line\n[\s\S]*appended line\n/);
+    assert.equal(outModel.state.msg_id, '');
   } finally {
     fs.rmSync(out, { recursive: true, force: true });
   }
