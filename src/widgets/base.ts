@@ -337,8 +337,8 @@ export class Widget<S extends Record<string, any> = Record<string, any>> {
       insertBuffers(state, data.buffer_paths, buffers);
       if (method === 'update') {
         // Protocol 2.1: echo what we accepted so every other view of this model agrees.
-        const { buffer_paths, buffers: bufs } = serializeState(state);
-        this.comm.send({ method: 'echo_update', state: serializeState(state).state, buffer_paths }, bufs);
+        const echo = serializeState(state);
+        this.comm.send({ method: 'echo_update', state: echo.state, buffer_paths: echo.buffer_paths }, echo.buffers);
       }
       this.frontendLock = new Map(Object.entries(state));
       try {
