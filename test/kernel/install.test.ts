@@ -56,7 +56,9 @@ test('neardup install --prefix writes the kernelspec and the labextension, idemp
 });
 
 test('neardup install names the bad argument', () => {
-  const missing = path.join(tempDir('install-bad'), 'no-such-env');
+  const parent = tempDir('install-bad');
+  const missing = path.join(parent, 'no-such-env');
+  fs.rmSync(parent, { recursive: true, force: true });
   const r = cli(['install', '--prefix', missing]);
   assert.equal(r.status, 2);
   assert.match(r.stderr, /--prefix: not a directory: .*no-such-env/);
