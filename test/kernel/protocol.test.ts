@@ -78,6 +78,11 @@ test('kernel speaks comms and the widget protocol through jupyter_client', { ski
   assert.deepEqual(r.alive_after_bad, { status: 'ok', stdout: '2\n' });
   assert.equal(r.oversized_ignored_got_len, '2', 'the oversized custom message did not reach the widget');
 
+  // A comm message is handled while a cell awaits it: the cell resumes and prints under its own parent.
+  assert.equal(r.await_reply, 'ok');
+  assert.ok(r.await_exec_iopub.includes('stream:resumed with 99\n'), JSON.stringify(r.await_exec_iopub));
+  assert.deepEqual(r.await_update_iopub, ['status', 'comm_msg', 'status']);
+
   // A throwing callback: its error goes to the stderr of the comm message; state still applied.
   assert.match(r.throwing_callback_stderr, /boom from callback/);
   assert.equal(r.value_after_throwing_callback, '7');

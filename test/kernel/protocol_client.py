@@ -141,6 +141,22 @@ try:
     reply, msgs, text, err = execute("got.length")
     out["oversized_ignored_got_len"] = text.strip()
 
+    # a frontend message handled while a cell is awaiting: the cell waits for the slider to reach 99
+    exec_id = kc.execute("await new Promise<void>((resolve) => s.on('change:value', (c) => { if (c.new === 99) resolve(); }));\n"
+                         "console.log('resumed with ' + s.value);")
+    time.sleep(2)
+    upd_id = comm_msg(model_id, {"method": "update", "state": {"value": 99}, "buffer_paths": []})
+    idle, by_parent, end = set(), {}, time.time() + 60
+    while idle != {exec_id, upd_id} and time.time() < end:
+        m = kc.get_iopub_msg(timeout=60)
+        pid = m["parent_header"].get("msg_id")
+        by_parent.setdefault(pid, []).append(m["msg_type"] + (":" + m["content"].get("text", "") if m["msg_type"] == "stream" else ""))
+        if m["msg_type"] == "status" and m["content"]["execution_state"] == "idle":
+            idle.add(pid)
+    out["await_reply"] = shell_reply(exec_id)["content"]["status"]
+    out["await_exec_iopub"] = by_parent.get(exec_id, [])
+    out["await_update_iopub"] = by_parent.get(upd_id, [])
+
     # a throwing widget callback: error shown on the comm message's stderr, kernel alive
     execute("s.on('change:value', () => { throw new Error('boom from callback'); });")
     mid = comm_msg(model_id, {"method": "update", "state": {"value": 7}, "buffer_paths": []})
