@@ -55,6 +55,18 @@ test('neardup install --prefix writes the kernelspec and the labextension, idemp
   }
 });
 
+test('neardup install --user writes into the per-user Jupyter data dir', { skip: fs.existsSync(path.join(REPO, 'dist', 'cli', 'main.js')) ? false : 'run npm run build' }, () => {
+  const dataDir = tempDir('install-user');
+  try {
+    const r = cli(['install', '--user'], { JUPYTER_DATA_DIR: dataDir });
+    assert.equal(r.status, 0, r.stderr);
+    const spec = JSON.parse(fs.readFileSync(path.join(dataDir, 'kernels', 'neardup', 'kernel.json'), 'utf8'));
+    assert.equal(spec.display_name, 'TypeScript (neardup)');
+  } finally {
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  }
+});
+
 test('neardup install names the bad argument', () => {
   const parent = tempDir('install-bad');
   const missing = path.join(parent, 'no-such-env');
