@@ -1,13 +1,15 @@
 // Explorer responsiveness at full scale: Fashion-MNIST, 70,000 samples, k = 10, in JupyterLab
 // (headless Chromium) with the neardup kernel.
 // - first paint: from running the cell `explore(result)` to the counts + first grid page on screen,
-//   then the histogram and the first page's thumbnails. Baseline: a plain IntSlider cell, same run.
+//   then the histogram and the first page's thumbnails. Baseline: a one-line text output cell, same run.
 // - slider step: one threshold step in the browser until the counts are updated and painted
 //   (computed in the browser from the arrays sent once), and until the kernel's own counts come
-//   back (groupAtThreshold in the kernel). Baseline: a keyboard step of the IntSlider (local only).
-// The scan (embeddings from the cache after the first run, then exact top-k) runs in the kernel
-// before the timed cells. `-- --sample` uses the bundled 3,000-image sample instead (quick check).
-import { mkdtempSync, rmSync } from 'node:fs';
+//   back (groupAtThreshold in the kernel). Baseline: an empty frame (requestAnimationFrame + setTimeout 0).
+// Neighbours come from a real scan (MobileNetV2 at 96 px, exact top-10, exact-duplicate pre-pass),
+// run once by this script and kept in out/explorer-bench/ (the exact 70,000 x 70,000 search takes
+// minutes on 2 busy cores); the kernel cell loads them with the dataset, untimed, before the timed
+// cells. `-- --sample` uses the bundled 3,000-image sample instead (quick check).
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
@@ -15,6 +17,25 @@ import { cellOutput, ensureBuilt, launchBrowser, missingPrerequisite, openNotebo
 
 const spec = process.argv.includes('--sample') ? 'sample' : 'fashion-mnist';
 const THRESHOLD = 0.95;
+const SIZE = 96;
+const CACHE = join(__dirname, '..', 'out', 'explorer-bench', `${spec}-s${SIZE}-k10`);
+
+/** Runs the scan once and stores what the explorer needs (neighbours, exact groups, validity). */
+async function prepare(): Promise<void> {
+  if (existsSync(join(CACHE, 'meta.json'))) return;
+  const { scan } = await import('../src/pipeline/scan');
+  const t = performance.now();
+  const r = await scan(spec, { threshold: THRESHOLD, size: SIZE, k: 10 });
+  mkdirSync(CACHE, { recursive: true });
+  const save = (f: string, a: ArrayBufferView) => writeFileSync(join(CACHE, f), new Uint8Array(a.buffer, a.byteOffset, a.byteLength));
+  save('indices.bin', r.neighbors.indices);
+  save('scores.bin', r.neighbors.scores);
+  save('valid.bin', r.valid);
+  save('exact.bin', r.exact?.group ?? new Int32Array(r.ids.length).fill(-1));
+  const meta = { spec, n: r.neighbors.n, k: r.neighbors.k, size: SIZE, model: r.embeddings.model, seconds: (performance.now() - t) / 1000, summary: r.summary };
+  writeFileSync(join(CACHE, 'meta.json'), JSON.stringify(meta, null, 1));
+  console.log(`prepared ${spec}: scan took ${meta.seconds.toFixed(1)} s, timings ${JSON.stringify(r.summary.timings)}`);
+}
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const p95 = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * 0.95))];
@@ -62,12 +83,24 @@ async function main() {
     return;
   }
   ensureBuilt();
+  if (process.argv.includes('--prep-only')) return prepare();
   const work = mkdtempSync(join(tmpdir(), 'nd-explorer-bench-'));
+  await prepare();
+  const meta = JSON.parse(readFileSync(join(CACHE, 'meta.json'), 'utf8'));
   writeNotebook(join(work, 'bench.ipynb'), [
-    `import { scan, explore, IntSlider } from 'neardup';\nconst t0 = performance.now();\nconst result = await scan(${JSON.stringify(spec)}, { threshold: ${THRESHOLD}, size: 96 });\nconsole.log(JSON.stringify({ scanSeconds: (performance.now() - t0) / 1000, n: result.ids.length, k: result.neighbors.k }))`,
-    `new IntSlider({ value: 5, min: 0, max: 100, description: 'baseline' })`,
+    [
+      `import { loadDataset, explore, type ExplorerSource } from 'neardup';`,
+      `import * as fs from 'fs';`,
+      `const dir = ${JSON.stringify(CACHE)};`,
+      `const bytes = (f: string) => { const b = fs.readFileSync(dir + '/' + f); return b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength); };`,
+      `const ds = await loadDataset(${JSON.stringify(spec)});`,
+      `const col = (c: string) => ds.df[c].values as any[];`,
+      `const source: ExplorerSource = { ids: col('id').map(String), neighbors: { n: ${meta.n}, k: ${meta.k}, indices: new Int32Array(bytes('indices.bin')), scores: new Float32Array(bytes('scores.bin')) },`,
+      `  splits: col('split'), labels: col('label'), labelNames: col('label_name'), valid: new Uint8Array(bytes('valid.bin')), exactGroups: new Int32Array(bytes('exact.bin')), dataset: ds, samples: ds.df };`,
+      `console.log(JSON.stringify({ n: source.ids.length, k: ${meta.k} }))`,
+    ].join('\n'),
     `console.log('baseline text output')`,
-    `const w = explore(result, { threshold: ${THRESHOLD} });\nw`,
+    `const w = explore(source, { threshold: ${THRESHOLD} });\nw`,
   ]);
   const lab = await startLab(work);
   const browser = await launchBrowser();
@@ -79,18 +112,14 @@ async function main() {
     const t = performance.now();
     await runCell(page, 0, 1_800_000);
     const info = await cellOutput(page, 0);
-    console.log(`scan in the kernel (${spec}, not timed below): ${((performance.now() - t) / 1000).toFixed(1)} s  ${info.match(/\{.*\}/)?.[0] ?? ''}`);
+    if (process.env.ND_DEBUG) console.log('cell 0 output:', JSON.stringify(info), await page.evaluate(() => (window as any).jupyterapp.shell.currentWidget.content.widgets.map((c: any) => c.node.innerText.slice(0, 300))));
+    console.log(`${spec}: ${meta.n} samples, k = ${meta.k}; at ${THRESHOLD}: ${meta.summary.flagged} flagged, ${meta.summary.groups} groups (loading in the kernel, not timed: ${((performance.now() - t) / 1000).toFixed(1)} s ${info.match(/\{.*\}/)?.[0] ?? ''})`);
 
-    // Baseline: the IntSlider's first paint; if the standard controls do not render, a plain text output.
-    let base: Record<string, number>;
-    let baseName = 'IntSlider';
-    try {
-      base = await timeCell(page, 1, { paint: '.widget-slider' }, 20_000);
-    } catch {
-      baseName = 'text output (IntSlider did not render)';
-      base = await timeCell(page, 2, { paint: '.jp-OutputArea-output' });
-    }
-    const exp = await timeCell(page, 3, { paint: '.nd-explorer .nd-grid .nd-row', histogram: '.nd-explorer .nd-histogram .main-svg', thumbnails: 'imgs' });
+    // Baseline: a cell that prints one line, same notebook, same run. (An IntSlider baseline was
+    // planned; the standard controls did not render in this build, see docs/explorer.md.)
+    const baseName = 'text output';
+    const base = await timeCell(page, 1, { paint: '.jp-OutputArea-output' });
+    const exp = await timeCell(page, 2, { paint: '.nd-explorer .nd-grid .nd-row', histogram: '.nd-explorer .nd-histogram .main-svg', thumbnails: 'imgs' });
     console.log(`first paint, baseline ${baseName} cell: ${ms(base.paint)} (execute_reply ${ms(base.reply)})`);
     console.log(`first paint, explorer cell:           ${ms(exp.paint)} counts+grid, ${ms(exp.histogram)} histogram, ${ms(exp.thumbnails)} first-page thumbnails (execute_reply ${ms(exp.reply)})`);
     console.log(`  after the cell returned:            ${ms(exp.paint - exp.reply)} counts+grid, ${ms(exp.histogram - exp.reply)} histogram  (goal < 2000 ms)`);
@@ -118,18 +147,10 @@ async function main() {
         }
         kernel.push(performance.now() - t0);
       }
-      // Baseline: a keyboard step of the IntSlider (noUiSlider handle) until its readout changed and
-      // painted; without a rendered IntSlider, an empty frame (the floor of any visible update).
-      const handle = document.querySelector('.widget-slider .noUi-handle') as HTMLElement | null;
-      const readout = document.querySelector('.widget-slider .widget-readout') as HTMLElement | null;
+      // Baseline: an empty frame (the floor of any visible update), measured the same way.
       const baseline: number[] = [];
       for (let i = 0; i < 20; i++) {
         const t0 = performance.now();
-        if (handle && readout) {
-          const before = readout.textContent;
-          handle.dispatchEvent(new KeyboardEvent('keydown', { key: i % 2 ? 'ArrowLeft' : 'ArrowRight', bubbles: true }));
-          while (readout.textContent === before && performance.now() - t0 < 2000) await new Promise((r) => setTimeout(r, 0));
-        }
         await frame();
         baseline.push(performance.now() - t0);
       }
@@ -137,7 +158,7 @@ async function main() {
     });
     console.log(`slider step, explorer counts+grid in the browser: median ${ms(median(steps.local))}, p95 ${ms(p95(steps.local))} (goal < 100 ms)`);
     console.log(`slider step, kernel counts back (groupAtThreshold + comm round trip): median ${ms(median(steps.kernel))}, p95 ${ms(p95(steps.kernel))}`);
-    const stepBase = baseName === 'IntSlider' ? 'IntSlider keyboard step' : 'empty frame';
+    const stepBase = 'empty frame';
     console.log(`slider step, baseline ${stepBase}: median ${ms(median(steps.baseline))}`);
     console.log(`  ratio explorer / baseline (slider step, browser): ${(median(steps.local) / median(steps.baseline)).toFixed(2)}x`);
     await page.screenshot({ path: join(__dirname, '..', 'test-artifacts', `explorer-bench-${spec}.png`) });
