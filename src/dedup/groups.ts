@@ -122,13 +122,14 @@ export function groupAtThreshold(nb: Neighbors, threshold: number, opts: GroupOp
   const keep = opts.keep ?? 'first';
   const prefer = makePreference(keep, opts);
 
-  const adj = thresholdGraph(nb, threshold, opts.valid, opts.exactGroups);
   // owner[i]: a representative row of i's group (any row of the group), or -1.
   const owner = new Int32Array(n).fill(-1);
   const duplicateOf = new Int32Array(n).fill(-1);
   if (method === 'components') {
-    components(adj, owner);
+    // Union-find straight over the k-NN lists: no adjacency to build (half the work of the walk).
+    components(nb, threshold, owner, opts.valid, opts.exactGroups);
   } else {
+    const adj = thresholdGraph(nb, threshold, opts.valid, opts.exactGroups);
     const order = typeof keep === 'function' || keep === 'first' ? null : prefer;
     fiftyoneWalk(adj, owner, duplicateOf, order, opts.exactGroups ? exactMembers(opts.exactGroups, opts.valid) : null);
   }
@@ -274,11 +275,16 @@ function thresholdGraph(nb: Neighbors, threshold: number, valid?: Uint8Array, ex
   return { start: deg, to };
 }
 
-/** Union-find over the graph; owner[i] = component root for rows with at least one edge. */
-function components(g: Graph, owner: Int32Array): void {
-  const n = owner.length;
+/**
+ * Union-find over the k-NN edges with score ≥ threshold (and exact-duplicate links);
+ * owner[i] = component root for rows with at least one edge.
+ */
+function components(nb: Neighbors, threshold: number, owner: Int32Array, valid?: Uint8Array, exact?: Int32Array): void {
+  const { n, k, indices, scores } = nb;
+  const t = Math.fround(threshold);
   const parent = new Int32Array(n);
   for (let i = 0; i < n; i++) parent[i] = i;
+  const linked = new Uint8Array(n);
   const find = (x: number): number => {
     while (parent[x] !== x) {
       parent[x] = parent[parent[x]]; // path halving
@@ -286,17 +292,36 @@ function components(g: Graph, owner: Int32Array): void {
     }
     return x;
   };
+  const union = (a: number, b: number) => {
+    linked[a] = 1;
+    linked[b] = 1;
+    a = find(a);
+    b = find(b);
+    if (a === b) return;
+    if (a < b) parent[b] = a;
+    else parent[a] = b;
+  };
   for (let i = 0; i < n; i++) {
-    for (let e = g.start[i]; e < g.start[i + 1]; e++) {
-      const a = find(i);
-      const b = find(g.to[e]);
-      if (a !== b) {
-        if (a < b) parent[b] = a;
-        else parent[a] = b;
-      }
+    if (valid && valid[i] !== 1) continue;
+    const base = i * k;
+    for (let j = 0; j < k; j++) {
+      if (!(scores[base + j] >= t)) break; // sorted descending: the rest are below
+      const nbr = indices[base + j];
+      if (nbr < 0 || nbr === i || (valid && valid[nbr] !== 1)) continue;
+      union(i, nbr);
     }
   }
-  for (let i = 0; i < n; i++) if (g.start[i + 1] > g.start[i]) owner[i] = find(i);
+  if (exact) {
+    const first = new Map<number, number>();
+    for (let i = 0; i < n; i++) {
+      const e = exact[i];
+      if (e < 0 || (valid && valid[i] !== 1)) continue;
+      const f = first.get(e);
+      if (f === undefined) first.set(e, i);
+      else union(f, i);
+    }
+  }
+  for (let i = 0; i < n; i++) if (linked[i]) owner[i] = find(i);
 }
 
 /**
