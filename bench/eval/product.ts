@@ -18,8 +18,11 @@ export interface ProductEval {
   atDefault: ThresholdResult;
   sweep: Omit<ThresholdResult, 'worstFalse'>[];
   timings: Record<string, number>;
-  /** Gap between the weakest true copy link and the strongest false pair (group-level margin). */
-  margin: { lowestTrueCopyToOriginal: number; highestFalsePair: number };
+  /**
+   * The weakest copy→original score among copies whose original is in their k-NN list (and how many
+   * are not), and the strongest score between images of different ground-truth groups.
+   */
+  margin: { lowestListedCopyToOriginal: number; copiesWithOriginalNotListed: number; highestFalsePair: number };
 }
 
 export async function evaluateProduct(files: string[], truth: Truth, m: BenchManifest, sweep: number[], out: string): Promise<ProductEval> {
@@ -51,9 +54,14 @@ export async function evaluateProduct(files: string[], truth: Truth, m: BenchMan
   const atDefault = at(DEFAULT_THRESHOLD);
 
   let lowTrue = Infinity;
+  let notListed = 0;
   let highFalse = -Infinity;
   for (let i = 0; i < n; i++) {
-    if (t.original[i] >= 0) lowTrue = Math.min(lowTrue, sim[i * n + t.original[i]]);
+    if (t.original[i] >= 0) {
+      const s = sim[i * n + t.original[i]];
+      if (s === -Infinity) notListed++;
+      else lowTrue = Math.min(lowTrue, s);
+    }
     for (let j = i + 1; j < n; j++) if (t.group[i] !== t.group[j]) highFalse = Math.max(highFalse, sim[i * n + j]);
   }
   console.log(`\nProduct path (neardup scan defaults: ${result.embeddings.model.split(' ')[0]}), regrouped at each threshold`);
@@ -63,6 +71,7 @@ export async function evaluateProduct(files: string[], truth: Truth, m: BenchMan
   console.log('per transform at the default (grouped with original / direct pair):');
   for (const [tr, v] of Object.entries(atDefault.perTransformGroup)) console.log(`  ${tr.padEnd(24)} ${(100 * v).toFixed(1).padStart(5)}%  ${(100 * atDefault.perTransformPair[tr]).toFixed(1).padStart(5)}%`);
   console.log(`strongest false pairs at the default: ${atDefault.worstFalse.map((w) => `${ids[w.a]}~${ids[w.b]} ${w.score.toFixed(3)}`).join(', ') || 'none'}`);
+  console.log(`strongest pair of unrelated images: ${highFalse.toFixed(3)}; weakest listed copy→original: ${lowTrue.toFixed(3)} (${notListed} copies without their original among their ${k} neighbours)`);
   console.log(`timings (s): ${JSON.stringify(result.timings)}`);
   return {
     model: result.embeddings.model,
@@ -71,6 +80,6 @@ export async function evaluateProduct(files: string[], truth: Truth, m: BenchMan
     atDefault: { ...atDefault, worstFalse: atDefault.worstFalse.map((w) => ({ ...w, a: ids[w.a], b: ids[w.b] }) as never) },
     sweep: results.map(({ worstFalse, ...r }) => r),
     timings: result.timings,
-    margin: { lowestTrueCopyToOriginal: lowTrue, highestFalsePair: highFalse },
+    margin: { lowestListedCopyToOriginal: lowTrue, copiesWithOriginalNotListed: notListed, highestFalsePair: highFalse },
   };
 }
