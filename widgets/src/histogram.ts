@@ -45,38 +45,39 @@ export class Histogram {
         yaxis: { type: 'log', title: { text: 'samples' }, fixedrange: true },
         bargap: 0,
         dragmode: false,
-        shapes: Histogram.shapes(threshold, hi),
       },
       { displayModeBar: false, responsive: true },
     );
     const hist = new Histogram(plotly, host, onThreshold);
     hist.listen();
+    hist.setThreshold(threshold);
     return hist;
   }
 
-  private static shapes(t: number, hi: number) {
-    return [
-      { type: 'rect', xref: 'x', yref: 'paper', x0: t, x1: hi, y0: 0, y1: 1, fillcolor: 'rgba(220,80,60,0.10)', line: { width: 0 } },
-      { type: 'line', xref: 'x', yref: 'paper', x0: t, x1: t, y0: 0, y1: 1, line: { color: '#d0463a', width: 2 } },
-    ];
+  // The threshold line and the shaded flagged region are two absolutely placed divs over the plot
+  // area: moving them is a style change, where a plotly relayout costs tens of ms per slider step.
+  private line = Object.assign(document.createElement('div'), { className: 'nd-threshold-line' });
+  private area = Object.assign(document.createElement('div'), { className: 'nd-flagged-area' });
+  private t = 0;
+
+  private place() {
+    const fl = this.gd._fullLayout;
+    if (!fl || !fl._size) return;
+    if (!this.line.isConnected) {
+      this.gd.style.position = 'relative';
+      this.gd.append(this.area, this.line);
+    }
+    const { l, t: top, w, h } = fl._size;
+    const [r0, r1] = fl.xaxis.range;
+    const x = l + Math.min(1, Math.max(0, (this.t - r0) / (r1 - r0))) * w;
+    Object.assign(this.line.style, { left: `${x - 1}px`, top: `${top}px`, height: `${h}px` });
+    Object.assign(this.area.style, { left: `${x}px`, top: `${top}px`, height: `${h}px`, width: `${Math.max(0, l + w - x)}px` });
   }
 
-  private hi(): number {
-    return this.gd._fullLayout.xaxis.range[1];
-  }
-
-  private pending: number | null = null;
-
-  /** Moves the line; redraws at most once per frame (a relayout costs more than a count update). */
+  /** Moves the threshold line. */
   setThreshold(t: number) {
-    const first = this.pending === null;
-    this.pending = t;
-    if (!first) return;
-    requestAnimationFrame(() => {
-      const v = this.pending!;
-      this.pending = null;
-      this.plotly.relayout(this.gd, { shapes: Histogram.shapes(v, this.hi()) });
-    });
+    this.t = t;
+    this.place();
   }
 
   /** Map a pointer position to an x value through the axis range and the plot area's pixel size. */
@@ -113,6 +114,7 @@ export class Histogram {
       dragging = false;
       if (last !== null) this.onThreshold(last, true);
     };
+    this.gd.on?.('plotly_afterplot', () => this.place()); // resizes move the plot area
     this.gd.addEventListener('pointerdown', down, true);
     window.addEventListener('pointermove', move, true);
     window.addEventListener('pointerup', up, true);
