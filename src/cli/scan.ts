@@ -8,7 +8,7 @@ import { InvalidArgumentError, type Command } from 'commander';
 import { SingleBar, Presets } from 'cli-progress';
 import { scan, type ScanStage } from '../pipeline/scan';
 import { writeScanOutputs } from '../pipeline/write';
-import { DEFAULT_THRESHOLD } from '../dedup/defaults';
+import { DEFAULT_THRESHOLD, TINY_GRAYSCALE_THRESHOLD } from '../dedup/defaults';
 import type { GroupMethod } from '../dedup/groups';
 import { isInside, realpathLoose } from '../export/safe-path';
 import { NeardupError } from './errors';
@@ -112,7 +112,7 @@ function progressReporter(quiet: boolean) {
 
 interface ScanCliOptions {
   out: string;
-  threshold: number;
+  threshold?: number;
   model?: string;
   size?: number;
   keep: string;
@@ -135,7 +135,7 @@ export function register(program: Command): void {
     .description('Find exact and near-duplicate images; write samples.csv, duplicates.csv and summary.json')
     .argument('<dataset>', 'a folder, a .csv manifest, cifar100[:path], cifar10[:path], fashion-mnist[:path], mnist[:path] or sample')
     .requiredOption('-o, --out <dir>', 'output folder (created if needed; must not be inside the dataset folder)')
-    .option('-t, --threshold <t>', 'cosine similarity at or above which images are near-duplicates', numberIn(-1, 1), DEFAULT_THRESHOLD)
+    .option('-t, --threshold <t>', `cosine similarity at or above which images are near-duplicates (default ${DEFAULT_THRESHOLD} for photos, ${TINY_GRAYSCALE_THRESHOLD} for tiny grayscale datasets such as Fashion-MNIST)`, numberIn(-1, 1))
     .option('--model <path>', 'embedding model: an .onnx file or a model config .json (default: bundled MobileNetV2)')
     .option('--size <px>', 'model input size in pixels (default: the model\'s, 224)', intIn(16, 1024))
     .option('--keep <policy>', 'copy to keep in each group: first, train, test (or another split name), largest', keepPolicy, 'first')

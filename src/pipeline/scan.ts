@@ -12,7 +12,7 @@ import { loadDataset, type LoadOptions } from '../datasets';
 import { embedDataset, type EmbedOptions } from '../embed';
 import { topK } from '../similarity';
 import { columnValues, dfFromColumns, hasColumn } from '../frame';
-import { DEFAULT_THRESHOLD } from '../dedup/defaults';
+import { DEFAULT_THRESHOLD, defaultThresholdFor } from '../dedup/defaults';
 import { checkKeepPolicy, groupAtThreshold, type GroupMethod, type GroupOptions, type GroupResult, type KeepPolicy } from '../dedup/groups';
 import { findExactDuplicates, type ExactDuplicates } from '../dedup/exact';
 import { histogram, maxSimilarity, nearestIndex, ThresholdIndex, type Histogram } from '../dedup/threshold';
@@ -40,7 +40,7 @@ export type ScanStage = 'load' | 'exact' | 'embed' | 'similarity' | 'phash' | 'g
 
 /** Options of {@link scan}. */
 export interface ScanOptions {
-  /** Cosine similarity at or above which two samples are near-duplicates. Default {@link DEFAULT_THRESHOLD}. */
+  /** Cosine similarity at or above which two samples are near-duplicates. Default: {@link defaultThresholdFor} the dataset ({@link DEFAULT_THRESHOLD} for photos, 0.97 for tiny grayscale arrays). */
   threshold?: number;
   /** Group semantics (see {@link GroupMethod}); default `components`. */
   method?: GroupMethod;
@@ -353,7 +353,8 @@ export const SAMPLE_COLUMNS = [
  * manifest, `fashion-mnist`, `cifar100`, `sample`, …) or an already loaded {@link Dataset}.
  */
 export async function scan(spec: string | Dataset, opts: ScanOptions = {}): Promise<ScanResult> {
-  const threshold = opts.threshold ?? DEFAULT_THRESHOLD;
+  // Checked now; when not given, the default depends on the dataset (known after loading).
+  let threshold = opts.threshold ?? DEFAULT_THRESHOLD;
   if (typeof threshold !== 'number' || !Number.isFinite(threshold) || threshold < -1 || threshold > 1) {
     throw new NeardupError(`threshold must be a number from -1 to 1 (cosine similarity), got ${threshold}`);
   }
@@ -374,6 +375,7 @@ export async function scan(spec: string | Dataset, opts: ScanOptions = {}): Prom
 
   progress('load', 0, 1);
   const dataset = typeof spec === 'string' ? await loadDataset(spec, opts.load) : spec;
+  if (opts.threshold === undefined) threshold = defaultThresholdFor(dataset);
   const ids = columnValues<unknown>(dataset.df, 'id').map(String);
   const n = ids.length;
   if (n === 0) throw new NeardupError(`dataset ${dataset.name} has no samples`);
