@@ -1,10 +1,12 @@
 // Explorer responsiveness at full scale: Fashion-MNIST, 70,000 samples, k = 10, in JupyterLab
 // (headless Chromium) with the neardup kernel.
 // - first paint: from running the cell `explore(result)` to the counts + first grid page on screen,
-//   then the histogram and the first page's thumbnails. Baseline: a one-line text output cell, same run.
+//   then the histogram and the first page's thumbnails. Baselines: an IntSlider cell and a one-line
+//   text output cell, same run.
 // - slider step: one threshold step in the browser until the counts are updated and painted
 //   (computed in the browser from the arrays sent once), and until the kernel's own counts come
-//   back (groupAtThreshold in the kernel). Baseline: an empty frame (requestAnimationFrame + setTimeout 0).
+//   back (groupAtThreshold in the kernel). Baseline: a keyboard step of the IntSlider (browser only;
+//   an empty frame if the IntSlider did not render).
 // Neighbours come from a real scan (MobileNetV2 at 96 px, exact top-10, exact-duplicate pre-pass),
 // run once by this script and kept in out/explorer-bench/ (the exact 70,000 x 70,000 search takes
 // minutes on 2 busy cores); the kernel cell loads them with the dataset, untimed, before the timed
@@ -89,7 +91,7 @@ async function main() {
   const meta = JSON.parse(readFileSync(join(CACHE, 'meta.json'), 'utf8'));
   writeNotebook(join(work, 'bench.ipynb'), [
     [
-      `import { loadDataset, explore, type ExplorerSource } from 'neardup';`,
+      `import { loadDataset, explore, IntSlider, type ExplorerSource } from 'neardup';`,
       `import * as fs from 'fs';`,
       `const dir = ${JSON.stringify(CACHE)};`,
       `const bytes = (f: string) => { const b = fs.readFileSync(dir + '/' + f); return b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength); };`,
@@ -99,6 +101,7 @@ async function main() {
       `  splits: col('split'), labels: col('label'), labelNames: col('label_name'), valid: new Uint8Array(bytes('valid.bin')), exactGroups: new Int32Array(bytes('exact.bin')), dataset: ds, samples: ds.df };`,
       `console.log(JSON.stringify({ n: source.ids.length, k: ${meta.k} }))`,
     ].join('\n'),
+    `new IntSlider({ value: 5, min: 0, max: 100, description: 'baseline' })`,
     `console.log('baseline text output')`,
     `const w = explore(source, { threshold: ${THRESHOLD} });\nw`,
   ]);
@@ -115,11 +118,13 @@ async function main() {
     if (process.env.ND_DEBUG) console.log('cell 0 output:', JSON.stringify(info), await page.evaluate(() => (window as any).jupyterapp.shell.currentWidget.content.widgets.map((c: any) => c.node.innerText.slice(0, 300))));
     console.log(`${spec}: ${meta.n} samples, k = ${meta.k}; at ${THRESHOLD}: ${meta.summary.flagged} flagged, ${meta.summary.groups} groups (loading in the kernel, not timed: ${((performance.now() - t) / 1000).toFixed(1)} s ${info.match(/\{.*\}/)?.[0] ?? ''})`);
 
-    // Baseline: a cell that prints one line, same notebook, same run. (An IntSlider baseline was
-    // planned; the standard controls did not render in this build, see docs/explorer.md.)
-    const baseName = 'text output';
-    const base = await timeCell(page, 1, { paint: '.jp-OutputArea-output' });
-    const exp = await timeCell(page, 2, { paint: '.nd-explorer .nd-grid .nd-row', histogram: '.nd-explorer .nd-histogram .main-svg', thumbnails: 'imgs' });
+    // Baselines in the same run: an IntSlider cell's first paint and a one-line text output cell.
+    const slider = await timeCell(page, 1, { paint: '.widget-slider' }, 30_000).catch(() => null);
+    const text = await timeCell(page, 2, { paint: '.jp-OutputArea-output' });
+    const base = slider ?? text;
+    const baseName = slider ? 'IntSlider' : 'text output';
+    if (slider) console.log(`first paint, baseline text output cell: ${ms(text.paint)}`);
+    const exp = await timeCell(page, 3, { paint: '.nd-explorer .nd-grid .nd-row', histogram: '.nd-explorer .nd-histogram .main-svg', thumbnails: 'imgs' });
     console.log(`first paint, baseline ${baseName} cell: ${ms(base.paint)} (execute_reply ${ms(base.reply)})`);
     console.log(`first paint, explorer cell:           ${ms(exp.paint)} counts+grid, ${ms(exp.histogram)} histogram, ${ms(exp.thumbnails)} first-page thumbnails (execute_reply ${ms(exp.reply)})`);
     console.log(`  after the cell returned:            ${ms(exp.paint - exp.reply)} counts+grid, ${ms(exp.histogram - exp.reply)} histogram  (goal < 2000 ms)`);
@@ -147,10 +152,18 @@ async function main() {
         }
         kernel.push(performance.now() - t0);
       }
-      // Baseline: an empty frame (the floor of any visible update), measured the same way.
+      // Baseline: a keyboard step of the IntSlider (noUiSlider handle) until its readout changed and
+      // painted; without a rendered IntSlider, an empty frame (the floor of any visible update).
+      const handle = document.querySelector('.widget-slider .noUi-handle') as HTMLElement | null;
+      const readout = document.querySelector('.widget-slider .widget-readout') as HTMLElement | null;
       const baseline: number[] = [];
       for (let i = 0; i < 20; i++) {
         const t0 = performance.now();
+        if (handle && readout) {
+          const before = readout.textContent;
+          handle.dispatchEvent(new KeyboardEvent('keydown', { key: i % 2 ? 'ArrowLeft' : 'ArrowRight', bubbles: true }));
+          while (readout.textContent === before && performance.now() - t0 < 2000) await new Promise((r) => setTimeout(r, 0));
+        }
         await frame();
         baseline.push(performance.now() - t0);
       }
@@ -158,7 +171,7 @@ async function main() {
     });
     console.log(`slider step, explorer counts+grid in the browser: median ${ms(median(steps.local))}, p95 ${ms(p95(steps.local))} (goal < 100 ms)`);
     console.log(`slider step, kernel counts back (groupAtThreshold + comm round trip): median ${ms(median(steps.kernel))}, p95 ${ms(p95(steps.kernel))}`);
-    const stepBase = 'empty frame';
+    const stepBase = baseName === 'IntSlider' ? 'IntSlider keyboard step' : 'empty frame';
     console.log(`slider step, baseline ${stepBase}: median ${ms(median(steps.baseline))}`);
     console.log(`  ratio explorer / baseline (slider step, browser): ${(median(steps.local) / median(steps.baseline)).toFixed(2)}x`);
     await page.screenshot({ path: join(__dirname, '..', 'test-artifacts', `explorer-bench-${spec}.png`) });
