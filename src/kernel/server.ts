@@ -171,6 +171,14 @@ export async function startKernel(opts: KernelOptions): Promise<RunningKernel> {
   }
 
   class Server extends (ZmqServer as AnyCtor) {
+    async init(): Promise<void> {
+      await super.init();
+      this.iopub = serializeSends(this.iopub);
+      this.shell = serializeSends(this.shell);
+      this.control = serializeSends(this.control);
+      this.stdin = serializeSends(this.stdin);
+    }
+
     async handleShellMessage(sock: any, ...frames: Buffer[]): Promise<void> {
       let msg: WireMessage;
       try {
@@ -292,4 +300,28 @@ export async function startKernel(opts: KernelOptions): Promise<RunningKernel> {
   await server.init();
   log(`started (session ${session}, cwd ${cwd})`);
   return { close: () => server.close() };
+}
+
+/**
+ * zeromq 6 sockets refuse a send while the previous one is still being written ("Socket is busy
+ * writing"), and tslab sends without awaiting: under load, outputs and widget updates were dropped.
+ * Returns a view of the socket whose `send` (tslab's and ours) queues behind the previous one.
+ * (A proxy, because the socket's own `send` is read-only.)
+ */
+function serializeSends<T extends object>(sock: T): T {
+  if (!sock || typeof (sock as any).send !== "function") return sock;
+  const raw = (sock as any).send.bind(sock) as (msg: unknown) => Promise<void>;
+  let tail: Promise<void> = Promise.resolve();
+  const send = (msg: unknown): Promise<void> => {
+    const sent = tail.then(() => raw(msg));
+    tail = sent.catch(() => {});
+    return sent;
+  };
+  return new Proxy(sock, {
+    get(target, key) {
+      if (key === 'send') return send;
+      const v = Reflect.get(target, key, target);
+      return typeof v === 'function' ? v.bind(target) : v;
+    },
+  });
 }
