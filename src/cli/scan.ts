@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
 import { SingleBar, Presets } from 'cli-progress';
-import { scan, type ScanStage } from '../pipeline/scan';
+import { scan, type ScanStage, type ScanSummary } from '../pipeline/scan';
 import { writeScanOutputs } from '../pipeline/write';
 import { DEFAULT_THRESHOLD, TINY_GRAYSCALE_THRESHOLD } from '../dedup/defaults';
 import type { GroupMethod } from '../dedup/groups';
@@ -185,22 +185,7 @@ export function register(program: Command): void {
 
 /** The few lines printed at the end of a scan. */
 export function humanSummary(
-  s: {
-    samples: number;
-    embedded: number;
-    skipped: number;
-    flagged: number;
-    groups: number;
-    to_remove: number;
-    cross_split: number;
-    cross_split_by_split: Record<string, number>;
-    label_conflicts: number;
-    exact_duplicates: number;
-    threshold: number;
-    method: string;
-    keep: string;
-    timings: Record<string, number>;
-  },
+  s: Pick<ScanSummary, 'samples' | 'embedded' | 'skipped' | 'flagged' | 'groups' | 'to_remove' | 'cross_split' | 'cross_split_by_split' | 'label_conflicts' | 'exact_duplicates' | 'threshold' | 'method' | 'keep' | 'timings'>,
   outDir: string,
 ): string {
   const f = (x: number) => x.toLocaleString('en-US');

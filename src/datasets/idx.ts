@@ -4,10 +4,10 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import * as zlib from 'node:zlib';
 import type { Dataset } from '../types';
 import { NeardupError } from '../cli/errors';
 import { buildArrayDataset, type ArraySplit } from './arrays';
+import { gunzipIfGzip } from './tarball';
 import type { LoadOptions } from './options';
 
 /** Fashion-MNIST class names, in label order (from the Fashion-MNIST README). */
@@ -28,14 +28,7 @@ export interface IdxArray {
 
 /** Decodes IDX bytes (gunzipping when they start with the gzip magic). `name` is used in errors. */
 export function decodeIdx(bytes: Uint8Array, name: string): IdxArray {
-  let buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  if (buf.length >= 2 && buf[0] === 0x1f && buf[1] === 0x8b) {
-    try {
-      buf = zlib.gunzipSync(buf);
-    } catch (e) {
-      throw new NeardupError(`${name}: corrupt gzip data (${(e as Error).message})`);
-    }
-  }
+  const buf = gunzipIfGzip(bytes, name);
   if (buf.length < 4 || buf[0] !== 0 || buf[1] !== 0) throw new NeardupError(`${name}: not an IDX file (bad magic)`);
   if (buf[2] !== 0x08) throw new NeardupError(`${name}: IDX data type 0x${buf[2].toString(16)} is not uint8`);
   const ndim = buf[3];

@@ -19,16 +19,20 @@ function cstr(b: Buffer, start: number, len: number): string {
   return b.toString('utf8', start, end >= 0 && end < start + len ? end : start + len);
 }
 
+/** The bytes as a Buffer, gunzipped when they start with the gzip magic. `name` is used in errors. */
+export function gunzipIfGzip(bytes: Uint8Array, name: string): Buffer {
+  const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (buf.length < 2 || buf[0] !== 0x1f || buf[1] !== 0x8b) return buf;
+  try {
+    return zlib.gunzipSync(buf);
+  } catch (e) {
+    throw new NeardupError(`${name}: corrupt gzip data (${(e as Error).message})`);
+  }
+}
+
 /** Parses tar bytes (gunzipped first when they start with the gzip magic). `name` is used in errors. */
 export function readTar(bytes: Uint8Array, name: string): TarFiles {
-  let buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  if (buf.length >= 2 && buf[0] === 0x1f && buf[1] === 0x8b) {
-    try {
-      buf = zlib.gunzipSync(buf);
-    } catch (e) {
-      throw new NeardupError(`${name}: corrupt gzip data (${(e as Error).message})`);
-    }
-  }
+  const buf = gunzipIfGzip(bytes, name);
   const files: TarFiles = new Map();
   let pos = 0;
   let longName: string | undefined;

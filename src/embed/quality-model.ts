@@ -14,6 +14,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { modelProtoType, OnnxAttrType, OnnxDataType } from './onnx-proto';
 import { writeFileAtomicSync } from '../frame/atomic';
+import { decodeOnnxModel } from './surgery';
 import { NeardupError } from '../cli/errors';
 
 export interface RobustEmbeddingOptions {
@@ -46,12 +47,7 @@ function float32(v: number): Buffer {
  */
 export function addRobustEmbeddingToBuffer(modelBytes: Uint8Array, opts: RobustEmbeddingOptions, label = 'model'): Uint8Array {
   const T = modelProtoType();
-  let model: any;
-  try {
-    model = T.decode(modelBytes);
-  } catch (err) {
-    throw new NeardupError(`${label} is not an ONNX model (${(err as Error).message})`);
-  }
+  const model = decodeOnnxModel(modelBytes, label);
   const g = model.graph;
   const p = opts.p ?? 3;
   if (!(p >= 1 && p <= 16)) throw new NeardupError(`GeM exponent p must be from 1 to 16 (got ${p})`);

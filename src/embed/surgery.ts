@@ -79,15 +79,19 @@ function readModelFile(path: string): Buffer {
   }
 }
 
-/** The in-memory form of {@link addEmbeddingOutput}: model bytes in, model bytes out. */
-export function addEmbeddingOutputToBuffer(modelBytes: Uint8Array, opts: AddEmbeddingOptions, label = 'model'): Uint8Array {
-  const T = modelProtoType();
-  let model: any;
+/** Decodes ONNX model bytes, with an error naming `label` when they are not a model. */
+export function decodeOnnxModel(modelBytes: Uint8Array, label = 'model'): any {
   try {
-    model = T.decode(modelBytes);
+    return modelProtoType().decode(modelBytes);
   } catch (err) {
     throw new NeardupError(`${label} is not an ONNX model (${(err as Error).message})`);
   }
+}
+
+/** The in-memory form of {@link addEmbeddingOutput}: model bytes in, model bytes out. */
+export function addEmbeddingOutputToBuffer(modelBytes: Uint8Array, opts: AddEmbeddingOptions, label = 'model'): Uint8Array {
+  const T = modelProtoType();
+  const model = decodeOnnxModel(modelBytes, label);
   const graph = model.graph;
   if (!graph || !graph.node || graph.node.length === 0) throw new NeardupError(`${label} has no graph nodes; is it an ONNX model?`);
   const outName = opts.outName ?? 'embedding';
