@@ -5,7 +5,7 @@
  * `groupAtThreshold` (no new similarity search) and the counts are synced back.
  */
 import type { DataFrame } from 'danfojs-node';
-import { Widget, MIME_BUNDLE, type WidgetSpec } from '../base';
+import { Widget, type WidgetSpec } from '../base';
 import type { JSONObject } from '../../kernel/comm';
 import { groupAtThreshold, type GroupMethod, type GroupOptions, type GroupResult, type KeepPolicy } from '../../dedup/groups';
 import { NeardupError } from '../../cli/errors';
@@ -360,8 +360,8 @@ export class Explorer extends Widget<Record<string, any>> {
   }
 
   /** Widget view plus readable `text/plain` and `text/html` summaries for frontends without the extension. */
-  [MIME_BUNDLE](): { data: JSONObject; metadata: JSONObject } {
-    const b = super[MIME_BUNDLE]();
+  _repr_mimebundle_(): { data: JSONObject; metadata: JSONObject } {
+    const b = super._repr_mimebundle_();
     const s = this.summaryInput();
     return { data: { ...b.data, 'text/plain': summaryText(s), 'text/html': summaryHtml(s) }, metadata: b.metadata };
   }
