@@ -18,7 +18,7 @@ function opt(name, dflt) {
   }
   return v;
 }
-const unknown = args.filter((a, i) => a.startsWith('--') && !['--dataset', '--notebook', '--out', '--timeout'].includes(a) && i >= 0);
+const unknown = args.filter((a) => a.startsWith('--') && !['--dataset', '--notebook', '--out', '--timeout'].includes(a));
 if (unknown.length) {
   console.error(`walkthrough: unknown option ${unknown[0]} (options: --dataset <spec>, --notebook walkthrough|own-data, --out <dir>, --timeout <s>)`);
   process.exit(2);
