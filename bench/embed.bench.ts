@@ -10,9 +10,9 @@
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { loadDataset } from '../src/datasets';
-import { embedDataset, EmbeddingModel } from '../src/embed';
+import { embedDataset, EmbeddingModel, defaultModelConfig } from '../src/embed';
 import { writeArrayImageToTensor } from '../src/images/array';
 import type { Dataset } from '../src/types';
 
@@ -66,7 +66,7 @@ async function main(): Promise<void> {
   const extra = (arg('extra-sizes', '160,128,96') ?? '').split(',').filter(Boolean).map(Number);
   const ds = await loadDataset('fashion-mnist', { limit });
   const n = ds.df.shape[0];
-  console.log(`dataset: fashion-mnist, ${n.toLocaleString('en-US')} images 28x28 gray (IDX), batch ${batch}, model mobilenetv2-12-int8-embed (int8), ${require('node:os').availableParallelism()} cores`);
+  console.log(`dataset: fashion-mnist, ${n.toLocaleString('en-US')} images 28x28 gray (IDX), batch ${batch}, model ${basename(defaultModelConfig().path)} (int8; arrays resized in the graph), ${require('node:os').availableParallelism()} cores`);
   console.log(`load average at start: ${require('node:os').loadavg().map((x: number) => x.toFixed(2)).join(' ')}`);
 
   const base = await inferenceOnly(ds, size, batch, Math.min(n, 3200));

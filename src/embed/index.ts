@@ -12,7 +12,7 @@ import { NeardupError } from '../cli/errors';
 import { decodeImage, readImageFile, DEFAULT_MAX_PIXELS } from '../images/decode';
 import { normalisationTables, writeRgbToTensor } from '../images/preprocess';
 import { rawImage, writeArrayImageToTensor } from '../images/array';
-import { EmbeddingModel, type ModelConfig } from './model';
+import { EmbeddingModel, type ModelConfig, type PixelHeadSession } from './model';
 import { contentKey, defaultEmbeddingCacheDir, EmbeddingCache } from './cache';
 
 export { EmbeddingModel, defaultModelConfig, resolveModelConfig, type ModelConfig } from './model';
@@ -39,6 +39,11 @@ export interface EmbedOptions {
   maxPixels?: number;
   /** Vectors per cache chunk file. Default 2048. */
   cacheChunkRows?: number;
+  /**
+   * Array datasets (CIFAR, IDX): resize and normalise inside the model graph, fed raw bytes
+   * (pixel-head.ts). Default: on when the model takes it; false runs the JavaScript preprocessing.
+   */
+  pixelHead?: boolean;
 }
 
 /** {@link Embeddings} plus what the run did. */
@@ -56,21 +61,23 @@ function datasetIds(ds: Dataset): string[] {
   return ids;
 }
 
+type BatchTensor = Float32Array | Uint8Array;
+
 /** A fixed set of reusable batch tensors; taking one waits until inference hands one back. */
 class TensorPool {
-  private free: Float32Array[] = [];
-  private waiters: Array<{ resolve: (t: Float32Array) => void; reject: (e: unknown) => void }> = [];
+  private free: BatchTensor[] = [];
+  private waiters: Array<{ resolve: (t: BatchTensor) => void; reject: (e: unknown) => void }> = [];
   private error: unknown;
-  constructor(count: number, length: number) {
-    for (let i = 0; i < count; i++) this.free.push(new Float32Array(length));
+  constructor(count: number, make: () => BatchTensor) {
+    for (let i = 0; i < count; i++) this.free.push(make());
   }
-  take(): Promise<Float32Array> {
+  take(): Promise<BatchTensor> {
     if (this.error) return Promise.reject(this.error);
     const t = this.free.pop();
     if (t) return Promise.resolve(t);
     return new Promise((resolve, reject) => this.waiters.push({ resolve, reject }));
   }
-  give(t: Float32Array): void {
+  give(t: BatchTensor): void {
     const w = this.waiters.shift();
     if (w) w.resolve(t);
     else this.free.push(t);
@@ -81,7 +88,7 @@ class TensorPool {
   }
 }
 
-interface Batch { tensor: Float32Array; rows: number[]; keys: string[]; filled: number; }
+interface Batch { tensor: BatchTensor; rows: number[]; keys: string[]; filled: number; }
 
 /** Batches ready for inference, in the order they filled up. */
 class BatchQueue {
@@ -118,10 +125,25 @@ export async function embedDataset(ds: Dataset, opts: EmbedOptions = {}): Promis
   if (!ownModel && opts.size !== undefined && opts.size !== model.config.size) {
     throw new NeardupError(`size ${opts.size}: the loaded model was set up for ${model.config.size} px; load it with that size`);
   }
+  let head: PixelHeadSession | undefined;
   try {
-    return await runPipeline(ds, ids, model, { ...opts, batchSize, concurrency }, started);
+    head = await pixelHeadFor(ds, model, opts.pixelHead);
+    return await runPipeline(ds, ids, model, head, { ...opts, batchSize, concurrency }, started);
   } finally {
+    await head?.release();
     if (ownModel) await model.release();
+  }
+}
+
+/** The pixel-head session for an array dataset, or undefined for the JavaScript path. */
+async function pixelHeadFor(ds: Dataset, model: EmbeddingModel, wanted: boolean | undefined): Promise<PixelHeadSession | undefined> {
+  const px = ds.pixels;
+  if (px.kind !== 'array' || wanted === false) return undefined;
+  try {
+    return await model.withPixelHead({ channels: px.channels, height: px.height, width: px.width, layout: px.layout });
+  } catch (err) {
+    if (wanted) throw err;
+    return undefined; // a model whose input cannot take the head still runs, preprocessed in JavaScript
   }
 }
 
@@ -129,6 +151,7 @@ async function runPipeline(
   ds: Dataset,
   ids: string[],
   model: EmbeddingModel,
+  head: PixelHeadSession | undefined,
   opts: EmbedOptions & { batchSize: number; concurrency: number },
   started: number,
 ): Promise<EmbedResult> {
@@ -138,7 +161,10 @@ async function runPipeline(
   const vectors = new Float32Array(n * dim);
   const status: SampleStatus[] = new Array(n).fill('ok');
   const reasons: string[] = new Array(n).fill('');
-  const cache = opts.cacheDir === false ? null : new EmbeddingCache(opts.cacheDir ?? defaultEmbeddingCacheDir(), model.sha256, model.preprocessing, dim, opts.cacheChunkRows);
+  // The head computes the same function as the JavaScript path up to float rounding, but the int8
+  // network can turn a one-ulp input difference into a visibly different vector: keep their caches apart.
+  const preprocessing = head ? `${model.preprocessing} pixels=graph` : model.preprocessing;
+  const cache = opts.cacheDir === false ? null : new EmbeddingCache(opts.cacheDir ?? defaultEmbeddingCacheDir(), model.sha256, preprocessing, dim, opts.cacheChunkRows);
   const tables = normalisationTables(mean, std);
   const stats = { total: n, computed: 0, cached: 0, skipped: 0, seconds: 0 };
   const signal = opts.signal;
@@ -166,7 +192,7 @@ async function runPipeline(
     progress();
   };
 
-  const pool = new TensorPool(3, opts.batchSize * 3 * size * size);
+  const pool = new TensorPool(3, () => (head ? new Uint8Array(opts.batchSize * head.bytesPerImage) : new Float32Array(opts.batchSize * 3 * size * size)));
   const queue = new BatchQueue();
   let current: Batch | null = null;
   let pendingBatch: Promise<void> | null = null;
@@ -218,7 +244,8 @@ async function runPipeline(
         const key = contentKey(Buffer.concat([prefix, rawImage(px, row)]));
         if (tryCache(row, key)) continue;
         const [b, slot] = await reserve(row, key);
-        writeArrayImageToTensor(px, row, size, b.tensor, slot, mean, std, layout);
+        if (head) b.tensor.set(rawImage(px, row), slot * head.bytesPerImage);
+        else writeArrayImageToTensor(px, row, size, b.tensor as Float32Array, slot, mean, std, layout);
         filled(b);
       }
     } else {
@@ -234,7 +261,7 @@ async function runPipeline(
           const img = await decodeImage(file.bytes, { size, maxPixels: opts.maxPixels ?? DEFAULT_MAX_PIXELS });
           if (!img.ok) { skip(row, img.reason); continue; }
           const [b, slot] = await reserve(row, key);
-          writeRgbToTensor(img.rgb, size, b.tensor, slot, tables, layout);
+          writeRgbToTensor(img.rgb, size, b.tensor as Float32Array, slot, tables, layout);
           filled(b);
         }
       };
@@ -250,7 +277,9 @@ async function runPipeline(
       const b = await queue.next();
       if (!b) return;
       const count = b.rows.length;
-      const out = await model.embedBatch(b.tensor, count);
+      const out = head
+        ? await head.embedPixels(b.tensor as Uint8Array, count).then((r) => ({ ...r, tensor: r.pixels as BatchTensor }))
+        : await model.embedBatch(b.tensor as Float32Array, count);
       for (let i = 0; i < count; i++) {
         const row = b.rows[i];
         const v = out.data.subarray(i * dim, (i + 1) * dim);

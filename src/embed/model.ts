@@ -10,6 +10,7 @@ import { readFileSync, existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import { InferenceWorker, type WorkerOutputs } from './worker';
+import { addPixelHeadToBuffer, pixelInputDims, PIXEL_INPUT, type PixelHeadSpec } from './pixel-head';
 import { NeardupError } from '../cli/errors';
 import { IMAGENET_MEAN, IMAGENET_STD } from '../images/preprocess';
 
@@ -104,6 +105,36 @@ export function fileSha256(path: string): string {
 export interface SessionOptions {
   /** Threads for one inference; default all cores. */
   threads?: number;
+}
+
+/** Raw pixels as an array dataset stores them. */
+export type RawPixelShape = Pick<PixelHeadSpec, 'channels' | 'height' | 'width' | 'layout'>;
+
+/** The model with a pixel head, from {@link EmbeddingModel.withPixelHead}. */
+export class PixelHeadSession {
+  /** Bytes of one image in the uint8 batch. */
+  readonly bytesPerImage: number;
+  constructor(
+    readonly spec: PixelHeadSpec,
+    private readonly ops: {
+      run: (pixels: Uint8Array, count: number) => Promise<{ dim: number; data: Float32Array; pixels: Uint8Array }>;
+      release: () => Promise<void>;
+    },
+  ) {
+    this.bytesPerImage = spec.channels * spec.height * spec.width;
+  }
+
+  /**
+   * Embeds `count` images packed as raw bytes in `pixels` and returns the raw embeddings, [count, d]
+   * (not normalised). The bytes are lent to the inference thread: use the returned `pixels` afterwards.
+   */
+  embedPixels(pixels: Uint8Array, count: number): Promise<{ dim: number; data: Float32Array; pixels: Uint8Array }> {
+    return this.ops.run(pixels, count);
+  }
+
+  release(): Promise<void> {
+    return this.ops.release();
+  }
 }
 
 /** A loaded model ready to embed or classify batches of preprocessed tensors. */
@@ -208,16 +239,56 @@ export class EmbeddingModel {
   private async run(tensor: Float32Array, count: number, output: string): Promise<{ out: WorkerOutputs[string]; tensor: Float32Array }> {
     const s = this.config.size;
     const dims = this.config.layout === 'NCHW' ? [count, 3, s, s] : [count, s, s, 3];
-    const length = count * 3 * s * s;
-    if (tensor.length < length) throw new Error(`tensor holds ${tensor.length} floats, batch needs ${length}`);
+    const { out, data } = await this.runSession(undefined, this.config.input, tensor, dims, output);
+    return { out, tensor: data as Float32Array };
+  }
+
+  /** Runs one session of the worker on `data` (lent to the worker and handed back as `data`). */
+  private async runSession(
+    key: string | undefined,
+    input: string,
+    data: Float32Array | Uint8Array,
+    dims: number[],
+    output: string,
+  ): Promise<{ out: WorkerOutputs[string]; data: Float32Array | Uint8Array }> {
+    const length = dims.reduce((a, b) => a * b, 1);
+    if (data.length < length) throw new Error(`tensor holds ${data.length} values, batch needs ${length}`);
+    const uint8 = data instanceof Uint8Array;
     // The buffer travels to the inference thread and back; a view into a larger buffer is copied.
-    const owned = tensor.byteOffset === 0 && tensor.buffer instanceof ArrayBuffer ? tensor : Float32Array.from(tensor);
+    const owned = data.byteOffset === 0 && data.buffer instanceof ArrayBuffer ? data : data.slice();
     try {
-      const res = await this.session.run(this.config.input, owned.buffer as ArrayBuffer, length, dims, [output]);
-      return { out: res.outputs[output], tensor: new Float32Array(res.buffer) };
+      const res = await this.session.run(input, owned.buffer as ArrayBuffer, length, dims, [output], { key, dtype: uint8 ? 'uint8' : 'float32' });
+      return { out: res.outputs[output], data: uint8 ? new Uint8Array(res.buffer) : new Float32Array(res.buffer) };
     } catch (err) {
+      const s = this.config.size;
       throw new NeardupError(`model ${basename(this.config.path)} failed at ${s}x${s} px: ${String((err as Error).message).split('\n')[0]}`);
     }
+  }
+
+  private heads = 0;
+
+  /**
+   * A second session of this model that takes raw uint8 pixels of one shape and resizes and
+   * normalises them inside the graph (see pixel-head.ts): the fast path for array datasets.
+   * Throws NeardupError when the model's input cannot take the head.
+   */
+  async withPixelHead(shape: RawPixelShape): Promise<PixelHeadSession> {
+    const c = this.config;
+    const spec: PixelHeadSpec = { ...shape, size: c.size, mean: c.mean, std: c.std, modelLayout: c.layout };
+    const bytes = addPixelHeadToBuffer(readFileSync(c.path), c.input, spec, basename(c.path));
+    const key = `pixels-${this.heads++}`;
+    try {
+      await this.session.loadExtra(key, bytes);
+    } catch (err) {
+      throw new NeardupError(`model ${basename(c.path)} with a pixel head failed to load: ${String((err as Error).message).split('\n')[0]}`);
+    }
+    return new PixelHeadSession(spec, {
+      run: async (pixels, count) => {
+        const { out, data } = await this.runSession(key, PIXEL_INPUT, pixels, pixelInputDims(spec, count), c.output);
+        return { ...pool(out, count, c.layout), pixels: data as Uint8Array };
+      },
+      release: () => this.session.unload(key),
+    });
   }
 
   async release(): Promise<void> {

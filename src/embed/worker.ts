@@ -13,14 +13,18 @@ import { Worker } from 'node:worker_threads';
 const WORKER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
 const ort = require(workerData.ortPath);
-let session;
+const sessions = new Map();
 parentPort.on('message', async (msg) => {
   try {
     if (msg.type === 'load') {
-      session = await ort.InferenceSession.create(workerData.modelPath, workerData.sessionOptions);
+      // A second session (e.g. the model with a pixel head) comes as model bytes under its own key.
+      const session = await ort.InferenceSession.create(msg.bytes ?? workerData.modelPath, workerData.sessionOptions);
+      sessions.set(msg.key, session);
       parentPort.postMessage({ id: msg.id, inputNames: session.inputNames, outputNames: session.outputNames });
     } else if (msg.type === 'run') {
-      const input = new ort.Tensor('float32', new Float32Array(msg.buffer, 0, msg.length), msg.dims);
+      const session = sessions.get(msg.key);
+      const data = msg.dtype === 'uint8' ? new Uint8Array(msg.buffer, 0, msg.length) : new Float32Array(msg.buffer, 0, msg.length);
+      const input = new ort.Tensor(msg.dtype, data, msg.dims);
       const res = await session.run({ [msg.input]: input }, msg.outputs);
       const outputs = {};
       const transfer = [msg.buffer];
@@ -31,8 +35,14 @@ parentPort.on('message', async (msg) => {
         transfer.push(data.buffer);
       }
       parentPort.postMessage({ id: msg.id, outputs, buffer: msg.buffer }, transfer);
-    } else if (msg.type === 'release') {
+    } else if (msg.type === 'unload') {
+      const session = sessions.get(msg.key);
+      sessions.delete(msg.key);
       if (session) await session.release();
+      parentPort.postMessage({ id: msg.id });
+    } else if (msg.type === 'release') {
+      for (const session of sessions.values()) await session.release();
+      sessions.clear();
       parentPort.postMessage({ id: msg.id });
     }
   } catch (err) {
@@ -40,6 +50,8 @@ parentPort.on('message', async (msg) => {
   }
 });
 `;
+
+const MAIN_SESSION = 'main';
 
 export interface WorkerOutputs {
   [name: string]: { data: Float32Array; dims: number[] };
@@ -78,10 +90,21 @@ export class InferenceWorker {
 
   static async create(modelPath: string, sessionOptions: object): Promise<InferenceWorker> {
     const w = new InferenceWorker(modelPath, sessionOptions);
-    const meta = await w.request({ type: 'load' });
+    const meta = await w.request({ type: 'load', key: MAIN_SESSION });
     w.inputNames = meta.inputNames;
     w.outputNames = meta.outputNames;
     return w;
+  }
+
+  /** Loads another model, given as bytes, into a second session on the same thread under `key`. */
+  async loadExtra(key: string, bytes: Uint8Array): Promise<{ inputNames: string[]; outputNames: string[] }> {
+    if (key === MAIN_SESSION) throw new Error(`session key ${key} is reserved`);
+    return this.request({ type: 'load', key, bytes });
+  }
+
+  /** Releases the session loaded under `key`. */
+  async unload(key: string): Promise<void> {
+    await this.request({ type: 'unload', key });
   }
 
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -95,11 +118,20 @@ export class InferenceWorker {
   }
 
   /**
-   * Runs the model on the first `length` floats of `buffer` (transferred to the worker and handed
-   * back in the result, so callers can reuse it).
+   * Runs a session (default the main one) on the first `length` elements of `buffer`, float32
+   * unless `dtype` says uint8 (transferred to the worker and handed back in the result, so callers
+   * can reuse it).
    */
-  async run(input: string, buffer: ArrayBuffer, length: number, dims: number[], outputs: string[]): Promise<{ outputs: WorkerOutputs; buffer: ArrayBuffer }> {
-    const res = await this.request({ type: 'run', input, buffer, length, dims, outputs }, [buffer]);
+  async run(
+    input: string,
+    buffer: ArrayBuffer,
+    length: number,
+    dims: number[],
+    outputs: string[],
+    opts: { key?: string; dtype?: 'float32' | 'uint8' } = {},
+  ): Promise<{ outputs: WorkerOutputs; buffer: ArrayBuffer }> {
+    const msg = { type: 'run', key: opts.key ?? MAIN_SESSION, dtype: opts.dtype ?? 'float32', input, buffer, length, dims, outputs };
+    const res = await this.request(msg, [buffer]);
     return { outputs: res.outputs, buffer: res.buffer };
   }
 

@@ -15,7 +15,7 @@ interface Taps { i0: Int32Array; i1: Int32Array; w: Float32Array; }
 const tapCache = new Map<string, Taps>();
 
 /** Source indices and weights for resizing `from` samples to `to` samples along one axis. */
-function taps(from: number, to: number): Taps {
+export function resizeTaps(from: number, to: number): Taps {
   const key = `${from}:${to}`;
   let t = tapCache.get(key);
   if (!t) {
@@ -53,8 +53,8 @@ export function arrayImageToRgb(src: ArraySource, row: number, size: number, out
   const px = rawImage(src, row);
   if (px.length !== w * h * channels) throw new Error(`array image ${row} is out of range`);
   const rgb = out ?? new Uint8Array(size * size * 3);
-  const tx = taps(w, size);
-  const ty = taps(h, size);
+  const tx = resizeTaps(w, size);
+  const ty = resizeTaps(h, size);
   const tmp = new Float32Array(h * size); // horizontally resized rows of one channel
   for (let c = 0; c < 3; c++) {
     const ch = channels === 1 ? 0 : c;
@@ -107,8 +107,8 @@ export function writeArrayImageToTensor(
   if (px.length !== w * h * channels) throw new Error(`array image ${row} is out of range`);
   const hw = size * size;
   const base = index * 3 * hw;
-  const tx = taps(w, size);
-  const ty = taps(h, size);
+  const tx = resizeTaps(w, size);
+  const ty = resizeTaps(h, size);
   const tmp = scratchRows(h * size);
   const scale = [0, 1, 2].map((c) => 1 / (255 * std[c]));
   const bias = [0, 1, 2].map((c) => -mean[c] / std[c]);
