@@ -172,7 +172,9 @@ async function runPipeline(
   let done = 0;
   let lastReport = 0;
   let lastDone = -1;
-  // Throttled to ~10 calls a second; always reports the start and the end, never the same count twice.
+  // Cache hits and skips are throttled to ~10 calls a second; every finished inference batch, the start
+  // and the end are always reported (so an abort from the callback takes effect at a batch boundary);
+  // never the same count twice.
   const progress = (force = false) => {
     if (!opts.onProgress || done === lastDone) return;
     const now = Date.now();
@@ -297,7 +299,7 @@ async function runPipeline(
         done++;
       }
       pool.give(out.tensor);
-      progress();
+      progress(true);
     }
   }
 
