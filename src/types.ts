@@ -67,4 +67,6 @@ export interface Neighbors {
   k: number;
   indices: Int32Array;
   scores: Float32Array;
+  /** True when the lists were read from the on-disk neighbour cache rather than searched. */
+  cached?: boolean;
 }

@@ -185,7 +185,7 @@ export function register(program: Command): void {
 
 /** The few lines printed at the end of a scan. */
 export function humanSummary(
-  s: Pick<ScanSummary, 'samples' | 'embedded' | 'skipped' | 'flagged' | 'groups' | 'to_remove' | 'cross_split' | 'cross_split_by_split' | 'label_conflicts' | 'exact_duplicates' | 'threshold' | 'method' | 'keep' | 'timings'>,
+  s: Pick<ScanSummary, 'samples' | 'embedded' | 'skipped' | 'flagged' | 'groups' | 'to_remove' | 'cross_split' | 'cross_split_by_split' | 'label_conflicts' | 'exact_duplicates' | 'threshold' | 'method' | 'keep' | 'timings'> & { neighbors_cached?: boolean },
   outDir: string,
 ): string {
   const f = (x: number) => x.toLocaleString('en-US');
@@ -197,7 +197,7 @@ export function humanSummary(
     `exact duplicates: ${f(s.exact_duplicates)}`,
     `near-duplicates at ${s.threshold} (${s.method}, keep ${s.keep}): ${f(s.flagged)} samples in ${f(s.groups)} groups, ${f(s.to_remove)} to remove`,
     `cross-split groups: ${f(s.cross_split)}${leak ? ` (samples involved: ${leak})` : ''}; label conflicts: ${f(s.label_conflicts)} groups`,
-    `time: ${s.timings.total} s (embed ${s.timings.embed} s, neighbours ${s.timings.similarity} s)`,
+    `time: ${s.timings.total} s (embed ${s.timings.embed} s, neighbours ${s.timings.similarity} s${s.neighbors_cached ? ', from cache' : ''})`,
     `wrote ${path.join(outDir, 'samples.csv')}, duplicates.csv, summary.json and report CSVs`,
     '',
   ].join('\n');

@@ -5,12 +5,13 @@
  * widget do on every slider step.
  */
 import * as fs from 'node:fs';
+import { join } from 'node:path';
 import type { DataFrame } from 'danfojs-node';
 import type { Dataset, Embeddings, Neighbors } from '../types';
 import { NeardupError } from '../cli/errors';
 import { loadDataset, type LoadOptions } from '../datasets';
 import { embedDataset, type EmbedOptions } from '../embed';
-import { topK } from '../similarity';
+import { topK, defaultNeighborCacheDir } from '../similarity';
 import { columnValues, dfFromColumns, hasColumn } from '../frame';
 import { DEFAULT_THRESHOLD, defaultThresholdFor } from '../dedup/defaults';
 import { checkKeepPolicy, groupAtThreshold, type GroupMethod, type GroupOptions, type GroupResult, type KeepPolicy } from '../dedup/groups';
@@ -54,7 +55,10 @@ export interface ScanOptions {
   size?: number;
   /** Images per inference call. */
   batchSize?: number;
-  /** Embedding cache folder, or false to disable; default `$NEARDUP_CACHE/embeddings`. */
+  /**
+   * Embedding cache folder, or false to disable every cache; default `$NEARDUP_CACHE/embeddings`.
+   * Neighbour lists are cached beside it: `<cacheDir>/neighbors`, by default `$NEARDUP_CACHE/neighbors`.
+   */
   cacheDir?: string | false;
   /**
    * Exact-duplicate pre-pass: true (default: file bytes, and decoded pixels of images up to 1 Mpx),
@@ -99,6 +103,8 @@ export interface ScanSummary {
   model: string;
   /** Seconds per stage, and in total. */
   timings: Record<string, number>;
+  /** The neighbour lists came from the on-disk cache (a rescan of the same embeddings). */
+  neighbors_cached: boolean;
 }
 
 /** Everything computed once per scan and shared by every threshold view. */
@@ -118,6 +124,7 @@ interface ScanCore {
   uniqueness: Float32Array;
   thresholds: ThresholdIndex;
   timings: Record<string, number>;
+  neighborsCached: boolean;
   k: number;
   pixelCounts?: number[];
   fileSizes?: number[];
@@ -312,6 +319,7 @@ export class ScanResult {
       k: c.k,
       model: c.embeddings.model,
       timings: c.timings,
+      neighbors_cached: c.neighborsCached,
     };
   }
 
@@ -406,11 +414,14 @@ export async function scan(spec: string | Dataset, opts: ScanOptions = {}): Prom
 
   const valid = Uint8Array.from(embeddings.status, (s) => (s === 'ok' ? 1 : 0));
   progress('similarity', 0, 1);
+  // The phash stage below adds matches to a copy; the cache holds the embedding search alone.
   let neighbors = await topK(embeddings.vectors, n, embeddings.dim, k, {
     valid,
+    cacheDir: opts.cacheDir === false ? undefined : opts.cacheDir ? join(opts.cacheDir, 'neighbors') : defaultNeighborCacheDir(),
     onProgress: (d, t) => progress('similarity', d, t),
   });
   lap('similarity');
+  const neighborsCached = neighbors.cached === true;
 
   const phash = opts.phash ?? 'auto';
   if (phash === true || typeof phash === 'object' || (phash === 'auto' && dataset.pixels.kind === 'files')) {
@@ -441,6 +452,7 @@ export async function scan(spec: string | Dataset, opts: ScanOptions = {}): Prom
     uniqueness: uniqueness(neighbors, valid),
     thresholds: new ThresholdIndex(new Float32Array(0)),
     timings,
+    neighborsCached: neighborsCached,
     k,
   };
   core.thresholds = new ThresholdIndex(core.maxSimilarity);

@@ -2,5 +2,6 @@
 export { topK, topKSync } from './knn';
 export type { TopKOptions } from './knn';
 export { topKReference } from './knn-reference';
+export { defaultNeighborCacheDir, neighborCacheKey } from './cache';
 export { cosine, neighborsOf, neighborColumns, withNeighborColumns, rowOf } from './query';
 export type { Neighbor, NeighborColumns } from './query';

@@ -7,6 +7,7 @@ import { checkKnnArgs } from './knn-args';
 import { NeardupError } from '../cli/errors';
 import { topKReference } from './knn-reference';
 import { topKOnnx } from './knn-onnx';
+import { neighborCacheKey, readNeighborCache, writeNeighborCache } from './cache';
 
 export interface TopKOptions {
   /** `valid[i] = 0` marks a skipped sample: never a neighbour; its own list is all -1 / NaN. */
@@ -28,6 +29,11 @@ export interface TopKOptions {
    * `'auto'` (default): `'js'` for tiny inputs where starting onnxruntime costs more than it saves.
    */
   backend?: 'auto' | 'onnx' | 'js';
+  /**
+   * Folder of the on-disk neighbour cache (cache.ts): the same vectors, k and valid mask are read
+   * back instead of searched again. Default: no cache. The scan uses `$NEARDUP_CACHE/neighbors`.
+   */
+  cacheDir?: string;
 }
 
 /** Below this many multiply-adds (n²·dim/2) the plain-JS path is used by `'auto'`. */
@@ -52,13 +58,30 @@ export async function topK(
   if (opts.blockRows !== undefined && (!Number.isInteger(opts.blockRows) || opts.blockRows < 1)) {
     throw new NeardupError(`topK: blockRows must be a positive integer, got ${opts.blockRows}`);
   }
-  const backend = opts.backend ?? 'auto';
-  if (backend === 'js' || (backend === 'auto' && (n * n * dim) / 2 < SMALL_WORK)) {
-    const nb = topKReference(vectors, n, dim, k, opts.valid);
-    opts.onProgress?.(1, 1);
-    return nb;
+  const key = opts.cacheDir ? neighborCacheKey(vectors, n, dim, k, opts.valid) : '';
+  if (opts.cacheDir) {
+    const hit = readNeighborCache(opts.cacheDir, key, n, k);
+    if (hit) {
+      opts.onProgress?.(1, 1);
+      return { ...hit, cached: true };
+    }
   }
-  return topKOnnx(vectors, n, dim, k, opts);
+  const backend = opts.backend ?? 'auto';
+  let nb: Neighbors;
+  if (backend === 'js' || (backend === 'auto' && (n * n * dim) / 2 < SMALL_WORK)) {
+    nb = topKReference(vectors, n, dim, k, opts.valid);
+    opts.onProgress?.(1, 1);
+  } else {
+    nb = await topKOnnx(vectors, n, dim, k, opts);
+  }
+  if (opts.cacheDir) {
+    try {
+      writeNeighborCache(opts.cacheDir, key, nb);
+    } catch {
+      // An unwritable cache costs a rerun its speed-up, never the result.
+    }
+  }
+  return nb;
 }
 
 /** Synchronous top-k for small inputs (plain JavaScript, O(n²·dim)); same result contract as `topK`. */

@@ -146,3 +146,17 @@ test('real photos: ukbench00120 copies group with their original, unrelated phot
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('a rescan reads embeddings and neighbour lists from the cache and gives the same result', async () => {
+  assert.equal(r.summary.neighbors_cached, false);
+  const again = await scan(root, { threshold: 0.9, cacheDir: cache, keep: 'train' });
+  assert.equal(again.summary.neighbors_cached, true);
+  assert.ok(fs.readdirSync(path.join(cache, 'neighbors')).some((f) => f.endsWith('.bin')));
+  assert.deepEqual(Array.from(again.maxSimilarity), Array.from(r.maxSimilarity));
+  assert.deepEqual(dups(again), dups(r));
+  const { timings: _t1, neighbors_cached: _c1, ...before } = r.summary;
+  const { timings: _t2, neighbors_cached: _c2, ...after } = again.summary;
+  assert.deepEqual(after, before);
+  const uncached = await scan(root, { threshold: 0.9, cacheDir: false, keep: 'train' });
+  assert.equal(uncached.summary.neighbors_cached, false);
+});
