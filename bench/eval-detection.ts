@@ -9,7 +9,8 @@
  * 4. a second domain: the bundled Fashion-MNIST sample with its known near-duplicate pairs;
  * and writes everything to out/eval/report.json.
  *
- * Flags: --rebuild (rebuild the benchmark), --no-ablation (skip step 2), --no-sample (skip step 4).
+ * Flags: --rebuild (rebuild the benchmark), --no-ablation (skip step 2), --no-sample (skip step 4),
+ * --dequantize (steps 3 and 4 with the default model's float-activation form, report in out/eval-dequantized).
  */
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -23,7 +24,9 @@ import { sampleCheck } from './eval/sample-check';
 
 const ROOT = join(__dirname, '..');
 const BENCH = join(ROOT, 'out', 'eval-bench');
-const OUT = join(ROOT, 'out', 'eval');
+const DEQUANTIZE = process.argv.includes('--dequantize');
+const OUT = join(ROOT, 'out', DEQUANTIZE ? 'eval-dequantized' : 'eval');
+const MODEL = DEQUANTIZE ? { dequantize: true } : undefined;
 
 export function truthOf(m: BenchManifest): Truth {
   const groups = new Map<string, number>();
@@ -81,9 +84,9 @@ async function main(): Promise<void> {
     report.featureSeconds = feats.seconds;
   }
 
-  const product = await evaluateProduct(files, truth, manifest, sweep, OUT);
+  const product = await evaluateProduct(files, truth, manifest, sweep, OUT, MODEL);
   report.product = product;
-  if (!args.includes('--no-sample')) report.sample = await sampleCheck(join(OUT, 'cache'), [0.87, 0.9, 0.92, 0.94, 0.95, 0.96, 0.97, 0.98]);
+  if (!args.includes('--no-sample')) report.sample = await sampleCheck(join(OUT, 'cache'), [0.87, 0.9, 0.92, 0.94, 0.95, 0.96, 0.97, 0.98], MODEL);
   writeJson(join(OUT, 'report.json'), report);
   console.log(`\nreport: ${join(OUT, 'report.json')} (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
 }

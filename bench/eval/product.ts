@@ -4,7 +4,7 @@
  * by regrouping the same neighbour lists with `groupAtThreshold`, as the threshold slider does.
  */
 import { basename, join } from 'node:path';
-import { scan } from '../../src/pipeline/scan';
+import { scan, type ScanOptions } from '../../src/pipeline/scan';
 import { groupAtThreshold } from '../../src/dedup/groups';
 import { DEFAULT_THRESHOLD } from '../../src/dedup/defaults';
 import type { BenchManifest } from './build';
@@ -25,10 +25,10 @@ export interface ProductEval {
   margin: { lowestListedCopyToOriginal: number; copiesWithOriginalNotListed: number; highestFalsePair: number };
 }
 
-export async function evaluateProduct(files: string[], truth: Truth, m: BenchManifest, sweep: number[], out: string): Promise<ProductEval> {
+export async function evaluateProduct(files: string[], truth: Truth, m: BenchManifest, sweep: number[], out: string, model?: ScanOptions['model']): Promise<ProductEval> {
   const dir = join(out, '..', 'eval-bench', 'images');
   const k = 32; // ≥ group size (17) so every within-group link is listed
-  const result = await scan(dir, { k, cacheDir: join(out, 'cache'), exact: true });
+  const result = await scan(dir, { k, cacheDir: join(out, 'cache'), exact: true, model });
   // Map the scan's row order (folder listing) to the manifest's.
   const byFile = new Map(m.rows.map((r, i) => [r.file, i]));
   const ids = result.ids.map((id) => basename(id));

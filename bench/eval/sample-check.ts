@@ -4,7 +4,7 @@
  * neardup's defaults and regrouped at several thresholds. Shows how far a threshold calibrated on
  * photographs carries to tiny grayscale images.
  */
-import { scan } from '../../src/pipeline/scan';
+import { scan, type ScanOptions } from '../../src/pipeline/scan';
 import { groupAtThreshold } from '../../src/dedup/groups';
 import { DEFAULT_THRESHOLD } from '../../src/dedup/defaults';
 import { columnValues } from '../../src/frame';
@@ -20,8 +20,8 @@ export interface SampleRow {
   flagged: number;
 }
 
-export async function sampleCheck(cacheDir: string, thresholds: number[]): Promise<{ rows: SampleRow[]; knownTotal: number }> {
-  const r = await scan('sample', { cacheDir, k: 10 });
+export async function sampleCheck(cacheDir: string, thresholds: number[], model?: ScanOptions['model'], size?: number): Promise<{ rows: SampleRow[]; knownTotal: number }> {
+  const r = await scan('sample', { cacheDir, k: 10, model, size });
   const groups = columnValues<string | null>(r.dataset.df, 'sample_group').map((g) => g || null);
   const n = groups.length;
   const known: [number, number][] = [];

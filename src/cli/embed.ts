@@ -7,7 +7,7 @@
  * All three are written atomically.
  */
 import { join } from 'node:path';
-import { InvalidArgumentError, type Command } from 'commander';
+import type { Command } from 'commander';
 import { SingleBar, Presets } from 'cli-progress';
 import { loadDataset } from '../datasets';
 import { embedDataset, type EmbedResult } from '../embed';
@@ -16,18 +16,12 @@ import { writeFileAtomic } from '../frame/atomic';
 import { writeCsv } from '../frame/csv';
 import { rowsFromDf } from '../frame/table';
 import { NeardupError } from './errors';
-
-function intIn(min: number, max: number): (v: string) => number {
-  return (v) => {
-    const x = Number(v);
-    if (v.trim() === '' || !Number.isInteger(x) || x < min || x > max) throw new InvalidArgumentError(`expected an integer from ${min} to ${max}, got '${v}'.`);
-    return x;
-  };
-}
+import { intIn, modelOption } from './scan';
 
 interface EmbedCliOptions {
   out: string;
   model?: string;
+  dequantize?: boolean;
   size?: number;
   batch: number;
   limit?: number;
@@ -68,7 +62,9 @@ export function register(program: Command): void {
     .argument('<dataset>', 'a folder, a .csv manifest, cifar100[:path], cifar10[:path], fashion-mnist[:path], mnist[:path] or sample')
     .requiredOption('-o, --out <dir>', 'output folder (created if needed)')
     .option('--model <path>', 'an .onnx file or a model config .json (default: bundled MobileNetV2, 1280-d)')
-    .option('--size <px>', "input size in pixels (default: the model's, 224; 96-160 is faster)", intIn(16, 1024))
+    .option('--dequantize', 'run the int8 model with float activations: steadier similarities, the same on every CPU, about 2.5x the time per pixel (default for tiny grayscale datasets; docs/embeddings.md)')
+    .option('--no-dequantize', 'run the int8 model as it is, also for tiny grayscale datasets')
+    .option('--size <px>', "input size in pixels (default: the model's, 224, or 128 for tiny grayscale datasets; 96-160 is faster)", intIn(16, 1024))
     .option('--batch <n>', 'images per inference call', intIn(1, 4096), 32)
     .option('--concurrency <n>', 'image files decoded in parallel', intIn(1, 64))
     .option('--limit <n>', 'only the first n samples (quick trial runs)', intIn(1, Number.MAX_SAFE_INTEGER))
@@ -86,7 +82,7 @@ export function register(program: Command): void {
       try {
         emb = await embedDataset(ds, {
           signal: ctrl.signal,
-          model: o.model,
+          model: modelOption(o.model, o.dequantize),
           size: o.size,
           batchSize: o.batch,
           concurrency: o.concurrency,

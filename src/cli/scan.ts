@@ -8,9 +8,10 @@ import { InvalidArgumentError, type Command } from 'commander';
 import { SingleBar, Presets } from 'cli-progress';
 import { scan, type ScanStage, type ScanSummary } from '../pipeline/scan';
 import { writeScanOutputs } from '../pipeline/write';
-import { DEFAULT_THRESHOLD, TINY_GRAYSCALE_THRESHOLD } from '../dedup/defaults';
+import { DEFAULT_THRESHOLD, TINY_GRAYSCALE_DEQUANTIZED_THRESHOLD, TINY_GRAYSCALE_THRESHOLD } from '../dedup/defaults';
 import type { GroupMethod } from '../dedup/groups';
 import { isInside, realpathLoose } from '../export/safe-path';
+import { resolveModelConfig, type ModelConfig } from '../embed/model';
 import { NeardupError } from './errors';
 
 /** Parser for a number in [min, max]; the error names the value (commander adds the option). */
@@ -22,6 +23,11 @@ export function numberIn(min: number, max: number): (v: string) => number {
     }
     return x;
   };
+}
+
+/** The `model` option for `--model` plus `--dequantize` / `--no-dequantize`: the named (or bundled) model with float or int8 activations; neither flag leaves the choice to the dataset's defaults. */
+export function modelOption(model: string | undefined, dequantize: boolean | undefined): string | Partial<ModelConfig> | undefined {
+  return dequantize === undefined ? model : { ...resolveModelConfig(model), dequantize };
 }
 
 /** Parser for an integer in [min, max]. */
@@ -85,7 +91,9 @@ function progressReporter(quiet: boolean) {
           );
           bar.start(Math.max(total, 1), Math.min(done, Math.max(total, 1)));
         } else {
-          process.stderr.write(`${STAGE_LABEL[s]}: ${total.toLocaleString('en-US')} ${s === 'similarity' ? 'tiles' : s === 'load' || s === 'groups' || s === 'phash' ? 'step' : 'samples'}\n`);
+          // The tile count of the neighbour search is known only after its first tile (or never, on a cache hit).
+          const what = s === 'similarity' ? 'exact top-k search' : `${total.toLocaleString('en-US')} ${s === 'load' || s === 'groups' || s === 'phash' ? 'step' : 'samples'}`;
+          process.stderr.write(`${STAGE_LABEL[s]}: ${what}\n`);
         }
         return;
       }
@@ -114,6 +122,7 @@ interface ScanCliOptions {
   out: string;
   threshold?: number;
   model?: string;
+  dequantize?: boolean;
   size?: number;
   keep: string;
   method: GroupMethod;
@@ -135,9 +144,11 @@ export function register(program: Command): void {
     .description('Find exact and near-duplicate images; write samples.csv, duplicates.csv and summary.json')
     .argument('<dataset>', 'a folder, a .csv manifest, cifar100[:path], cifar10[:path], fashion-mnist[:path], mnist[:path] or sample')
     .requiredOption('-o, --out <dir>', 'output folder (created if needed; must not be inside the dataset folder)')
-    .option('-t, --threshold <t>', `cosine similarity at or above which images are near-duplicates (default ${DEFAULT_THRESHOLD} for photos, ${TINY_GRAYSCALE_THRESHOLD} for tiny grayscale datasets such as Fashion-MNIST)`, numberIn(-1, 1))
+    .option('-t, --threshold <t>', `cosine similarity at or above which images are near-duplicates (default ${DEFAULT_THRESHOLD} for photos; for tiny grayscale datasets such as Fashion-MNIST ${TINY_GRAYSCALE_DEQUANTIZED_THRESHOLD}, or ${TINY_GRAYSCALE_THRESHOLD} with --no-dequantize)`, numberIn(-1, 1))
     .option('--model <path>', 'embedding model: an .onnx file or a model config .json (default: bundled MobileNetV2)')
-    .option('--size <px>', 'model input size in pixels (default: the model\'s, 224)', intIn(16, 1024))
+    .option('--dequantize', 'run the int8 model with float activations: steadier similarities, the same on every CPU, about 2.5x the time per pixel (default for tiny grayscale datasets; docs/embeddings.md)')
+    .option('--no-dequantize', 'run the int8 model as it is, also for tiny grayscale datasets')
+    .option('--size <px>', 'model input size in pixels (default: the model\'s, 224; 128 for tiny grayscale datasets)', intIn(16, 1024))
     .option('--keep <policy>', 'copy to keep in each group: first, train, test (or another split name), largest', keepPolicy, 'first')
     .option('--method <m>', 'grouping: components (transitive) or fiftyone (keep first, drop its neighbours)', oneOf<GroupMethod>('components', 'fiftyone'), 'components')
     .option('-k, --k <n>', 'neighbours kept per image', intIn(1, 1000), 10)
@@ -164,7 +175,7 @@ export function register(program: Command): void {
           method: o.method,
           keep: o.keep,
           k: o.k,
-          model: o.model,
+          model: modelOption(o.model, o.dequantize),
           size: o.size,
           batchSize: o.batchSize,
           cacheDir: o.cache === false ? false : o.cacheDir,

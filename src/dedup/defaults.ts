@@ -1,3 +1,5 @@
+import { isTinyGrayscale } from '../embed/defaults';
+
 /**
  * Default cosine-similarity threshold above which two samples count as near-duplicates.
  *
@@ -15,18 +17,30 @@ export const DEFAULT_THRESHOLD = 0.87;
  * Default threshold for tiny grayscale images (array datasets of at most 32×32 px and one channel,
  * such as MNIST and Fashion-MNIST). Upscaled to the model's input, unrelated garments or digits
  * look far more alike to an ImageNet CNN than unrelated photos do: at 0.87 the bundled
- * Fashion-MNIST sample flags 2,618 of 3,000 images; at 0.97, 37 of the 38 listed pairs are among
- * its known near-duplicate pairs (docs/quality.md, "second domain").
+ * Fashion-MNIST sample flags 2,419 of 3,000 images; at 0.97 all 30 listed pairs are among its known
+ * near-duplicate pairs (docs/quality.md, "second domain"). Used with `--no-dequantize`; their default
+ * embedding (dequantized, 128 px) has its own threshold below.
  */
 export const TINY_GRAYSCALE_THRESHOLD = 0.97;
 
 /**
- * The default threshold for a dataset: {@link TINY_GRAYSCALE_THRESHOLD} for tiny grayscale array
- * datasets, {@link DEFAULT_THRESHOLD} otherwise (photos, CIFAR's 32×32 colour images — the latter
- * not yet calibrated: check the histogram in the explorer). An explicit threshold always wins.
+ * Default threshold for tiny grayscale images embedded with the dequantized model, neardup's default
+ * embedding for them (src/embed/defaults.ts): on the Fashion-MNIST sample at 0.98, 62 of the 64 listed
+ * pairs are known near-duplicates and 65 of the 91 known pairs are grouped (docs/quality.md).
  */
-export function defaultThresholdFor(ds: { pixels: { kind: string; width?: number; height?: number; channels?: number } }): number {
-  const p = ds.pixels;
-  if (p.kind === 'array' && p.channels === 1 && (p.width ?? Infinity) <= 32 && (p.height ?? Infinity) <= 32) return TINY_GRAYSCALE_THRESHOLD;
+export const TINY_GRAYSCALE_DEQUANTIZED_THRESHOLD = 0.98;
+
+/**
+ * The default threshold for a dataset and how it was embedded: for tiny grayscale array datasets
+ * {@link TINY_GRAYSCALE_DEQUANTIZED_THRESHOLD} with the dequantized model (their default) or
+ * {@link TINY_GRAYSCALE_THRESHOLD} with the int8 one; {@link DEFAULT_THRESHOLD} otherwise (photos,
+ * CIFAR's 32×32 colour images — the latter not yet calibrated: check the histogram in the explorer).
+ * An explicit threshold always wins.
+ */
+export function defaultThresholdFor(
+  ds: { pixels: { kind: 'files' | 'array'; width?: number; height?: number; channels?: number } },
+  embedding: { dequantized?: boolean } = {},
+): number {
+  if (isTinyGrayscale(ds.pixels)) return embedding.dequantized ? TINY_GRAYSCALE_DEQUANTIZED_THRESHOLD : TINY_GRAYSCALE_THRESHOLD;
   return DEFAULT_THRESHOLD;
 }

@@ -14,16 +14,25 @@ import { normalisationTables, writeRgbToTensor } from '../images/preprocess';
 import { rawImage, writeArrayImageToTensor } from '../images/array';
 import { EmbeddingModel, type ModelConfig, type PixelHeadSession } from './model';
 import { contentKey, defaultEmbeddingCacheDir, EmbeddingCache } from './cache';
+import { defaultEmbeddingFor } from './defaults';
 
 export { EmbeddingModel, defaultModelConfig, resolveModelConfig, type ModelConfig } from './model';
 export { addEmbeddingOutput, addEmbeddingOutputToBuffer, type AddEmbeddingOptions, type SurgeryResult } from './surgery';
 export { EmbeddingCache, defaultEmbeddingCacheDir, contentKey } from './cache';
 export { textProgress, type TextProgressOptions } from './progress';
+export { defaultEmbeddingFor, isTinyGrayscale, TINY_GRAYSCALE_SIZE } from './defaults';
+export { dequantizeModel } from './dequantize';
 
 export interface EmbedOptions {
-  /** Model: path to an .onnx file or a config .json, a config object, or a loaded model. Default: bundled MobileNetV2. */
+  /**
+   * Model: path to an .onnx file or a config .json, a config object, or a loaded model. Default: the
+   * bundled MobileNetV2 (int8); for tiny grayscale arrays its dequantized form (defaults.ts).
+   */
   model?: string | Partial<ModelConfig> | EmbeddingModel;
-  /** Input side in pixels; default the model's (224). 96–160 trade some quality for speed. */
+  /**
+   * Input side in pixels; default the model's (224), or for tiny grayscale arrays with no `model`
+   * given, 128 (see defaults.ts). 96–160 trade some quality for speed on photos.
+   */
   size?: number;
   /** Images per inference call. Default 32. */
   batchSize?: number;
@@ -49,6 +58,8 @@ export interface EmbedOptions {
 /** {@link Embeddings} plus what the run did. */
 export interface EmbedResult extends Embeddings {
   stats: { total: number; computed: number; cached: number; skipped: number; seconds: number };
+  /** The model input side used, and whether the model ran with float activations (dequantized). */
+  settings: { size: number; dequantized: boolean };
 }
 
 /** The DataFrame's `id` column as strings, checked against the pixel source's length. */
@@ -121,7 +132,9 @@ export async function embedDataset(ds: Dataset, opts: EmbedOptions = {}): Promis
   if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > 4096) throw new NeardupError(`batchSize ${batchSize}: must be an integer from 1 to 4096`);
   const concurrency = Math.max(1, Math.floor(opts.concurrency ?? 4));
   const ownModel = !(opts.model instanceof EmbeddingModel);
-  const model = opts.model instanceof EmbeddingModel ? opts.model : await EmbeddingModel.load(opts.model, opts.size);
+  // No model named: the dataset's default (the dequantized model at 128 px for tiny grayscale arrays).
+  const preset = opts.model === undefined ? defaultEmbeddingFor(ds) : {};
+  const model = opts.model instanceof EmbeddingModel ? opts.model : await EmbeddingModel.load(opts.model ?? preset.model, opts.size ?? preset.size);
   if (!ownModel && opts.size !== undefined && opts.size !== model.config.size) {
     throw new NeardupError(`size ${opts.size}: the loaded model was set up for ${model.config.size} px; load it with that size`);
   }
@@ -322,5 +335,6 @@ async function runPipeline(
   if (signal?.aborted) throw signal.reason ?? new Error('embedding aborted');
   stats.seconds = (Date.now() - started) / 1000;
   progress(true);
-  return { ids, dim, vectors, status, reasons, model: `${model.id} ${model.preprocessing}`, stats };
+  const settings = { size: model.config.size, dequantized: model.config.dequantize === true };
+  return { ids, dim, vectors, status, reasons, model: `${model.id} ${model.preprocessing}`, stats, settings };
 }

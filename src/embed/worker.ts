@@ -88,9 +88,10 @@ export class InferenceWorker {
     });
   }
 
-  static async create(modelPath: string, sessionOptions: object): Promise<InferenceWorker> {
+  /** Starts the thread and loads the model file, or `bytes` in its place (a model built in memory). */
+  static async create(modelPath: string, sessionOptions: object, bytes?: Uint8Array): Promise<InferenceWorker> {
     const w = new InferenceWorker(modelPath, sessionOptions);
-    const meta = await w.request({ type: 'load', key: MAIN_SESSION });
+    const meta = await w.request({ type: 'load', key: MAIN_SESSION, bytes });
     w.inputNames = meta.inputNames;
     w.outputNames = meta.outputNames;
     return w;

@@ -41,7 +41,11 @@ export type ScanStage = 'load' | 'exact' | 'embed' | 'similarity' | 'phash' | 'g
 
 /** Options of {@link scan}. */
 export interface ScanOptions {
-  /** Cosine similarity at or above which two samples are near-duplicates. Default: {@link defaultThresholdFor} the dataset ({@link DEFAULT_THRESHOLD} for photos, 0.97 for tiny grayscale arrays). */
+  /**
+   * Cosine similarity at or above which two samples are near-duplicates. Default:
+   * {@link defaultThresholdFor} the dataset and model ({@link DEFAULT_THRESHOLD} for photos; 0.98 for
+   * tiny grayscale arrays with their default, dequantized model, 0.97 with the int8 one).
+   */
   threshold?: number;
   /** Group semantics (see {@link GroupMethod}); default `components`. */
   method?: GroupMethod;
@@ -383,7 +387,6 @@ export async function scan(spec: string | Dataset, opts: ScanOptions = {}): Prom
 
   progress('load', 0, 1);
   const dataset = typeof spec === 'string' ? await loadDataset(spec, opts.load) : spec;
-  if (opts.threshold === undefined) threshold = defaultThresholdFor(dataset);
   const ids = columnValues<unknown>(dataset.df, 'id').map(String);
   const n = ids.length;
   if (n === 0) throw new NeardupError(`dataset ${dataset.name} has no samples`);
@@ -411,6 +414,8 @@ export async function scan(spec: string | Dataset, opts: ScanOptions = {}): Prom
     onProgress: (d, t) => progress('embed', d, t),
   });
   lap('embed');
+  // The default threshold depends on how the samples were embedded (dequantized or int8 model).
+  if (opts.threshold === undefined) threshold = defaultThresholdFor(dataset, embeddings.settings);
 
   const valid = Uint8Array.from(embeddings.status, (s) => (s === 'ok' ? 1 : 0));
   progress('similarity', 0, 1);
