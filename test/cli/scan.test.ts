@@ -112,3 +112,23 @@ test('bad arguments give clear errors and no stack trace', () => {
   }
   assert.equal(fs.existsSync(path.join(root, 'inside')), false);
 });
+
+test('tiny grayscale data: the default is the dequantized model at 128 px and 0.98; --no-dequantize gives int8 at 224 and 0.97; a rescan says its neighbours came from the cache', () => {
+  const run = (name: string, ...extra: string[]) => {
+    const out = path.join(work, name);
+    const r = neardup('scan', 'sample', '--limit', '400', '--out', out, '-q', ...extra);
+    assert.equal(r.code, 0, r.stderr);
+    return { stdout: r.stdout, summary: JSON.parse(fs.readFileSync(path.join(out, 'summary.json'), 'utf8')) };
+  };
+  const byDefault = run('tiny-default');
+  assert.equal(byDefault.summary.threshold, 0.98);
+  assert.match(byDefault.summary.model, /\(dequantized\) size=128 /);
+  assert.equal(byDefault.summary.neighbors_cached, false);
+  const int8 = run('tiny-int8', '--no-dequantize');
+  assert.equal(int8.summary.threshold, 0.97);
+  assert.match(int8.summary.model, /@[0-9a-f]{12} size=224 /);
+  const again = run('tiny-again', '--threshold', '0.95');
+  assert.equal(again.summary.neighbors_cached, true);
+  assert.match(again.stdout, /neighbours [\d.]+ s, from cache\)/);
+  assert.equal(again.summary.samples, 400);
+});
