@@ -9,7 +9,7 @@
  */
 import type { Dataset, Embeddings, SampleStatus } from '../types';
 import { NeardupError } from '../cli/errors';
-import { decodeImage, readImageFile, DEFAULT_MAX_PIXELS } from '../images/decode';
+import { decodeForModel, readImageFile, DEFAULT_MAX_PIXELS } from '../images/decode';
 import { normalisationTables, writeRgbToTensor } from '../images/preprocess';
 import { rawImage, writeArrayImageToTensor } from '../images/array';
 import { EmbeddingModel, type ModelConfig, type PixelHeadSession } from './model';
@@ -273,10 +273,11 @@ async function runPipeline(
           if (!file.ok) { skip(row, file.reason); continue; }
           const key = contentKey(file.bytes);
           if (tryCache(row, key)) continue;
-          const img = await decodeImage(file.bytes, { size, maxPixels: opts.maxPixels ?? DEFAULT_MAX_PIXELS });
+          const img = await decodeForModel(file.bytes, { size, maxPixels: opts.maxPixels ?? DEFAULT_MAX_PIXELS });
           if (!img.ok) { skip(row, img.reason); continue; }
           const [b, slot] = await reserve(row, key);
-          writeRgbToTensor(img.rgb, size, b.tensor as Float32Array, slot, tables, layout);
+          if ('native' in img) writeArrayImageToTensor({ kind: 'array', layout: 'interleaved', ...img.native }, 0, size, b.tensor as Float32Array, slot, mean, std, layout);
+          else writeRgbToTensor(img.rgb, size, b.tensor as Float32Array, slot, tables, layout);
           filled(b);
         }
       };

@@ -204,7 +204,7 @@ export class EmbeddingModel {
   /** Preprocessing fingerprint: everything besides the weights that changes the vectors. */
   get preprocessing(): string {
     const c = this.config;
-    return `size=${c.size} layout=${c.layout} mean=${c.mean.join(',')} std=${c.std.join(',')} output=${c.output} resize=fill flatten=white${c.dequantize ? ' dequantized' : ''}`;
+    return `size=${c.size} layout=${c.layout} mean=${c.mean.join(',')} std=${c.std.join(',')} output=${c.output} resize=fill upscale=bilinear flatten=white${c.dequantize ? ' dequantized' : ''}`;
   }
 
   /**

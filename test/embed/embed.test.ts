@@ -112,7 +112,9 @@ test('array datasets embed from raw bytes like the same picture from a file; siz
       for (let k = 0; k < 1280; k++) same += ea.vectors[i * 1280 + k] * ef.vectors[i * 1280 + k];
       const other = cos(ea, i, (i + 1) % 3);
       console.log(`size ${size}: array vs file embedding of ${names[i]}: ${same.toFixed(3)} (vs another picture ${other.toFixed(3)})`);
-      assert.ok(same > 0.9, `array/file mismatch ${same}`);
+      // Both upscale bilinearly from the same pixels (a small file is decoded at its own size), so they
+      // agree up to float rounding, which the int8 network can still turn into a little.
+      assert.ok(same > 0.99, `array/file mismatch ${same}`);
       assert.ok(same > other + 0.2);
     }
   }

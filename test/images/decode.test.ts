@@ -5,7 +5,7 @@ import { readdirSync, readFileSync, statSync, mkdtempSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { tmpdir } from 'node:os';
 import sharp from 'sharp';
-import { decodeImage, decodeImageFile } from '../../src/images/decode';
+import { decodeForModel, decodeImage, decodeImageFile } from '../../src/images/decode';
 import { decodeBmp } from '../../src/images/bmp';
 import { decodePnm } from '../../src/images/pnm';
 
@@ -196,4 +196,30 @@ test('PNM reader: plain and binary, comments, 16-bit', () => {
   const pbm = decodePnm(readFileSync(join(FIX, 'formats_images/marbles.pbm')));
   assert.deepEqual([pbm.width, pbm.height], [1152, 813]);
   assert.ok(pbm.data.every((v) => v === 0 || v === 255));
+});
+
+test('decodeForModel: small images come back at their own size (gray as one channel, EXIF applied, alpha flattened); larger ones resized; errors as reasons', async () => {
+  const gray = await sharp(Buffer.alloc(28 * 20, 7).map((_, i) => (i * 13) % 256), { raw: { width: 28, height: 20, channels: 1 } }).png().toBuffer();
+  const g = await decodeForModel(gray, { size: 224 });
+  assert.ok(g.ok && 'native' in g);
+  assert.deepEqual([g.native.width, g.native.height, g.native.channels], [28, 20, 1]);
+  assert.equal(g.native.data[5], (5 * 13) % 256);
+
+  // Colour with a transparent pixel, stored rotated: EXIF orientation 6 turns 30x10 into 10x30.
+  const rgba = Buffer.alloc(30 * 10 * 4, 0).map((_, i) => (i % 4 === 3 ? 255 : i % 4 === 0 ? 200 : 40));
+  rgba[3] = 0; // the first pixel is fully transparent
+  const jpegish = await sharp(rgba, { raw: { width: 30, height: 10, channels: 4 } }).png().withMetadata({ orientation: 6 }).toBuffer();
+  const c = await decodeForModel(jpegish, { size: 224 });
+  assert.ok(c.ok && 'native' in c);
+  assert.deepEqual([c.native.width, c.native.height, c.native.channels], [10, 30, 3]);
+  assert.ok(c.native.data.some((v, i) => i % 3 === 0 && v === 200));
+  assert.ok(c.native.data.some((_, i) => i % 3 === 0 && c.native.data[i] === 255 && c.native.data[i + 1] === 255 && c.native.data[i + 2] === 255), 'the transparent pixel is white');
+
+  const big = await decodeForModel(readFileSync(join(FIX, 'formats_images/ukbench09380.png')), { size: 224 });
+  assert.ok(big.ok && 'rgb' in big);
+  assert.equal(big.rgb.length, 224 * 224 * 3);
+  const bad = await decodeForModel(Buffer.from('not an image'), { size: 224 });
+  assert.ok(!bad.ok && /unsupported or unrecognised image format/.test(bad.reason));
+  const bomb = await decodeForModel(gray, { size: 224, maxPixels: 100 });
+  assert.ok(!bomb.ok && /decompression-bomb limit/.test(bomb.reason));
 });
