@@ -8,7 +8,7 @@
 export * from './types';
 export * from "./cli/errors";
 
-/** Similarity: exact blocked cosine top-k (`topK`, `topKSync`, `topKReference`) and queries over the result: `cosine`, `neighborsOf`, `neighborColumns`, `withNeighborColumns` (see docs/similarity.md). */
+/** Similarity: exact blocked cosine top-k (`topK`, `topKSync`, `topKReference`; on-disk lists with `cacheDir`, `defaultNeighborCacheDir`) and queries over the result: `cosine`, `neighborsOf`, `neighborColumns`, `withNeighborColumns` (see docs/similarity.md). */
 export * from './similarity';
 
 /** DataFrame helpers and atomic CSV/JSON export: `writeFileAtomic`, `writeCsv`, `writeJson`, `dfFromRows`, `rowsFromDf`, `columnValues`, ... */
@@ -21,9 +21,10 @@ export * from './datasets';
 
 /**
  * Pixels → embeddings: `embedDataset(ds, opts)` (L2-normalised N x d vectors in row order, skipped rows
- * with reasons, on-disk cache), `EmbeddingModel` (`load`, `embedBatch`, `classify`), `ModelConfig`,
- * `addEmbeddingOutput` (ONNX surgery), `textProgress`; image decoding in `decodeImage`/`decodeImageFile`,
- * `thumbnailPng` (see docs/embeddings.md).
+ * with reasons, on-disk cache, `settings` used), `EmbeddingModel` (`load`, `embedBatch`, `classify`,
+ * `withPixelHead`), `ModelConfig` (`dequantize` for float activations), `defaultEmbeddingFor` (the
+ * per-dataset model and size), `dequantizeModel`, `addEmbeddingOutput` (ONNX surgery), `textProgress`;
+ * image decoding in `decodeImage`/`decodeImageFile`/`decodeForModel`, `thumbnailPng` (see docs/embeddings.md).
  */
 export * from './embed';
 export * from './images';

@@ -16,7 +16,8 @@ import { EmbeddingModel, type ModelConfig, type PixelHeadSession } from './model
 import { contentKey, defaultEmbeddingCacheDir, EmbeddingCache } from './cache';
 import { defaultEmbeddingFor } from './defaults';
 
-export { EmbeddingModel, defaultModelConfig, resolveModelConfig, type ModelConfig } from './model';
+export { EmbeddingModel, PixelHeadSession, defaultModelConfig, resolveModelConfig, type ModelConfig, type RawPixelShape } from './model';
+export { addPixelHeadToBuffer, PIXEL_INPUT, type PixelHeadSpec } from './pixel-head';
 export { addEmbeddingOutput, addEmbeddingOutputToBuffer, type AddEmbeddingOptions, type SurgeryResult } from './surgery';
 export { EmbeddingCache, defaultEmbeddingCacheDir, contentKey } from './cache';
 export { textProgress, type TextProgressOptions } from './progress';

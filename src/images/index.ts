@@ -1,5 +1,5 @@
 /** Pixels: decode + resize (sharp, plus BMP/Netpbm readers), raw-array preprocessing, normalisation, thumbnails. */
-export { decodeImage, decodeImageFile, openImage, readImageFile, describeDecodeError, DEFAULT_MAX_PIXELS, type DecodeOptions, type DecodeResult } from './decode';
+export { decodeImage, decodeImageFile, decodeForModel, openImage, readImageFile, describeDecodeError, DEFAULT_MAX_PIXELS, type DecodeOptions, type DecodeResult, type NativePixels } from './decode';
 export { decodeBmp } from './bmp';
 export { decodePnm } from './pnm';
 export type { RawImage } from './raw';
