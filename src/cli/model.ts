@@ -3,13 +3,16 @@
  * pooled embedding output (see src/embed/surgery.ts), then checks the result runs in onnxruntime.
  * `neardup model classify <image...>`: top-5 ImageNet classes, a sanity check of the model files.
  */
-import { existsSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
+import { basename, resolve } from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
 import * as ort from 'onnxruntime-node';
 import { NeardupError } from './errors';
+import { modelOption } from './scan';
 import { addEmbeddingOutput } from '../embed/surgery';
-import { EmbeddingModel } from '../embed/model';
+import { dequantizeModel } from '../embed/dequantize';
+import { writeFileAtomicSync } from '../frame/atomic';
+import { EmbeddingModel, defaultModelConfig, resolveModelConfig } from '../embed/model';
 import { decodeImageFile } from '../images/decode';
 import { rgbToTensor } from '../images/preprocess';
 
@@ -79,17 +82,37 @@ export function register(program: Command): void {
     });
 
   model
+    .command('dequantize')
+    .description('Write the float-activation form of an int8 (QOperator) ONNX model: same weights, CPU-independent results')
+    .argument('<in.onnx>', 'the int8 model (not modified)')
+    .requiredOption('-o, --out <out.onnx>', 'where to write the float model')
+    .action(async (inPath: string, o: { out: string }) => {
+      if (!existsSync(inPath)) throw new NeardupError(`<in.onnx> ${inPath}: file not found`);
+      if (resolve(inPath) === resolve(o.out)) throw new NeardupError(`--out ${o.out}: must differ from the input model (inputs are never modified)`);
+      const bytes = dequantizeModel(readFileSync(inPath), basename(inPath));
+      writeFileAtomicSync(o.out, bytes);
+      // The written file must load and keep the source's inputs and outputs.
+      const session = await ort.InferenceSession.create(o.out);
+      process.stdout.write(`wrote ${o.out} (${bytes.length.toLocaleString('en-US')} bytes); inputs: ${session.inputNames.join(', ')}; outputs: ${session.outputNames.join(', ')}\n`);
+      await session.release();
+    });
+
+  model
     .command('classify')
     .description('Print the top ImageNet classes for images (sanity check of the bundled model)')
     .argument('<images...>', 'image files')
     .option('--model <path>', 'an .onnx file or model config .json with a logits output (default: bundled MobileNetV2)')
+    .option('--dequantize', 'run the model with float activations')
     .option('-k, --top <k>', 'classes to show', (v) => {
       const k = Number(v);
       if (!Number.isInteger(k) || k < 1 || k > 1000) throw new InvalidArgumentError(`expected an integer from 1 to 1000, got '${v}'.`);
       return k;
     }, 5)
-    .action(async (images: string[], o: { model?: string; top: number }) => {
-      const m = await EmbeddingModel.load(o.model);
+    .action(async (images: string[], o: { model?: string; dequantize?: boolean; top: number }) => {
+      // A bare .onnx path names no logits: assume the bundled model's names (output, ImageNet synsets).
+      const base = defaultModelConfig();
+      const chosen = resolveModelConfig(modelOption(o.model, o.dequantize));
+      const m = await EmbeddingModel.load(chosen.logits ? chosen : { ...chosen, logits: base.logits, labels: base.labels });
       try {
         for (const file of images) {
           const img = await decodeImageFile(file, { size: m.config.size });

@@ -53,6 +53,23 @@ test('neardup model add-embedding writes a model that runs at 224 and 128 px', (
   assert.match(r.stdout, /128x128 px: embedding \[2, 1280\]/);
 });
 
+test('neardup model dequantize writes a float model that classifies like the int8 one; the source is untouched', () => {
+  const src = join(ROOT, 'models/mobilenetv2-12-int8-gem.onnx');
+  const before = readFileSync(src);
+  const out = join(mkdtempSync(join(tmpdir(), 'neardup-cli-')), 'float.onnx');
+  const r = neardup('model', 'dequantize', src, '-o', out);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /inputs: input; outputs: output, embedding/);
+  assert.ok(statSync(out).size > 3 * before.length, 'float weights take four bytes each');
+  assert.deepEqual(readFileSync(src), before);
+  const c = neardup('model', 'classify', '--model', out, join(FIX, 'base_images/ukbench09012.jpg'), '-k', '1');
+  assert.equal(c.code, 0, c.stderr);
+  assert.match(c.stdout, /%\s+acoustic guitar/);
+  const same = neardup('model', 'dequantize', src, '-o', src);
+  assert.notEqual(same.code, 0);
+  assert.match(same.stderr, /must differ from the input model/);
+});
+
 test('bad arguments give one clear line naming the argument, a non-zero exit and no stack trace', () => {
   const dir = mkdtempSync(join(tmpdir(), 'neardup-cli-'));
   const folder = join(FIX, 'base_images');
