@@ -10,6 +10,7 @@
  * and writes everything to out/eval/report.json.
  *
  * Flags: --rebuild (rebuild the benchmark), --no-ablation (skip step 2), --no-sample (skip step 4),
+ * --tiny (5. the CIFAR-like proxy: the benchmark at 32×32 colour, per embedding setting),
  * --dequantize (steps 3 and 4 with the default model's float-activation form, report in out/eval-dequantized).
  */
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
@@ -21,6 +22,7 @@ import { evaluateAt, pickThreshold, thresholdSweep, type Truth } from './eval/me
 import { evaluateProduct } from './eval/product';
 import { HEADER, row } from './eval/format';
 import { sampleCheck } from './eval/sample-check';
+import { tinyColourCheck } from './eval/tiny-colour';
 
 const ROOT = join(__dirname, '..');
 const BENCH = join(ROOT, 'out', 'eval-bench');
@@ -87,6 +89,7 @@ async function main(): Promise<void> {
   const product = await evaluateProduct(files, truth, manifest, sweep, OUT, MODEL);
   report.product = product;
   if (!args.includes('--no-sample')) report.sample = await sampleCheck(join(OUT, 'cache'), [0.87, 0.9, 0.92, 0.94, 0.95, 0.96, 0.97, 0.98], MODEL);
+  if (args.includes('--tiny')) report.tinyColour = await tinyColourCheck(files, truth, join(OUT, 'cache'), sweep);
   writeJson(join(OUT, 'report.json'), report);
   console.log(`\nreport: ${join(OUT, 'report.json')} (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
 }
