@@ -10,6 +10,7 @@
  * model on the extra images; "" for none).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
+import sharp from 'sharp';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { loadDataset } from '../src/datasets';
@@ -103,6 +104,30 @@ async function main(): Promise<void> {
       const b = await inferenceOnly(sub, s, batch, Math.min(m, 3200), { dequantize: true });
       const r = await endToEnd(sub, s, batch, false, { dequantize: true });
       console.log(`dequantized model at ${s} px (${m.toLocaleString('en-US')} images): end-to-end ${r.rate.toFixed(0)} img/s, inference alone ${b.toFixed(0)} img/s, ratio ${(r.rate / b).toFixed(2)}${r.rate >= 400 ? ' (≥ 400)' : ''}`);
+    }
+    // A folder of tiny PNG files (a Fashion-MNIST export): one common size gets a pixel head; the
+    // baseline is the same folder through the JavaScript path, in the same run.
+    const pngs = mkdtempSync(join(tmpdir(), 'neardup-bench-pngs-'));
+    try {
+      const spx = sub.pixels;
+      const count = Math.min(m, 3000);
+      if (spx.kind === 'array') {
+        for (let i = 0; i < count; i++) {
+          const raw = Buffer.from(spx.data.subarray(i * 784, (i + 1) * 784));
+          await sharp(raw, { raw: { width: spx.width, height: spx.height, channels: 1 } }).png().toFile(join(pngs, `${String(i).padStart(5, '0')}.png`));
+        }
+        const folder = await loadDataset(pngs);
+        const time = async (pixelHead: boolean) => {
+          const t0 = performance.now();
+          await embedDataset(folder, { model: INT8, size, batchSize: batch, cacheDir: false, pixelHead });
+          return count / ((performance.now() - t0) / 1000);
+        };
+        const js = await time(false);
+        const graph = await time(true);
+        console.log(`folder of ${count.toLocaleString('en-US')} 28x28 PNG files at ${size} px (int8): pixel head ${graph.toFixed(0)} img/s, JavaScript path ${js.toFixed(0)} img/s, ratio ${(graph / js).toFixed(2)}`);
+      }
+    } finally {
+      rmSync(pngs, { recursive: true, force: true });
     }
     // The cache: a first run writes it, a rerun only hashes and reads.
     const dir = mkdtempSync(join(tmpdir(), 'neardup-bench-cache-'));

@@ -9,9 +9,9 @@
  */
 import type { Dataset, Embeddings, SampleStatus } from '../types';
 import { NeardupError } from '../cli/errors';
-import { decodeForModel, readImageFile, DEFAULT_MAX_PIXELS } from '../images/decode';
+import { decodeForModel, readImageFile, DEFAULT_MAX_PIXELS, type NativePixels } from '../images/decode';
 import { normalisationTables, writeRgbToTensor } from '../images/preprocess';
-import { rawImage, writeArrayImageToTensor } from '../images/array';
+import { arrayImageToRgb, rawImage, writeArrayImageToTensor } from '../images/array';
 import { EmbeddingModel, type ModelConfig, type PixelHeadSession } from './model';
 import { contentKey, defaultEmbeddingCacheDir, EmbeddingCache } from './cache';
 import { defaultEmbeddingFor } from './defaults';
@@ -149,16 +149,46 @@ export async function embedDataset(ds: Dataset, opts: EmbedOptions = {}): Promis
   }
 }
 
-/** The pixel-head session for an array dataset, or undefined for the JavaScript path. */
+/**
+ * The pixel-head session, or undefined for the JavaScript path. Arrays get a head for their shape.
+ * A folder whose images are all one small square size (a CIFAR or MNIST export as PNG files, per the
+ * loader's width/height columns) gets a head for that size, fed each file's decoded RGB bytes.
+ */
 async function pixelHeadFor(ds: Dataset, model: EmbeddingModel, wanted: boolean | undefined): Promise<PixelHeadSession | undefined> {
   const px = ds.pixels;
-  if (px.kind !== 'array' || wanted === false) return undefined;
+  if (wanted === false) return undefined;
+  const side = px.kind === 'files' ? uniformSmallSide(ds, model.config.size) : 0;
+  if (px.kind === 'files' && !side) return undefined;
   try {
+    if (px.kind === 'files') return await model.withPixelHead({ channels: 3, height: side, width: side, layout: 'interleaved' });
     return await model.withPixelHead({ channels: px.channels, height: px.height, width: px.width, layout: px.layout });
   } catch (err) {
     if (wanted) throw err;
     return undefined; // a model whose input cannot take the head still runs, preprocessed in JavaScript
   }
+}
+
+/**
+ * A decoded file as side×side interleaved RGB bytes for a folder's pixel head: gray replicated to
+ * three channels; an image of another size (the header lied, or EXIF turned it) resized bilinearly.
+ */
+function headBytes(img: { native: NativePixels } | { rgb: Uint8Array }, side: number): Uint8Array {
+  if (!('native' in img)) return arrayImageToRgb({ kind: 'array', width: Math.round(Math.sqrt(img.rgb.length / 3)), height: Math.round(Math.sqrt(img.rgb.length / 3)), channels: 3, layout: 'interleaved', data: img.rgb }, 0, side);
+  const n = img.native;
+  if (n.width === side && n.height === side && n.channels === 3) return n.data;
+  return arrayImageToRgb({ kind: 'array', layout: 'interleaved', ...n }, 0, side);
+}
+
+/** The common side when every row's width and height are one value no larger than `size`, else 0. */
+function uniformSmallSide(ds: Dataset, size: number): number {
+  const cols = ds.df.columns;
+  if (!cols.includes('width') || !cols.includes('height')) return 0;
+  const w = ds.df.column('width').values as unknown[];
+  const h = ds.df.column('height').values as unknown[];
+  const side = Number(w[0]);
+  if (!Number.isInteger(side) || side < 1 || side > size) return 0;
+  for (let i = 0; i < w.length; i++) if (Number(w[i]) !== side || Number(h[i]) !== side) return 0;
+  return side;
 }
 
 async function runPipeline(
@@ -177,7 +207,8 @@ async function runPipeline(
   const reasons: string[] = new Array(n).fill('');
   // The head computes the same function as the JavaScript path up to float rounding, but the int8
   // network can turn a one-ulp input difference into a visibly different vector: keep their caches apart.
-  const preprocessing = head ? `${model.preprocessing} pixels=graph` : model.preprocessing;
+  const px = ds.pixels;
+  const preprocessing = head ? `${model.preprocessing} pixels=graph${px.kind === 'files' ? `:${head.spec.width}` : ''}` : model.preprocessing;
   const cache = opts.cacheDir === false ? null : new EmbeddingCache(opts.cacheDir ?? defaultEmbeddingCacheDir(), model.sha256, preprocessing, dim, opts.cacheChunkRows);
   const tables = normalisationTables(mean, std);
   const stats = { total: n, computed: 0, cached: 0, skipped: 0, seconds: 0 };
@@ -239,7 +270,6 @@ async function runPipeline(
     if (b.filled === opts.batchSize) queue.push(b);
   }
 
-  const px = ds.pixels;
   const tryCache = (row: number, key: string): boolean => {
     if (cache && cache.read(key, vectors, row * dim)) {
       stats.cached++;
@@ -277,7 +307,8 @@ async function runPipeline(
           const img = await decodeForModel(file.bytes, { size, maxPixels: opts.maxPixels ?? DEFAULT_MAX_PIXELS });
           if (!img.ok) { skip(row, img.reason); continue; }
           const [b, slot] = await reserve(row, key);
-          if ('native' in img) writeArrayImageToTensor({ kind: 'array', layout: 'interleaved', ...img.native }, 0, size, b.tensor as Float32Array, slot, mean, std, layout);
+          if (head) b.tensor.set(headBytes(img, head.spec.width), slot * head.bytesPerImage);
+          else if ('native' in img) writeArrayImageToTensor({ kind: 'array', layout: 'interleaved', ...img.native }, 0, size, b.tensor as Float32Array, slot, mean, std, layout);
           else writeRgbToTensor(img.rgb, size, b.tensor as Float32Array, slot, tables, layout);
           filled(b);
         }

@@ -7,6 +7,7 @@ import { mkdtempSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import * as ort from 'onnxruntime-node';
+import sharp from 'sharp';
 import { DataFrame } from 'danfojs-node';
 import { modelProtoType } from '../../src/embed/onnx-proto';
 import { addPixelHeadToBuffer, PIXEL_INPUT, pixelInputDims, type PixelHeadSpec } from '../../src/embed/pixel-head';
@@ -93,4 +94,34 @@ test('embedDataset on real Fashion-MNIST images: the in-graph path matches the J
   // Most vectors are identical; the int8 network turns rare one-ulp input differences into small changes.
   assert.ok(cosines[48] > 0.9999, `median cosine ${cosines[48]}`);
   assert.ok(cosines[0] > 0.95, `min cosine ${cosines[0]}`);
+});
+
+test('a folder of same-size tiny PNGs embeds through a pixel head like the array it came from; mixed sizes take the JavaScript path', async () => {
+  const sample = await loadDataset('sample', { limit: 40 });
+  const px = sample.pixels;
+  assert.equal(px.kind, 'array');
+  if (px.kind !== 'array') return;
+  const dir = mkdtempSync(join(tmpdir(), 'neardup-pngs-'));
+  for (let i = 0; i < 40; i++) {
+    await sharp(Buffer.from(px.data.subarray(i * 784, (i + 1) * 784)), { raw: { width: 28, height: 28, channels: 1 } }).png().toFile(join(dir, `${String(i).padStart(3, '0')}.png`));
+  }
+  const settings = { cacheDir: false as const, model: { dequantize: true }, size: 128 };
+  const arr = await embedDataset(sample, settings);
+  const folder = await loadDataset(dir);
+  const viaHead = await embedDataset(folder, settings);
+  const viaJs = await embedDataset(folder, { ...settings, pixelHead: false });
+  const cosAt = (a: Float32Array, b: Float32Array, i: number) => {
+    let s = 0;
+    for (let k = 0; k < 1280; k++) s += a[i * 1280 + k] * b[i * 1280 + k];
+    return s;
+  };
+  for (let i = 0; i < 40; i++) {
+    assert.ok(cosAt(viaHead.vectors, arr.vectors, i) > 0.9999, `row ${i}: folder through the head vs array ${cosAt(viaHead.vectors, arr.vectors, i)}`);
+    assert.ok(cosAt(viaJs.vectors, arr.vectors, i) > 0.9999, `row ${i}: folder in JavaScript vs array ${cosAt(viaJs.vectors, arr.vectors, i)}`);
+  }
+  // One image of another size: no common side, so every file goes the JavaScript way, and all embed.
+  await sharp({ create: { width: 30, height: 30, channels: 3, background: '#808080' } }).png().toFile(join(dir, 'odd.png'));
+  const mixed = await embedDataset(await loadDataset(dir), settings);
+  assert.equal(mixed.stats.computed, 41);
+  assert.ok(mixed.status.every((s) => s === 'ok'));
 });
