@@ -115,22 +115,24 @@ export async function decodeImage(bytes: Buffer, opts: DecodeOptions): Promise<D
 
 async function decodeOpened(opened: { image: sharp.Sharp; width: number; height: number; format: string }, opts: DecodeOptions): Promise<DecodeResult> {
   try {
-    const { data, info } = await opened.image
-      .flatten({ background: opts.background ?? WHITE })
-      .resize(opts.size, opts.size, { fit: 'fill' })
-      .toColourspace('srgb')
-      .removeAlpha()
-      .raw({ depth: 'uchar' })
-      .toBuffer({ resolveWithObject: true });
-    const rgb = info.channels === 3 ? data : toRgb(data, info.channels);
-    if (rgb.length !== opts.size * opts.size * 3) return { ok: false, reason: `cannot decode image: unexpected output ${info.width}x${info.height}x${info.channels}` };
+    const { rgb, width, height } = await rgbPixels(opened.image, opts, opts.size);
+    if (width !== opts.size || height !== opts.size) return { ok: false, reason: `cannot decode image: unexpected output ${width}x${height}` };
     return { ok: true, rgb, size: opts.size, width: opened.width, height: opened.height, format: opened.format };
   } catch (err) {
     return { ok: false, reason: describeDecodeError(err) };
   }
 }
 
-/** Expands 1- or 2-channel (gray, gray+alpha) pixels to RGB. */
+/** Transparency flattened, resized to `resize`×`resize` when given, as 8-bit sRGB: interleaved RGB bytes. */
+async function rgbPixels(image: sharp.Sharp, opts: DecodeOptions, resize?: number): Promise<{ rgb: Buffer; width: number; height: number }> {
+  let pipeline = image.flatten({ background: opts.background ?? WHITE });
+  if (resize !== undefined) pipeline = pipeline.resize(resize, resize, { fit: 'fill' });
+  const { data, info } = await pipeline.toColourspace('srgb').removeAlpha().raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
+  const rgb = info.channels === 3 ? data : toRgb(data, info.channels);
+  if (rgb.length !== info.width * info.height * 3) throw new Error(`unexpected output ${info.width}x${info.height}x${info.channels}`);
+  return { rgb, width: info.width, height: info.height };
+}
+
 /** Pixels at the image's own size: one channel when every pixel is gray, else interleaved RGB. */
 export interface NativePixels {
   width: number;
@@ -158,26 +160,20 @@ export async function decodeForModel(
     return r.ok ? { ok: true, rgb: r.rgb } : r;
   }
   try {
-    const { data, info } = await opened.image
-      .flatten({ background: opts.background ?? WHITE })
-      .toColourspace('srgb')
-      .removeAlpha()
-      .raw({ depth: 'uchar' })
-      .toBuffer({ resolveWithObject: true });
-    const rgb = info.channels === 3 ? data : toRgb(data, info.channels);
-    const n = info.width * info.height;
-    if (rgb.length !== n * 3) return { ok: false, reason: `cannot decode image: unexpected output ${info.width}x${info.height}x${info.channels}` };
+    const { rgb, width, height } = await rgbPixels(opened.image, opts);
+    const n = width * height;
     let gray = true;
     for (let i = 0; i < n && gray; i++) gray = rgb[3 * i] === rgb[3 * i + 1] && rgb[3 * i] === rgb[3 * i + 2];
-    if (!gray) return { ok: true, native: { width: info.width, height: info.height, channels: 3, data: rgb } };
+    if (!gray) return { ok: true, native: { width, height, channels: 3, data: rgb } };
     const one = new Uint8Array(n);
     for (let i = 0; i < n; i++) one[i] = rgb[3 * i];
-    return { ok: true, native: { width: info.width, height: info.height, channels: 1, data: one } };
+    return { ok: true, native: { width, height, channels: 1, data: one } };
   } catch (err) {
     return { ok: false, reason: describeDecodeError(err) };
   }
 }
 
+/** Expands 1- or 2-channel (gray, gray+alpha) pixels to RGB. */
 function toRgb(data: Buffer, channels: number): Buffer {
   const n = data.length / channels;
   const out = Buffer.alloc(n * 3);
