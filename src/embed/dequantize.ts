@@ -11,7 +11,7 @@
  * The float model keeps the int8 model's weights (still 68% ImageNet top-1) but computes the
  * activations in float32: smooth, and the same on every CPU up to float rounding.
  */
-import { modelProtoType, OnnxDataType } from './onnx-proto';
+import { floatInitializer, modelProtoType, OnnxDataType } from './onnx-proto';
 import { decodeOnnxModel } from './surgery';
 import { NeardupError } from '../cli/errors';
 
@@ -43,11 +43,6 @@ function tensorValues(t: any): number[] {
   }
 }
 
-function floatInit(name: string, dims: number[], values: ArrayLike<number>): any {
-  const raw = Buffer.alloc(4 * values.length);
-  for (let i = 0; i < values.length; i++) raw.writeFloatLE(values[i], 4 * i);
-  return { name, dims, data_type: OnnxDataType.FLOAT, raw_data: raw };
-}
 
 /**
  * Returns float model bytes computing what the int8 model at `modelBytes` computes, with float
@@ -69,7 +64,7 @@ export function dequantizeModel(modelBytes: Uint8Array, label = 'model'): Uint8A
   let seq = 0;
   const constant = (base: string, dims: number[], values: ArrayLike<number>): string => {
     const name = `${base}_dq${seq++}`;
-    added.push(floatInit(name, dims, values));
+    added.push(floatInitializer(name, dims, values));
     return name;
   };
   /** A quantized input: a constant becomes a dequantized float constant; an activation is already float. */

@@ -207,3 +207,10 @@ export function modelProtoType(): protobuf.Type {
 export const OnnxDataType = { FLOAT: 1, UINT8: 2, INT8: 3, INT64: 7 } as const;
 /** AttributeProto.AttributeType codes used here. */
 export const OnnxAttrType = { INT: 2, INTS: 7 } as const;
+
+/** A float32 initializer (TensorProto as a plain object) holding `values` in row-major order. */
+export function floatInitializer(name: string, dims: number[], values: ArrayLike<number>): { name: string; dims: number[]; data_type: number; raw_data: Buffer } {
+  const raw = Buffer.alloc(4 * values.length);
+  for (let i = 0; i < values.length; i++) raw.writeFloatLE(values[i], 4 * i);
+  return { name, dims, data_type: OnnxDataType.FLOAT, raw_data: raw };
+}

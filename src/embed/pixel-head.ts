@@ -15,7 +15,7 @@
  * `(x/255 - mean)/std` per channel. A one-channel source broadcasts to three channels in the
  * normalisation step, as a grayscale image is replicated to RGB.
  */
-import { modelProtoType, OnnxAttrType, OnnxDataType } from './onnx-proto';
+import { floatInitializer, modelProtoType, OnnxAttrType, OnnxDataType } from './onnx-proto';
 import { decodeOnnxModel } from './surgery';
 import { resizeTaps } from '../images/array';
 import { NeardupError } from '../cli/errors';
@@ -46,12 +46,6 @@ export function pixelInputDims(spec: PixelHeadSpec, count: number): number[] {
 }
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- protobufjs messages are untyped plain objects */
-
-function floatTensor(name: string, dims: number[], values: ArrayLike<number>): any {
-  const raw = Buffer.alloc(4 * values.length);
-  for (let i = 0; i < values.length; i++) raw.writeFloatLE(values[i], 4 * i);
-  return { name, dims, data_type: OnnxDataType.FLOAT, raw_data: raw };
-}
 
 /** [from, to] matrix M with (x · M)[o] = the bilinear resize of row x at output o. */
 function resizeMatrix(from: number, to: number): Float32Array {
@@ -101,15 +95,15 @@ export function addPixelHeadToBuffer(modelBytes: Uint8Array, input: string, spec
   // image equals normalising the resized one, and the full-size tensor is written only once.
   const scale = [0, 1, 2].map((c) => 1 / (255 * spec.std[c]));
   const bias = [0, 1, 2].map((c) => -spec.mean[c] / spec.std[c]);
-  inits.push(floatTensor(`${PIXEL_INPUT}_scale`, [1, 3, 1, 1], scale), floatTensor(`${PIXEL_INPUT}_bias`, [1, 3, 1, 1], bias));
+  inits.push(floatInitializer(`${PIXEL_INPUT}_scale`, [1, 3, 1, 1], scale), floatInitializer(`${PIXEL_INPUT}_bias`, [1, 3, 1, 1], bias));
   step('Mul', [x, `${PIXEL_INPUT}_scale`]); // a 1-channel image broadcasts to 3 channels here
   step('Add', [x, `${PIXEL_INPUT}_bias`]);
   if (width !== size) {
-    inits.push(floatTensor(`${PIXEL_INPUT}_rx`, [width, size], resizeMatrix(width, size)));
+    inits.push(floatInitializer(`${PIXEL_INPUT}_rx`, [width, size], resizeMatrix(width, size)));
     step('MatMul', [x, `${PIXEL_INPUT}_rx`]); // [N,3,H,W]·[W,S] → [N,3,H,S]
   }
   if (height !== size) {
-    inits.push(floatTensor(`${PIXEL_INPUT}_ry`, [size, height], transpose(resizeMatrix(height, size), height, size)));
+    inits.push(floatInitializer(`${PIXEL_INPUT}_ry`, [size, height], transpose(resizeMatrix(height, size), height, size)));
     step('MatMul', [`${PIXEL_INPUT}_ry`, x]); // [S,H]·[N,3,H,S] → [N,3,S,S]
   }
   if (spec.modelLayout === 'NHWC') step('Transpose', [x], [{ name: 'perm', type: OnnxAttrType.INTS, ints: [0, 2, 3, 1] }]);
