@@ -50,8 +50,9 @@ export interface EmbedOptions {
   /** Vectors per cache chunk file. Default 2048. */
   cacheChunkRows?: number;
   /**
-   * Array datasets (CIFAR, IDX): resize and normalise inside the model graph, fed raw bytes
-   * (pixel-head.ts). Default: on when the model takes it; false runs the JavaScript preprocessing.
+   * Resize and normalise inside the model graph, fed raw uint8 bytes (pixel-head.ts): array datasets
+   * (CIFAR, IDX), and folders whose images all share one small square size. Default: on when the
+   * model takes it; false runs the JavaScript preprocessing.
    */
   pixelHead?: boolean;
 }
@@ -172,9 +173,9 @@ async function pixelHeadFor(ds: Dataset, model: EmbeddingModel, wanted: boolean 
  * A decoded file as side×side interleaved RGB bytes for a folder's pixel head: gray replicated to
  * three channels; an image of another size (the header lied, or EXIF turned it) resized bilinearly.
  */
-function headBytes(img: { native: NativePixels } | { rgb: Uint8Array }, side: number): Uint8Array {
-  if (!('native' in img)) return arrayImageToRgb({ kind: 'array', width: Math.round(Math.sqrt(img.rgb.length / 3)), height: Math.round(Math.sqrt(img.rgb.length / 3)), channels: 3, layout: 'interleaved', data: img.rgb }, 0, side);
-  const n = img.native;
+function headBytes(img: { native: NativePixels } | { rgb: Uint8Array }, size: number, side: number): Uint8Array {
+  // `rgb` is what libvips made of a larger image: size×size.
+  const n = 'native' in img ? img.native : { width: size, height: size, channels: 3 as const, data: img.rgb };
   if (n.width === side && n.height === side && n.channels === 3) return n.data;
   return arrayImageToRgb({ kind: 'array', layout: 'interleaved', ...n }, 0, side);
 }
@@ -307,7 +308,7 @@ async function runPipeline(
           const img = await decodeForModel(file.bytes, { size, maxPixels: opts.maxPixels ?? DEFAULT_MAX_PIXELS });
           if (!img.ok) { skip(row, img.reason); continue; }
           const [b, slot] = await reserve(row, key);
-          if (head) b.tensor.set(headBytes(img, head.spec.width), slot * head.bytesPerImage);
+          if (head) b.tensor.set(headBytes(img, size, head.spec.width), slot * head.bytesPerImage);
           else if ('native' in img) writeArrayImageToTensor({ kind: 'array', layout: 'interleaved', ...img.native }, 0, size, b.tensor as Float32Array, slot, mean, std, layout);
           else writeRgbToTensor(img.rgb, size, b.tensor as Float32Array, slot, tables, layout);
           filled(b);

@@ -105,11 +105,6 @@ function validateConfig(cfg: ModelConfig, label: string): ModelConfig {
   return cfg;
 }
 
-/** sha256 of a file (hex). */
-export function fileSha256(path: string): string {
-  return createHash('sha256').update(readFileSync(path)).digest('hex');
-}
-
 export interface SessionOptions {
   /** Threads for one inference; default all cores. */
   threads?: number;
@@ -152,8 +147,8 @@ export class EmbeddingModel {
   readonly sha256: string;
   private labelNames?: string[];
 
-  /** `modelBytes`: the model as loaded, when it differs from the file (dequantized). */
-  private constructor(readonly config: ModelConfig, private session: InferenceWorker, sha: string, private readonly modelBytes?: Uint8Array) {
+  /** `modelBytes`: the model as loaded (the file's bytes, or their dequantized form). */
+  private constructor(readonly config: ModelConfig, private session: InferenceWorker, sha: string, private readonly modelBytes: Uint8Array) {
     this.sha256 = sha;
     this.id = `${basename(config.path)}@${sha.slice(0, 12)}${config.dequantize ? ' (dequantized)' : ''}`;
   }
@@ -165,8 +160,10 @@ export class EmbeddingModel {
       if (!Number.isInteger(size) || size < 16 || size > 1024) throw new NeardupError(`--size ${size}: must be an integer from 16 to 1024`);
       cfg.size = size;
     }
-    // A dequantized model exists only in memory; the cache key still names the file (plus `dequantized`).
-    const bytes = cfg.dequantize ? dequantizeModel(readFileSync(cfg.path), basename(cfg.path)) : undefined;
+    // Read once: hashed for the cache key, kept for pixel heads. A dequantized model exists only in
+    // memory; the cache key still names the file (plus `dequantized` in the preprocessing).
+    const fileBytes = readFileSync(cfg.path);
+    const bytes = cfg.dequantize ? dequantizeModel(fileBytes, basename(cfg.path)) : undefined;
     let session: InferenceWorker;
     try {
       session = await InferenceWorker.create(cfg.path, {
@@ -186,7 +183,7 @@ export class EmbeddingModel {
         throw new NeardupError(`model ${cfg.path} has no ${what === 'input' ? 'input' : 'output'} "${name}" (it has: ${list.join(', ')}); add one with \`neardup model add-embedding\``);
       }
     }
-    return new EmbeddingModel(cfg, session, fileSha256(cfg.path), bytes);
+    return new EmbeddingModel(cfg, session, createHash('sha256').update(fileBytes).digest('hex'), bytes ?? fileBytes);
   }
 
   private dim?: number;
@@ -286,7 +283,7 @@ export class EmbeddingModel {
   async withPixelHead(shape: RawPixelShape): Promise<PixelHeadSession> {
     const c = this.config;
     const spec: PixelHeadSpec = { ...shape, size: c.size, mean: c.mean, std: c.std, modelLayout: c.layout };
-    const bytes = addPixelHeadToBuffer(this.modelBytes ?? readFileSync(c.path), c.input, spec, basename(c.path));
+    const bytes = addPixelHeadToBuffer(this.modelBytes, c.input, spec, basename(c.path));
     const key = `pixels-${this.heads++}`;
     try {
       await this.session.loadExtra(key, bytes);
