@@ -196,7 +196,7 @@ export function register(program: Command): void {
 
 /** The few lines printed at the end of a scan. */
 export function humanSummary(
-  s: Pick<ScanSummary, 'samples' | 'embedded' | 'skipped' | 'flagged' | 'groups' | 'to_remove' | 'cross_split' | 'cross_split_by_split' | 'label_conflicts' | 'exact_duplicates' | 'threshold' | 'method' | 'keep' | 'timings'> & { neighbors_cached?: boolean },
+  s: Pick<ScanSummary, 'samples' | 'embedded' | 'skipped' | 'flagged' | 'groups' | 'to_remove' | 'cross_split' | 'cross_split_by_split' | 'label_conflicts' | 'exact_duplicates' | 'threshold' | 'method' | 'keep' | 'timings' | 'neighbors_cached'>,
   outDir: string,
 ): string {
   const f = (x: number) => x.toLocaleString('en-US');

@@ -457,7 +457,7 @@ export async function scan(spec: string | Dataset, opts: ScanOptions = {}): Prom
     uniqueness: uniqueness(neighbors, valid),
     thresholds: new ThresholdIndex(new Float32Array(0)),
     timings,
-    neighborsCached: neighborsCached,
+    neighborsCached,
     k,
   };
   core.thresholds = new ThresholdIndex(core.maxSimilarity);
