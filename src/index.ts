@@ -6,7 +6,7 @@
  * @packageDocumentation
  */
 export * from './types';
-export * from "./cli/errors";
+export * from "./errors";
 
 /** Similarity: exact blocked cosine top-k (`topK`, `topKSync`, `topKReference`; on-disk lists with `cacheDir`, `defaultNeighborCacheDir`) and queries over the result: `cosine`, `neighborsOf`, `neighborColumns`, `withNeighborColumns` (see docs/similarity.md). */
 export * from './similarity';

@@ -15,8 +15,8 @@ import { textProgress } from '../embed/progress';
 import { writeFileAtomic } from '../frame/atomic';
 import { writeCsv } from '../frame/csv';
 import { rowsFromDf } from '../frame/table';
-import { NeardupError } from './errors';
-import { intIn, modelOption } from './scan';
+import { NeardupError } from '../errors';
+import { intIn, modelOption } from './options';
 
 interface EmbedCliOptions {
   out: string;

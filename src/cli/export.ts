@@ -6,8 +6,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Command } from 'commander';
-import { NeardupError } from './errors';
-import { oneOf } from './scan';
+import { NeardupError } from '../errors';
+import { oneOf } from './options';
 import { readCsv } from '../frame';
 import { dedupCopy, exportSamples, removeList, writeRemoveList, type SampleFilter } from '../export';
 

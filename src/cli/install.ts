@@ -4,7 +4,7 @@
  */
 import fs from 'node:fs';
 import type { Command } from 'commander';
-import { NeardupError } from './errors';
+import { NeardupError } from '../errors';
 import { builtLabextension, installKernelspec, installLabextension, prefixDataDir, userDataDir } from '../kernel/install';
 
 export function register(program: Command): void {

@@ -1,7 +1,7 @@
 /** `neardup kernel --connection-file <f>`: runs the Jupyter kernel (Jupyter starts it for you). */
 import fs from 'node:fs';
 import type { Command } from 'commander';
-import { NeardupError } from './errors';
+import { NeardupError } from '../errors';
 
 export function register(program: Command): void {
   program

@@ -3,7 +3,7 @@
  * registers itself on the shared program through a `register(program)` function.
  */
 import { Command, CommanderError } from 'commander';
-import { NeardupError } from './errors';
+import { NeardupError } from '../errors';
 import * as embedCmd from './embed';
 import * as modelCmd from './model';
 import * as installCmd from './install';

@@ -5,7 +5,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Dataset } from '../types';
-import { NeardupError } from '../cli/errors';
+import { NeardupError } from '../errors';
 import { buildArrayDataset, type ArraySplit } from './arrays';
 import { gunzipIfGzip } from './tarball';
 import type { LoadOptions } from './options';

@@ -5,7 +5,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Dataset } from '../types';
-import { NeardupError } from '../cli/errors';
+import { NeardupError } from '../errors';
 import { parseDatasetSpec, type DatasetSpec } from './spec';
 import { resolveCacheDir, type LoadOptions } from './options';
 import { loadFolder } from './folder';

@@ -7,7 +7,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Dataset } from '../types';
-import { NeardupError } from '../cli/errors';
+import { NeardupError } from '../errors';
 import { parseCsv } from '../frame/csv';
 import { dfFromColumns, safeColumnName } from '../frame/table';
 import { imageSize, mapLimit } from './folder';

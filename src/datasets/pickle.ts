@@ -1,3 +1,4 @@
+import { NeardupError } from '../errors';
 /**
  * A minimal, safe reader for the Python pickles the CIFAR "python version" ships: protocol 2
  * (written by Python 2 cPickle) dicts of byte strings, lists, ints and strings, plus numpy arrays
@@ -57,7 +58,7 @@ export const ALLOWED_GLOBALS = new Set([
 export function pyString(v: PyValue): string {
   if (typeof v === 'string') return v;
   if (v instanceof Uint8Array) return Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('latin1');
-  throw new Error(`expected a string in the pickle, got ${describe(v)}`);
+  throw new NeardupError(`expected a string in the pickle, got ${describe(v)}`, 'bad_format');
 }
 
 function describe(v: unknown): string {
@@ -72,7 +73,7 @@ function dictKey(k: unknown): string {
   if (typeof k === 'string') return k;
   if (k instanceof Uint8Array) return pyString(k);
   if (typeof k === 'number' || typeof k === 'bigint') return String(k);
-  throw new Error(`unsupported dict key type ${describe(k)}`);
+  throw new NeardupError(`unsupported dict key type ${describe(k)}`, 'unsupported');
 }
 
 /** Reads one pickle from `bytes`. Throws (naming the opcode and offset) on anything unsupported. */
@@ -84,7 +85,7 @@ export function readPickle(bytes: Uint8Array): PyValue {
   const memo = new Map<number, unknown>();
 
   const need = (n: number) => {
-    if (pos + n > buf.length) throw new Error(`truncated pickle at byte ${pos}`);
+    if (pos + n > buf.length) throw new NeardupError(`truncated pickle at byte ${pos}`, 'bad_format');
   };
   const take = (n: number) => {
     need(n);
@@ -107,33 +108,33 @@ export function readPickle(bytes: Uint8Array): PyValue {
   };
   const line = () => {
     const end = buf.indexOf(0x0a, pos);
-    if (end < 0) throw new Error(`truncated pickle at byte ${pos}`);
+    if (end < 0) throw new NeardupError(`truncated pickle at byte ${pos}`, 'bad_format');
     const s = buf.toString('latin1', pos, end);
     pos = end + 1;
     return s;
   };
   const popMark = (): unknown[] => {
     const m = marks.pop();
-    if (m === undefined) throw new Error('pickle MARK missing');
+    if (m === undefined) throw new NeardupError('pickle MARK missing', 'bad_format');
     return stack.splice(m);
   };
   const top = () => {
-    if (!stack.length) throw new Error(`pickle stack underflow at byte ${pos}`);
+    if (!stack.length) throw new NeardupError(`pickle stack underflow at byte ${pos}`, 'bad_format');
     return stack[stack.length - 1];
   };
   const pop = () => {
-    if (!stack.length) throw new Error(`pickle stack underflow at byte ${pos}`);
+    if (!stack.length) throw new NeardupError(`pickle stack underflow at byte ${pos}`, 'bad_format');
     return stack.pop();
   };
   const utf8 = (b: Uint8Array) => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('utf8');
 
   function setItems(d: unknown, items: unknown[]) {
-    if (!d || typeof d !== 'object' || Array.isArray(d)) throw new Error('SETITEM on a non-dict');
+    if (!d || typeof d !== 'object' || Array.isArray(d)) throw new NeardupError('SETITEM on a non-dict', 'bad_format');
     for (let i = 0; i + 1 < items.length; i += 2) (d as Record<string, unknown>)[dictKey(items[i])] = items[i + 1];
   }
 
   function reduce(fn: unknown, args: unknown): unknown {
-    if (!(fn instanceof PyGlobal) || !(args instanceof PyTuple)) throw new Error('unsupported REDUCE');
+    if (!(fn instanceof PyGlobal) || !(args instanceof PyTuple)) throw new NeardupError('unsupported REDUCE', 'unsupported');
     const a = args.items;
     switch (fn.name) {
       case 'numpy.core.multiarray._reconstruct':
@@ -144,11 +145,11 @@ export function readPickle(bytes: Uint8Array): PyValue {
       case '_codecs.encode': {
         // Python 3 pickles bytes for protocol < 3 as _codecs.encode(text, 'latin1').
         const enc = pyString(a[1] as PyValue).toLowerCase();
-        if (enc !== 'latin1' && enc !== 'latin-1') throw new Error(`unsupported _codecs.encode encoding ${enc}`);
+        if (enc !== 'latin1' && enc !== 'latin-1') throw new NeardupError(`unsupported _codecs.encode encoding ${enc}`, 'unsupported');
         return new Uint8Array(Buffer.from(pyString(a[0] as PyValue), 'latin1'));
       }
       default:
-        throw new Error(`unsupported global ${fn.name}`);
+        throw new NeardupError(`unsupported global ${fn.name}`, 'unsupported');
     }
   }
 
@@ -162,17 +163,17 @@ export function readPickle(bytes: Uint8Array): PyValue {
     if (obj instanceof PyPendingArray && state instanceof PyTuple) {
       // (version, shape, dtype, is_fortran, raw data)
       const [, shape, dtype, fortran, raw] = state.items as unknown[];
-      if (fortran === true) throw new Error('Fortran-ordered numpy arrays are not supported');
+      if (fortran === true) throw new NeardupError('Fortran-ordered numpy arrays are not supported', 'unsupported');
       const dims = (shape instanceof PyTuple ? shape.items : (shape as unknown[])).map((d) => Number(d));
       const dt = dtype instanceof PyDtype ? dtype.str : '|u1';
       let data: Uint8Array;
       if (raw instanceof Uint8Array) data = raw;
       else if (typeof raw === 'string') data = new Uint8Array(Buffer.from(raw, 'latin1'));
-      else throw new Error('numpy array data is not a byte string');
+      else throw new NeardupError('numpy array data is not a byte string', 'bad_format');
       const arr: PyNdarray = { kind: 'ndarray', dtype: dt, shape: dims, bytes: data };
       return arr;
     }
-    throw new Error('unsupported BUILD');
+    throw new NeardupError('unsupported BUILD', 'unsupported');
   }
 
   for (;;) {
@@ -182,9 +183,9 @@ export function readPickle(bytes: Uint8Array): PyValue {
       case 0x80: u8(); break; // PROTO
       case 0x95: u64(); break; // FRAME
       case 0x2e: { // STOP
-        if (stack.length !== 1) throw new Error('malformed pickle: stack not empty at STOP');
+        if (stack.length !== 1) throw new NeardupError('malformed pickle: stack not empty at STOP', 'bad_format');
         const v = stack.pop();
-        if (v instanceof PyPendingArray || v instanceof PyGlobal || v instanceof PyDtype) throw new Error('unsupported pickle result');
+        if (v instanceof PyPendingArray || v instanceof PyGlobal || v instanceof PyDtype) throw new NeardupError('unsupported pickle result', 'unsupported');
         return v as PyValue;
       }
       case 0x28: marks.push(stack.length); break; // MARK
@@ -226,12 +227,12 @@ export function readPickle(bytes: Uint8Array): PyValue {
       case 0x94: memo.set(memo.size, top()); break; // MEMOIZE
       case 0x68: case 0x6a: case 0x67: { // BINGET, LONG_BINGET, GET
         const k = op === 0x68 ? u8() : op === 0x6a ? u32() : Number(line());
-        if (!memo.has(k)) throw new Error(`pickle memo ${k} missing at byte ${at}`);
+        if (!memo.has(k)) throw new NeardupError(`pickle memo ${k} missing at byte ${at}`, 'bad_format');
         stack.push(memo.get(k));
         break;
       }
-      case 0x61: { const v = pop(); const l = top(); if (!Array.isArray(l)) throw new Error('APPEND on a non-list'); l.push(v); break; }
-      case 0x65: { const items = popMark(); const l = top(); if (!Array.isArray(l)) throw new Error('APPENDS on a non-list'); for (const v of items) l.push(v); break; }
+      case 0x61: { const v = pop(); const l = top(); if (!Array.isArray(l)) throw new NeardupError('APPEND on a non-list', 'bad_format'); l.push(v); break; }
+      case 0x65: { const items = popMark(); const l = top(); if (!Array.isArray(l)) throw new NeardupError('APPENDS on a non-list', 'bad_format'); for (const v of items) l.push(v); break; }
       case 0x6c: stack.push(popMark()); break; // LIST
       case 0x74: stack.push(new PyTuple(popMark() as PyValue[])); break; // TUPLE
       case 0x85: stack.push(new PyTuple([pop() as PyValue])); break; // TUPLE1
@@ -242,7 +243,7 @@ export function readPickle(bytes: Uint8Array): PyValue {
       case 0x75: { const items = popMark(); setItems(top(), items); break; } // SETITEMS
       case 0x63: { // GLOBAL
         const name = `${line()}.${line()}`;
-        if (!ALLOWED_GLOBALS.has(name)) throw new Error(`pickle refers to ${name}, which is not allowed`);
+        if (!ALLOWED_GLOBALS.has(name)) throw new NeardupError(`pickle refers to ${name}, which is not allowed`, 'unsupported');
         stack.push(new PyGlobal(name));
         break;
       }
@@ -250,14 +251,14 @@ export function readPickle(bytes: Uint8Array): PyValue {
         const n = pop();
         const m = pop();
         const name = `${m}.${n}`;
-        if (!ALLOWED_GLOBALS.has(name)) throw new Error(`pickle refers to ${name}, which is not allowed`);
+        if (!ALLOWED_GLOBALS.has(name)) throw new NeardupError(`pickle refers to ${name}, which is not allowed`, 'unsupported');
         stack.push(new PyGlobal(name));
         break;
       }
       case 0x52: { const args = pop(); const fn = pop(); stack.push(reduce(fn, args)); break; } // REDUCE
       case 0x62: { const state = pop(); const obj = pop(); stack.push(build(obj, state)); break; } // BUILD
       default:
-        throw new Error(`unsupported pickle opcode 0x${op.toString(16)} at byte ${at}`);
+        throw new NeardupError(`unsupported pickle opcode 0x${op.toString(16)} at byte ${at}`, 'unsupported');
     }
   }
 }
@@ -266,7 +267,7 @@ export function readPickle(bytes: Uint8Array): PyValue {
 export function ndarrayNumbers(a: PyNdarray): number[] | Uint8Array {
   const t = a.dtype.replace(/^[<|=]/, '');
   const b = Buffer.from(a.bytes.buffer, a.bytes.byteOffset, a.bytes.byteLength);
-  if (a.dtype.startsWith('>')) throw new Error(`big-endian numpy arrays are not supported (${a.dtype})`);
+  if (a.dtype.startsWith('>')) throw new NeardupError(`big-endian numpy arrays are not supported (${a.dtype})`, 'unsupported');
   switch (t) {
     case 'u1': return a.bytes;
     case 'i1': return Array.from(new Int8Array(a.bytes.buffer, a.bytes.byteOffset, a.bytes.byteLength));
@@ -276,6 +277,6 @@ export function ndarrayNumbers(a: PyNdarray): number[] | Uint8Array {
     case 'u4': return Array.from({ length: b.length / 4 }, (_, i) => b.readUInt32LE(4 * i));
     case 'i8': return Array.from({ length: b.length / 8 }, (_, i) => Number(b.readBigInt64LE(8 * i)));
     case 'u8': return Array.from({ length: b.length / 8 }, (_, i) => Number(b.readBigUInt64LE(8 * i)));
-    default: throw new Error(`unsupported numpy dtype ${a.dtype}`);
+    default: throw new NeardupError(`unsupported numpy dtype ${a.dtype}`, 'unsupported');
   }
 }

@@ -8,7 +8,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Dataset } from '../types';
-import { NeardupError } from '../cli/errors';
+import { NeardupError } from '../errors';
 import { parseCsv } from '../frame/csv';
 import { buildArrayDataset, type ArraySplit } from './arrays';
 import { decodeIdx, FASHION_MNIST_LABELS } from './idx';

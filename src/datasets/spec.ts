@@ -5,7 +5,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { NeardupError } from '../cli/errors';
+import { NeardupError } from '../errors';
 
 /** Named datasets that can be read from a local copy or downloaded. */
 export type ZooName = 'cifar100' | 'cifar10' | 'fashion-mnist' | 'mnist';

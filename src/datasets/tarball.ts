@@ -4,7 +4,7 @@
  */
 import * as fs from 'node:fs';
 import * as zlib from 'node:zlib';
-import { NeardupError } from '../cli/errors';
+import { NeardupError } from '../errors';
 
 /** Archive path → file bytes (views into one buffer). */
 export type TarFiles = Map<string, Uint8Array>;

@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import * as http from 'node:http';
 import * as https from 'node:https';
 import * as crypto from 'node:crypto';
-import { NeardupError } from '../cli/errors';
+import { NeardupError } from '../errors';
 import { tempPathFor } from '../frame/atomic';
 
 /** A file to fetch: where from, what it must hash to, and its name in the cache. */

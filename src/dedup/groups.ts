@@ -6,7 +6,7 @@
  * embeddings or DataFrames.
  */
 import type { Neighbors } from '../types';
-import { NeardupError } from '../cli/errors';
+import { NeardupError } from '../errors';
 
 /**
  * How samples above the threshold are gathered into groups.

@@ -4,7 +4,7 @@
  * slider on 70,000 samples.
  */
 import type { Neighbors } from '../types';
-import { NeardupError } from '../cli/errors';
+import { NeardupError } from '../errors';
 
 /**
  * Highest cosine similarity of each row to any other row (the first neighbour), NaN for rows with

@@ -15,7 +15,7 @@ import { hammingAt, phash } from './phash';
 import { decodeImageFile } from '../images/decode';
 import { arrayImageToRgb } from '../images/array';
 import type { Dataset } from '../types';
-import { NeardupError } from '../cli/errors';
+import { NeardupError } from '../errors';
 
 /** Default Hamming distance (bits of 64) at or below which two pHashes match. */
 export const DEFAULT_HASH_BITS = 6;

@@ -13,7 +13,7 @@
  */
 import { floatInitializer, modelProtoType, OnnxDataType } from './onnx-proto';
 import { decodeOnnxModel } from './surgery';
-import { NeardupError } from '../cli/errors';
+import { NeardupError } from '../errors';
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- protobufjs messages are untyped plain objects */
 

@@ -8,7 +8,7 @@
  * resumes where it stopped. Unreadable samples are skipped with a reason; the run goes on.
  */
 import type { Dataset, Embeddings, SampleStatus } from '../types';
-import { NeardupError } from '../cli/errors';
+import { NeardupError } from '../errors';
 import { decodeForModel, readImageFile, DEFAULT_MAX_PIXELS, type NativePixels } from '../images/decode';
 import { normalisationTables, writeRgbToTensor } from '../images/preprocess';
 import { arrayImageToRgb, rawImage, writeArrayImageToTensor } from '../images/array';

@@ -12,7 +12,7 @@ import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import { InferenceWorker, type WorkerOutputs } from './worker';
 import { addPixelHeadToBuffer, pixelInputDims, PIXEL_INPUT, type PixelHeadSpec } from './pixel-head';
 import { dequantizeModel } from './dequantize';
-import { NeardupError } from '../cli/errors';
+import { NeardupError } from '../errors';
 import { IMAGENET_MEAN, IMAGENET_STD } from '../images/preprocess';
 
 /** How to feed an ONNX model and which output is the embedding. */
@@ -260,7 +260,7 @@ export class EmbeddingModel {
     output: string,
   ): Promise<{ out: WorkerOutputs[string]; data: Float32Array | Uint8Array }> {
     const length = dims.reduce((a, b) => a * b, 1);
-    if (data.length < length) throw new Error(`tensor holds ${data.length} values, batch needs ${length}`);
+    if (data.length < length) throw new NeardupError(`tensor holds ${data.length} values, batch needs ${length}`, 'invalid_argument');
     const uint8 = data instanceof Uint8Array;
     // The buffer travels to the inference thread and back; a view into a larger buffer is copied.
     const owned = data.byteOffset === 0 && data.buffer instanceof ArrayBuffer ? data : data.slice();

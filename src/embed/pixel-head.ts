@@ -18,7 +18,7 @@
 import { floatInitializer, modelProtoType, OnnxAttrType, OnnxDataType } from './onnx-proto';
 import { decodeOnnxModel } from './surgery';
 import { resizeTaps } from '../images/array';
-import { NeardupError } from '../cli/errors';
+import { NeardupError } from '../errors';
 
 /** What the raw pixels look like and what the model expects. */
 export interface PixelHeadSpec {

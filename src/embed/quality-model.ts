@@ -15,7 +15,7 @@ import { readFileSync } from 'node:fs';
 import { modelProtoType, OnnxAttrType, OnnxDataType } from './onnx-proto';
 import { writeFileAtomicSync } from '../frame/atomic';
 import { decodeOnnxModel } from './surgery';
-import { NeardupError } from '../cli/errors';
+import { NeardupError } from '../errors';
 
 export interface RobustEmbeddingOptions {
   /** 4-D feature-map tensor to pool (bundled MobileNetV2: `627`). */

@@ -11,7 +11,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { modelProtoType, OnnxAttrType, OnnxDataType } from './onnx-proto';
 import { writeFileAtomicSync } from '../frame/atomic';
-import { NeardupError } from '../cli/errors';
+import { NeardupError } from '../errors';
 
 export interface AddEmbeddingOptions {
   /** Name of the 4-D feature-map tensor to pool (for the bundled MobileNetV2: `627`). */

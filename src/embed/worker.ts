@@ -9,6 +9,7 @@
  * it works the same from `dist/` and from TypeScript sources under tsx.
  */
 import { Worker } from 'node:worker_threads';
+import { NeardupError } from '../errors';
 
 const WORKER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
@@ -99,7 +100,7 @@ export class InferenceWorker {
 
   /** Loads another model, given as bytes, into a second session on the same thread under `key`. */
   async loadExtra(key: string, bytes: Uint8Array): Promise<{ inputNames: string[]; outputNames: string[] }> {
-    if (key === MAIN_SESSION) throw new Error(`session key ${key} is reserved`);
+    if (key === MAIN_SESSION) throw new NeardupError(`session key ${key} is reserved`, 'invalid_argument');
     return this.request({ type: 'load', key, bytes });
   }
 

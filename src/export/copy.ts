@@ -7,7 +7,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { NeardupError } from '../cli/errors';
+import { NeardupError } from '../errors';
 import { checkOutputDir, isInside, realpathLoose, safeJoin } from './safe-path';
 
 /** One sample to consider: its path relative to the dataset root (its id), its file, and whether it is kept. */

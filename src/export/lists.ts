@@ -4,7 +4,7 @@
  */
 import * as path from 'node:path';
 import type { DataFrame } from 'danfojs-node';
-import { NeardupError } from '../cli/errors';
+import { NeardupError } from '../errors';
 import { rowsFromDf, writeCsv, writeJson, writeFileAtomic, type Row } from '../frame';
 
 /** Which samples a filtered export keeps. */

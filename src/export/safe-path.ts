@@ -5,7 +5,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { NeardupError } from '../cli/errors';
+import { NeardupError } from '../errors';
 
 /** True when `child` is `parent` or lies under it (both absolute, already resolved). */
 export function isInside(parent: string, child: string): boolean {

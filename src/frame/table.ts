@@ -3,6 +3,7 @@
  * between Series and DataFrame and throw on empty frames; these keep other stages simple.
  */
 import { DataFrame } from 'danfojs-node';
+import { NeardupError } from '../errors';
 
 /** A plain row: column name → value. */
 export type Row = Record<string, unknown>;
@@ -24,12 +25,12 @@ export function dfFromColumns(columns: Record<string, ArrayLike<unknown>>, order
   const n = cols.length ? columns[cols[0]].length : 0;
   for (const c of cols) {
     if (isReservedColumnName(c)) {
-      throw new Error(`column name "${c}" clashes with a danfo DataFrame member; rename it (e.g. with safeColumnName)`);
+      throw new NeardupError(`column name "${c}" clashes with a danfo DataFrame member; rename it (e.g. with safeColumnName)`, 'invalid_argument');
     }
   }
   for (const c of cols) {
-    if (!(c in columns)) throw new Error(`dfFromColumns: missing column "${c}"`);
-    if (columns[c].length !== n) throw new Error(`dfFromColumns: column "${c}" has ${columns[c].length} values, expected ${n}`);
+    if (!(c in columns)) throw new NeardupError(`dfFromColumns: missing column "${c}"`, 'invalid_argument');
+    if (columns[c].length !== n) throw new NeardupError(`dfFromColumns: column "${c}" has ${columns[c].length} values, expected ${n}`, 'invalid_argument');
   }
   if (n === 0) return new DataFrame(undefined, { columns: cols });
   const data: Record<string, unknown[]> = {};
@@ -88,7 +89,7 @@ export function hasColumn(df: DataFrame, name: string): boolean {
 
 /** The values of one column as a plain array; throws a clear error if the column is missing. */
 export function columnValues<T = unknown>(df: DataFrame, name: string): T[] {
-  if (!hasColumn(df, name)) throw new Error(`DataFrame has no column "${name}" (columns: ${df.columns.join(', ')})`);
+  if (!hasColumn(df, name)) throw new NeardupError(`DataFrame has no column "${name}" (columns: ${df.columns.join(', ')})`, 'invalid_argument');
   if (df.shape[0] === 0) return [];
   return df.column(name).values as T[];
 }

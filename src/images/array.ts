@@ -7,6 +7,7 @@
  * under a millisecond, so preprocessing stays cheaper than inference.
  */
 import type { PixelSource } from '../types';
+import { NeardupError } from '../errors';
 
 type ArraySource = Extract<PixelSource, { kind: 'array' }>;
 
@@ -51,7 +52,7 @@ export function rawImage(src: ArraySource, row: number): Uint8Array {
 export function arrayImageToRgb(src: ArraySource, row: number, size: number, out?: Uint8Array): Uint8Array {
   const { width: w, height: h, channels, layout } = src;
   const px = rawImage(src, row);
-  if (px.length !== w * h * channels) throw new Error(`array image ${row} is out of range`);
+  if (px.length !== w * h * channels) throw new NeardupError(`array image ${row} is out of range`, 'invalid_argument');
   const rgb = out ?? new Uint8Array(size * size * 3);
   const tx = resizeTaps(w, size);
   const ty = resizeTaps(h, size);
@@ -104,7 +105,7 @@ export function writeArrayImageToTensor(
 ): void {
   const { width: w, height: h, channels } = src;
   const px = rawImage(src, row);
-  if (px.length !== w * h * channels) throw new Error(`array image ${row} is out of range`);
+  if (px.length !== w * h * channels) throw new NeardupError(`array image ${row} is out of range`, 'invalid_argument');
   const hw = size * size;
   const base = index * 3 * hw;
   const tx = resizeTaps(w, size);

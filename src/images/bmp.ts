@@ -4,6 +4,7 @@
  * bottom-up or top-down. RLE-compressed and embedded-JPEG/PNG BMPs are reported as unsupported.
  */
 import type { RawImage } from './raw';
+import { NeardupError } from '../errors';
 
 export function isBmp(buf: Uint8Array): boolean {
   return buf.length >= 26 && buf[0] === 0x42 && buf[1] === 0x4d;
@@ -25,7 +26,7 @@ function maskShift(mask: number): { shift: number; max: number } {
 
 /** Decodes a BMP to 8-bit interleaved RGB. Throws an Error with a readable message otherwise. */
 export function decodeBmp(buf: Buffer): RawImage {
-  if (!isBmp(buf)) throw new Error('not a BMP file');
+  if (!isBmp(buf)) throw new NeardupError('not a BMP file', 'bad_format');
   const dataOffset = buf.readUInt32LE(10);
   const dib = buf.readUInt32LE(14);
   let width: number, height: number, bpp: number, compression = 0, paletteSize = 0, paletteEntry = 4;
@@ -44,12 +45,12 @@ export function decodeBmp(buf: Buffer): RawImage {
     compression = buf.readUInt32LE(30);
     paletteSize = buf.readUInt32LE(46);
   } else {
-    throw new Error(`unsupported BMP header size ${dib}`);
+    throw new NeardupError(`unsupported BMP header size ${dib}`, 'unsupported');
   }
-  if (width <= 0 || height <= 0) throw new Error(`invalid BMP size ${width}x${height}`);
+  if (width <= 0 || height <= 0) throw new NeardupError(`invalid BMP size ${width}x${height}`, 'bad_format');
   // BI_RGB = 0, BI_BITFIELDS = 3, BI_ALPHABITFIELDS = 6.
   if (compression !== 0 && compression !== 3 && compression !== 6) {
-    throw new Error(`unsupported BMP compression ${compression} (only uncompressed BMPs are read)`);
+    throw new NeardupError(`unsupported BMP compression ${compression} (only uncompressed BMPs are read)`, 'unsupported');
   }
   let masks: number[] | undefined;
   if (compression === 3 || compression === 6) {
@@ -59,7 +60,7 @@ export function decodeBmp(buf: Buffer): RawImage {
     masks = [0x7c00, 0x03e0, 0x001f];
   }
   const stride = Math.floor((width * bpp + 31) / 32) * 4;
-  if (dataOffset + stride * height > buf.length) throw new Error('truncated BMP: pixel data ends early');
+  if (dataOffset + stride * height > buf.length) throw new NeardupError('truncated BMP: pixel data ends early', 'bad_format');
   const palette: number[][] = [];
   if (bpp <= 8) {
     const n = paletteSize || 1 << bpp;
@@ -95,7 +96,7 @@ export function decodeBmp(buf: Buffer): RawImage {
         const c = palette[idx] ?? [0, 0, 0];
         r = c[0]; g = c[1]; b = c[2];
       } else {
-        throw new Error(`unsupported BMP bit depth ${bpp}`);
+        throw new NeardupError(`unsupported BMP bit depth ${bpp}`, 'unsupported');
       }
       out[o] = r; out[o + 1] = g; out[o + 2] = b;
     }

@@ -17,6 +17,7 @@ import sharp from 'sharp';
 import { decodeBmp, bmpSize, isBmp } from './bmp';
 import { decodePnm, isPnm, pnmSize } from './pnm';
 import type { RawImage } from './raw';
+import { NeardupError } from '../errors';
 
 /** Default decompression-bomb guard: 100 megapixels (a 10,000 x 10,000 image). */
 export const DEFAULT_MAX_PIXELS = 100_000_000;
@@ -129,7 +130,7 @@ async function rgbPixels(image: sharp.Sharp, opts: DecodeOptions, resize?: numbe
   if (resize !== undefined) pipeline = pipeline.resize(resize, resize, { fit: 'fill' });
   const { data, info } = await pipeline.toColourspace('srgb').removeAlpha().raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
   const rgb = info.channels === 3 ? data : toRgb(data, info.channels);
-  if (rgb.length !== info.width * info.height * 3) throw new Error(`unexpected output ${info.width}x${info.height}x${info.channels}`);
+  if (rgb.length !== info.width * info.height * 3) throw new NeardupError(`unexpected output ${info.width}x${info.height}x${info.channels}`, 'bad_format');
   return { rgb, width: info.width, height: info.height };
 }
 

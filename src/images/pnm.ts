@@ -3,6 +3,7 @@
  * prebuilt sharp cannot decode. 16-bit samples (maxval > 255) are scaled to 8 bits.
  */
 import type { RawImage } from './raw';
+import { NeardupError } from '../errors';
 
 export function isPnm(buf: Uint8Array): boolean {
   return buf.length >= 3 && buf[0] === 0x50 && buf[1] >= 0x31 && buf[1] <= 0x36 && /\s/.test(String.fromCharCode(buf[2]));
@@ -21,13 +22,13 @@ class Tokens {
     }
     const start = this.pos;
     while (this.pos < b.length && !/\s/.test(String.fromCharCode(b[this.pos])) && b[this.pos] !== 0x23) this.pos++;
-    if (start === this.pos) throw new Error('truncated PNM header');
+    if (start === this.pos) throw new NeardupError('truncated PNM header', 'bad_format');
     return b.toString('latin1', start, this.pos);
   }
   int(what: string): number {
     const t = this.next();
     const v = Number(t);
-    if (!Number.isInteger(v) || v <= 0) throw new Error(`invalid PNM ${what} "${t}"`);
+    if (!Number.isInteger(v) || v <= 0) throw new NeardupError(`invalid PNM ${what} "${t}"`, 'bad_format');
     return v;
   }
 }
@@ -35,13 +36,13 @@ class Tokens {
 interface PnmHeader { kind: number; width: number; height: number; maxval: number; dataStart: number; }
 
 function header(buf: Buffer): PnmHeader {
-  if (!isPnm(buf)) throw new Error('not a PNM file');
+  if (!isPnm(buf)) throw new NeardupError('not a PNM file', 'bad_format');
   const kind = buf[1] - 0x30;
   const t = new Tokens(buf);
   const width = t.int('width');
   const height = t.int('height');
   const maxval = kind === 1 || kind === 4 ? 1 : t.int('maxval');
-  if (maxval > 65535) throw new Error(`invalid PNM maxval ${maxval}`);
+  if (maxval > 65535) throw new NeardupError(`invalid PNM maxval ${maxval}`, 'bad_format');
   // Exactly one whitespace byte separates the header from binary data.
   return { kind, width, height, maxval, dataStart: t.pos + 1 };
 }
@@ -59,7 +60,7 @@ export function decodePnm(buf: Buffer): RawImage {
   const scale = (v: number) => Math.round((Math.min(v, maxval) * 255) / maxval);
   if (kind === 4) {
     const stride = Math.ceil(width / 8);
-    if (dataStart + stride * height > buf.length) throw new Error('truncated PBM: pixel data ends early');
+    if (dataStart + stride * height > buf.length) throw new NeardupError('truncated PBM: pixel data ends early', 'bad_format');
     for (let y = 0; y < height; y++) {
       for (let x = 0; x < width; x++) {
         const bit = (buf[dataStart + y * stride + (x >> 3)] >> (7 - (x & 7))) & 1;
@@ -68,14 +69,14 @@ export function decodePnm(buf: Buffer): RawImage {
     }
   } else if (kind >= 5) {
     const bytes = maxval > 255 ? 2 : 1;
-    if (dataStart + n * bytes > buf.length) throw new Error('truncated PNM: pixel data ends early');
+    if (dataStart + n * bytes > buf.length) throw new NeardupError('truncated PNM: pixel data ends early', 'bad_format');
     for (let i = 0; i < n; i++) {
       out[i] = scale(bytes === 2 ? buf.readUInt16BE(dataStart + 2 * i) : buf[dataStart + i]);
     }
   } else {
     const text = buf.toString('latin1', dataStart - 1).replace(/#[^\n\r]*/g, ' ');
     const values = kind === 1 ? text.replace(/\s+/g, '').split('') : text.trim().split(/\s+/);
-    if (values.length < n) throw new Error('truncated PNM: too few samples');
+    if (values.length < n) throw new NeardupError('truncated PNM: too few samples', 'bad_format');
     for (let i = 0; i < n; i++) {
       const v = Number(values[i]);
       out[i] = kind === 1 ? (v ? 0 : 255) : scale(v);

@@ -12,6 +12,7 @@
  * notebook's `node_modules`) still share one comm registry and one transport.
  */
 import { randomUUID } from 'node:crypto';
+import { NeardupError } from '../errors';
 
 /** Raw binary frames that travel after the JSON parts of a message. */
 export type BinaryFrames = Uint8Array[];
@@ -150,7 +151,7 @@ export class CommManager {
     const commId = content.comm_id;
     const targetName = content.target_name;
     if (typeof commId !== 'string' || typeof targetName !== 'string') {
-      throw new Error('comm_open without a string comm_id and target_name');
+      throw new NeardupError('comm_open without a string comm_id and target_name', 'protocol');
     }
     const handler = this.targets.get(targetName);
     const comm = new Comm(this, commId, targetName);
@@ -167,7 +168,7 @@ export class CommManager {
   /** Handles a frontend `comm_msg`; messages for unknown or closed comms are logged and dropped. */
   handleMsg(content: JSONObject, buffers: BinaryFrames, metadata: JSONObject): void {
     const commId = content.comm_id;
-    if (typeof commId !== 'string') throw new Error('comm_msg without a string comm_id');
+    if (typeof commId !== 'string') throw new NeardupError('comm_msg without a string comm_id', 'protocol');
     const comm = this.comms.get(commId);
     if (!comm) {
       this.transport?.log(`comm_msg for unknown or closed comm ${commId}: ignored`);
@@ -179,7 +180,7 @@ export class CommManager {
   /** Handles a frontend `comm_close`. */
   handleClose(content: JSONObject): void {
     const commId = content.comm_id;
-    if (typeof commId !== 'string') throw new Error('comm_close without a string comm_id');
+    if (typeof commId !== 'string') throw new NeardupError('comm_close without a string comm_id', 'protocol');
     const comm = this.comms.get(commId);
     if (!comm) {
       this.transport?.log(`comm_close for unknown comm ${commId}: ignored`);

@@ -6,6 +6,7 @@
  * too; the spec signs only header, parent_header, metadata and content.
  */
 import { createHmac, randomUUID, timingSafeEqual } from 'node:crypto';
+import { NeardupError } from '../errors';
 
 export const DELIM = Buffer.from('<IDS|MSG>');
 
@@ -34,19 +35,19 @@ export interface WireMessage {
 /** Splits and JSON-decodes a raw multipart message. Throws with a reason if malformed. */
 export function parseFrames(frames: Buffer[]): WireMessage {
   const i = frames.findIndex((f) => f.equals(DELIM));
-  if (i < 0) throw new Error('no <IDS|MSG> delimiter');
-  if (frames.length < i + 6) throw new Error(`only ${frames.length - i - 1} frames after the delimiter`);
+  if (i < 0) throw new NeardupError('no <IDS|MSG> delimiter', 'protocol');
+  if (frames.length < i + 6) throw new NeardupError(`only ${frames.length - i - 1} frames after the delimiter`, 'protocol');
   const signed = frames.slice(i + 2, i + 6);
   const json = (b: Buffer, what: string): any => {
     try {
       return JSON.parse(b.toString('utf8'));
     } catch {
-      throw new Error(`${what} is not valid JSON`);
+      throw new NeardupError(`${what} is not valid JSON`, 'protocol');
     }
   };
   const header = json(signed[0], 'header');
   if (!header || typeof header !== 'object' || typeof header.msg_type !== 'string') {
-    throw new Error('header has no msg_type');
+    throw new NeardupError('header has no msg_type', 'protocol');
   }
   const obj = (v: unknown): Record<string, unknown> => (v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : {});
   return {
@@ -73,7 +74,7 @@ export function verify(key: string, msg: WireMessage): void {
   if (!key) return;
   const want = Buffer.from(sign(key, msg.signed));
   const got = Buffer.from(msg.signature);
-  if (want.length !== got.length || !timingSafeEqual(want, got)) throw new Error('invalid HMAC signature');
+  if (want.length !== got.length || !timingSafeEqual(want, got)) throw new NeardupError('invalid HMAC signature', 'protocol');
 }
 
 /** A new header for a message the kernel sends. */

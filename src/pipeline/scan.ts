@@ -8,7 +8,7 @@ import * as fs from 'node:fs';
 import { join } from 'node:path';
 import type { DataFrame } from 'danfojs-node';
 import type { Dataset, Embeddings, Neighbors } from '../types';
-import { NeardupError } from '../cli/errors';
+import { NeardupError } from '../errors';
 import { loadDataset, type LoadOptions } from '../datasets';
 import { embedDataset, type EmbedOptions } from '../embed';
 import { topK, defaultNeighborCacheDir } from '../similarity';

@@ -5,7 +5,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { NeardupError } from '../cli/errors';
+import { NeardupError } from '../errors';
 import { writeCsv, writeJson } from '../frame';
 import { isInside, realpathLoose } from '../export/safe-path';
 import type { ScanResult, ScanSummary } from './scan';

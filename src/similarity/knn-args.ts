@@ -1,6 +1,6 @@
 /** Argument checks and post-processing shared by every top-k implementation. */
 import type { Neighbors } from '../types';
-import { NeardupError } from '../cli/errors';
+import { NeardupError } from '../errors';
 
 export function checkKnnArgs(
   vectors: Float32Array,

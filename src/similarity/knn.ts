@@ -4,7 +4,7 @@
  */
 import type { Neighbors } from '../types';
 import { checkKnnArgs } from './knn-args';
-import { NeardupError } from '../cli/errors';
+import { NeardupError } from '../errors';
 import { topKReference } from './knn-reference';
 import { topKOnnx } from './knn-onnx';
 import { neighborCacheKey, readNeighborCache, writeNeighborCache } from './cache';

@@ -5,7 +5,7 @@
  */
 import type { DataFrame } from 'danfojs-node';
 import type { Embeddings, Neighbors } from '../types';
-import { NeardupError } from '../cli/errors';
+import { NeardupError } from '../errors';
 
 const indexCache = new WeakMap<readonly string[], Map<string, number>>();
 

@@ -38,6 +38,7 @@
  */
 import { EventEmitter } from 'node:events';
 import { getCommManager, type BinaryFrames, type Comm, type CommManager, type JSONObject } from '../kernel/comm';
+import { NeardupError } from '../errors';
 
 /** The model/view module, name and version trio that tells the frontend which classes to use. */
 export interface WidgetSpec {
@@ -333,7 +334,7 @@ export class Widget<S extends Record<string, any> = Record<string, any>> {
     const method = data.method;
     if (method === 'update' || method === 'echo_update') {
       const state = data.state;
-      if (!state || typeof state !== 'object' || Array.isArray(state)) throw new Error(`${method} without a state object`);
+      if (!state || typeof state !== 'object' || Array.isArray(state)) throw new NeardupError(`${method} without a state object`, 'protocol');
       insertBuffers(state, data.buffer_paths, buffers);
       if (method === 'update') {
         // Protocol 2.1: echo what we accepted so every other view of this model agrees.
@@ -353,7 +354,7 @@ export class Widget<S extends Record<string, any> = Record<string, any>> {
       const content = data.content;
       this.emit('msg:custom', content, buffers.map((b) => new Uint8Array(b.buffer, b.byteOffset, b.byteLength)));
     } else {
-      throw new Error(`unknown widget message method ${JSON.stringify(method)}`);
+      throw new NeardupError(`unknown widget message method ${JSON.stringify(method)}`, 'protocol');
     }
   }
 }
@@ -402,7 +403,7 @@ export function display(obj: { _repr_mimebundle_(): { data: JSONObject; metadata
 export function registerWidgetControl(manager: CommManager = getCommManager()): void {
   manager.registerTarget(CONTROL_TARGET, (comm) => {
     comm.onMsg((data) => {
-      if (data.method !== 'request_states') throw new Error(`unknown control method ${JSON.stringify(data.method)}`);
+      if (data.method !== 'request_states') throw new NeardupError(`unknown control method ${JSON.stringify(data.method)}`, 'protocol');
       const states: Record<string, unknown> = {};
       for (const [id, w] of registry(manager)) {
         const s = w.getState();

@@ -5,6 +5,7 @@
  */
 import { Widget, syncedProperties, type WidgetSpec, type Change } from './base';
 import { getCommManager } from '../kernel/comm';
+import { NeardupError } from '../errors';
 
 const CONTROLS = '@jupyter-widgets/controls';
 const BASE = '@jupyter-widgets/base';
@@ -358,7 +359,7 @@ export class Dropdown<T = string> extends DOMWidget<DropdownState> {
     let index = opts.index ?? (labels.length > 0 ? 0 : null);
     if (opts.value !== undefined) {
       const i = values.indexOf(opts.value);
-      if (i < 0) throw new Error(`Dropdown value ${JSON.stringify(opts.value)} is not one of its options`);
+      if (i < 0) throw new NeardupError(`Dropdown value ${JSON.stringify(opts.value)} is not one of its options`, 'invalid_argument');
       index = i;
     }
     super(spec('DropdownModel', 'DropdownView'), {

@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { loadDataset } from '../../src/datasets';
 import { columnValues } from '../../src/frame/table';
-import { NeardupError } from '../../src/cli/errors';
+import { NeardupError } from '../../src/errors';
 import { makeCifarTarballs, N_TRAIN, N_TEST, fine, coarse, lab10, FIXTURES } from './cifar-fixtures';
 import { readPickle, pyString } from '../../src/datasets/pickle';
 

@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import * as zlib from 'node:zlib';
 import { loadDataset, encodeIdx, DEBIAN_FASHION_MNIST_DIR, SAMPLE_DIR } from '../../src/datasets';
 import { columnValues, rowsFromDf } from '../../src/frame/table';
-import { NeardupError } from '../../src/cli/errors';
+import { NeardupError } from '../../src/errors';
 
 const haveDebian = fs.existsSync(path.join(DEBIAN_FASHION_MNIST_DIR, 'train-images-idx3-ubyte.gz'));
 

@@ -5,7 +5,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { loadDataset } from '../../src/datasets';
 import { rowsFromDf } from '../../src/frame/table';
-import { NeardupError } from '../../src/cli/errors';
+import { NeardupError } from '../../src/errors';
 import { FIXTURES } from './cifar-fixtures';
 
 let tmp: string;

@@ -4,7 +4,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { parseDatasetSpec, loadDataset } from '../../src/datasets';
-import { NeardupError } from '../../src/cli/errors';
+import { NeardupError } from '../../src/errors';
 
 test('dataset argument syntax', () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'neardup-spec-'));

@@ -8,7 +8,7 @@ import * as crypto from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { downloadFile, loadDataset, md5File, ZOO_FILES } from '../../src/datasets';
 import { columnValues } from '../../src/frame/table';
-import { NeardupError } from '../../src/cli/errors';
+import { NeardupError } from '../../src/errors';
 import { makeCifarTarballs } from './cifar-fixtures';
 
 let tmp: string;

@@ -9,7 +9,7 @@ import { rgbToTensor } from '../../src/images/preprocess';
 import { modelProtoType } from '../../src/embed/onnx-proto';
 import { loadDataset } from '../../src/datasets';
 import { scan } from '../../src/pipeline';
-import { NeardupError } from '../../src/cli/errors';
+import { NeardupError } from '../../src/errors';
 import type { Dataset } from '../../src/types';
 
 const FIX = resolve(__dirname, '../fixtures/imagededup');

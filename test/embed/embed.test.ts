@@ -9,7 +9,7 @@ import { DataFrame } from 'danfojs-node';
 import { embedDataset, EmbeddingModel, type EmbedResult } from '../../src/embed';
 import { decodeImageFile } from '../../src/images/decode';
 import { rgbToTensor } from '../../src/images/preprocess';
-import { NeardupError } from '../../src/cli/errors';
+import { NeardupError } from '../../src/errors';
 import type { Dataset } from '../../src/types';
 
 const FIX = resolve(__dirname, '../fixtures/imagededup');

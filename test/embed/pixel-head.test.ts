@@ -15,7 +15,7 @@ import { writeArrayImageToTensor } from '../../src/images/array';
 import { IMAGENET_MEAN, IMAGENET_STD } from '../../src/images/preprocess';
 import { embedDataset } from '../../src/embed';
 import { loadDataset } from '../../src/datasets';
-import { NeardupError } from '../../src/cli/errors';
+import { NeardupError } from '../../src/errors';
 import type { Dataset } from '../../src/types';
 
 /** x float [N,3,h,w] (or [N,h,w,3]) → y = Identity(x): shows exactly what the network would be fed. */

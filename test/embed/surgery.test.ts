@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import * as ort from 'onnxruntime-node';
 import { modelProtoType } from '../../src/embed/onnx-proto';
 import { addEmbeddingOutput, addEmbeddingOutputToBuffer } from '../../src/embed/surgery';
-import { NeardupError } from '../../src/cli/errors';
+import { NeardupError } from '../../src/errors';
 
 const MODELS = resolve(__dirname, '../../models');
 const ORIGINAL = join(MODELS, 'mobilenetv2-12-int8.onnx');

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { topK, topKSync, topKReference } from '../../src/similarity';
 import type { Neighbors } from '../../src/types';
-import { NeardupError } from '../../src/cli/errors';
+import { NeardupError } from '../../src/errors';
 
 /** Small deterministic PRNG (mulberry32) so failures reproduce. */
 function rng(seed: number) {

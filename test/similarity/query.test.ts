@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { DataFrame } from 'danfojs-node';
 import { topK, cosine, neighborsOf, neighborColumns, withNeighborColumns } from '../../src/similarity';
 import type { Embeddings } from '../../src/types';
-import { NeardupError } from '../../src/cli/errors';
+import { NeardupError } from '../../src/errors';
 
 /** Five 3-d unit vectors: b is close to a, c is a's exact copy, e was skipped (zero vector). */
 function tiny(): Embeddings {

@@ -12,7 +12,7 @@ import { explore, Explorer, EXPLORER_MODULE, EXPLORER_MODULE_VERSION, escapeHtml
 import { MIME_BUNDLE } from '../../src/widgets/base';
 import { getCommManager } from '../../src/kernel/comm';
 import { groupAtThreshold } from '../../src/dedup/groups';
-import { NeardupError } from '../../src/cli/errors';
+import { NeardupError } from '../../src/errors';
 import { assign, sortedRows, visibleRows, type ExplorerData } from '../../widgets/src/compute';
 import { columnValues, parseCsv } from '../../src/frame';
 

@@ -8,7 +8,7 @@ import type { DataFrame } from 'danfojs-node';
 import { Widget, type WidgetSpec } from '../base';
 import type { JSONObject } from '../../kernel/comm';
 import { groupAtThreshold, type GroupMethod, type GroupOptions, type GroupResult, type KeepPolicy } from '../../dedup/groups';
-import { NeardupError } from '../../cli/errors';
+import { NeardupError } from '../../errors';
 import { columnValues, dfFromColumns, hasColumn, writeCsv, writeJson } from '../../frame';
 import { thumbnailPng } from '../../images/thumbnail';
 import { checkSource, encodeCategories, keepRank, sourceMaxSimilarity, type ExplorerSource } from './source';

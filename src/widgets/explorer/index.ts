@@ -2,7 +2,7 @@
  * The duplicate explorer (kernel side). The browser side lives in the top-level widgets/ package.
  */
 import type { DataFrame } from 'danfojs-node';
-import { NeardupError } from '../../cli/errors';
+import { NeardupError } from '../../errors';
 import type { ScanResult } from '../../pipeline/scan';
 import { columnValues, hasColumn } from '../../frame';
 import { DEFAULT_THRESHOLD } from '../../dedup/defaults';

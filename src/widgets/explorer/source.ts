@@ -7,7 +7,7 @@ import type { DataFrame } from 'danfojs-node';
 import type { Dataset, Neighbors } from '../../types';
 import type { GroupMethod, GroupOptions, KeepPolicy } from '../../dedup/groups';
 import { maxSimilarity as maxSimilarityOf } from '../../dedup/threshold';
-import { NeardupError } from '../../cli/errors';
+import { NeardupError } from '../../errors';
 import { columnValues, hasColumn } from '../../frame';
 
 /** Plain inputs of an explorer. Build one by hand for synthetic data; `explore(result)` builds it from a scan. */
