@@ -11,8 +11,10 @@ import { NeardupError } from '../errors';
 /**
  * How samples above the threshold are gathered into groups.
  * - `components`: connected components of the graph whose edges are k-NN pairs with
- *   similarity ≥ threshold (made symmetric). Transitive: A~B and B~C put A, B, C together even if
- *   A and C are below the threshold. One sample per group is kept.
+ *   similarity ≥ threshold (made symmetric). Transitive for browsing: A~B and B~C put A, B, C in
+ *   one group even if A and C are below the threshold. Removal is not transitive: a member is
+ *   removed only as a direct match of a kept member (see {@link KeepPolicy}), so a group may keep
+ *   more than one member.
  * - `fiftyone`: FiftyOne Brain's `find_duplicates`: walk the samples in keep-priority order
  *   (dataset order for `keep: 'first'`); each sample not yet dropped is kept and drops its
  *   neighbours within the threshold. Not transitive: a group is one kept sample plus the samples it
@@ -27,7 +29,12 @@ export type GroupMethod = 'components' | 'fiftyone';
 export type KeepFunction = (members: readonly number[]) => number;
 
 /**
- * Which copy of a group is kept:
+ * Which copy of a group is kept. The removal rule, whatever the policy: a sample is marked
+ * `keep = false` only when it is directly matched (similarity ≥ threshold in the neighbour lists,
+ * or an exact copy) to the copy kept in its place (`duplicate_of`), never through a chain. Members
+ * are visited in the policy's order; a member not yet removed is kept and removes its direct
+ * matches; so a chain A≈B≈C with A and C unrelated keeps A and C and removes B.
+ * Policies:
  * - `'first'`: first in dataset order;
  * - `'largest'`: highest resolution (width × height), then largest file, then first;
  * - any other string: a split name to prefer (`'train'` keeps the train copy and drops copies in
@@ -65,7 +72,7 @@ export interface GroupCounts {
   flagged: number;
   /** Number of groups (each has ≥ 2 members). */
   groups: number;
-  /** Samples marked `is_duplicate` (all group members but the kept one). */
+  /** Samples marked `is_duplicate`: group members directly matched to a kept member. */
   to_remove: number;
   /** Groups whose members come from more than one split (train↔test leakage). */
   cross_split: number;
@@ -93,7 +100,7 @@ export interface GroupResult {
   /** Members of group g are `members[offsets[g] .. offsets[g+1])`, ascending. */
   offsets: Int32Array;
   members: Int32Array;
-  /** Kept row of each group. */
+  /** First kept row of each group (its most preferred member); a group can keep more rows (see `keep`). */
   keepers: Int32Array;
   counts: GroupCounts;
 }
@@ -154,41 +161,26 @@ export function groupAtThreshold(nb: Neighbors, threshold: number, opts: GroupOp
   const keepers = new Int32Array(groups);
   const keepArr = new Uint8Array(n).fill(1);
   const isDup = new Uint8Array(n);
-  for (let g = 0; g < groups; g++) {
-    const lo = offsets[g];
-    const hi = offsets[g + 1];
-    let k: number;
-    if (method === 'fiftyone' && typeof keep !== 'function') {
-      // The walk already decided: the keeper is the member that is not a duplicate.
-      k = -1;
-      for (let m = lo; m < hi; m++) if (duplicateOf[members[m]] < 0) { k = members[m]; break; }
-    } else if (typeof keep === 'function') {
-      const list = Array.from(members.subarray(lo, hi));
-      k = keep(list);
-      if (!list.includes(k)) {
-        throw new NeardupError(`keep function returned ${k}, which is not a member of group [${list.join(', ')}]`);
-      }
-    } else {
-      k = members[lo];
-      for (let m = lo + 1; m < hi; m++) if (prefer(members[m], k)) k = members[m];
+  if (method === 'fiftyone' && typeof keep !== 'function') {
+    // The walk already decided, and every drop is a direct match of the row that dropped it.
+    for (let g = 0; g < groups; g++) {
+      let k = -1;
+      for (let m = offsets[g]; m < offsets[g + 1]; m++) if (duplicateOf[members[m]] < 0) { k = members[m]; break; }
+      keepers[g] = k;
     }
-    keepers[g] = k;
-    for (let m = lo; m < hi; m++) {
-      const i = members[m];
-      if (i === k) {
-        duplicateOf[i] = -1;
-      } else {
-        keepArr[i] = 0;
-        isDup[i] = 1;
-        duplicateOf[i] = k;
-      }
-    }
+    for (let i = 0; i < n; i++) if (duplicateOf[i] >= 0) { keepArr[i] = 0; isDup[i] = 1; }
+  } else {
+    const adj = thresholdGraph(nb, threshold, opts.valid, opts.exactGroups);
+    const exact = opts.exactGroups ? exactMembers(opts.exactGroups, opts.valid) : null;
+    removeDirectMatches(adj, exact, offsets, members, groupId, keep, prefer, keepers, keepArr, isDup, duplicateOf);
   }
+  let removed = 0;
+  for (let i = 0; i < n; i++) removed += isDup[i];
 
   const counts: GroupCounts = {
     flagged: members.length,
     groups,
-    to_remove: members.length - groups,
+    to_remove: removed,
     cross_split: opts.splits ? countMixed(offsets, members, opts.splits) : 0,
     label_conflicts: opts.labels ? countMixed(offsets, members, opts.labels) : 0,
     exact_duplicates: opts.exactGroups ? countExactDuplicates(opts.exactGroups, opts.valid) : 0,
@@ -205,6 +197,67 @@ export function groupAtThreshold(nb: Neighbors, threshold: number, opts: GroupOp
     keepers,
     counts,
   };
+}
+
+/**
+ * The removal rule (safe by construction): a member is removed only when it is DIRECTLY matched
+ * (an edge with score ≥ threshold, or an exact copy) to the copy that is kept in its place, never
+ * through a chain of other members. Members are visited in keep-priority order; a member not yet
+ * removed is kept and removes its unassigned direct matches. So a group (a connected component,
+ * shown whole for browsing) keeps more than one member when no single kept copy matches them all:
+ * in a chain A≈B≈C with A and C unrelated, A is kept, B is removed as A's copy, and C is kept.
+ * For a keep function, it picks the next kept copy among the members not yet assigned.
+ */
+function removeDirectMatches(
+  adj: Graph,
+  exact: { group: Int32Array; start: Int32Array; rows: Int32Array } | null,
+  offsets: Int32Array,
+  members: Int32Array,
+  groupId: Int32Array,
+  keep: KeepPolicy,
+  prefer: (a: number, b: number) => boolean,
+  keepers: Int32Array,
+  keepArr: Uint8Array,
+  isDup: Uint8Array,
+  duplicateOf: Int32Array,
+): void {
+  const assigned = new Uint8Array(groupId.length);
+  const claim = (k: number, x: number, g: number) => {
+    if (x === k || assigned[x] || groupId[x] !== g) return;
+    assigned[x] = 1;
+    keepArr[x] = 0;
+    isDup[x] = 1;
+    duplicateOf[x] = k;
+  };
+  for (let g = 0; g + 1 < offsets.length; g++) {
+    const list = Array.from(members.subarray(offsets[g], offsets[g + 1]));
+    let order: number[];
+    if (typeof keep === 'function') order = list;
+    else order = list.slice().sort((a, b) => (prefer(a, b) ? -1 : prefer(b, a) ? 1 : a - b));
+    keepers[g] = -1;
+    for (let pos = 0; pos < order.length; pos++) {
+      let k: number;
+      if (typeof keep === 'function') {
+        const open = order.filter((m) => !assigned[m]);
+        if (!open.length) break;
+        k = keep(open);
+        if (!open.includes(k)) {
+          throw new NeardupError(`keep function returned ${k}, which is not a member of group [${open.join(', ')}] (its members not yet kept or removed)`);
+        }
+      } else {
+        k = order[pos];
+        if (assigned[k]) continue;
+      }
+      assigned[k] = 1;
+      duplicateOf[k] = -1;
+      if (keepers[g] < 0) keepers[g] = k;
+      for (let e = adj.start[k]; e < adj.start[k + 1]; e++) claim(k, adj.to[e], g);
+      if (exact && exact.group[k] >= 0) {
+        const x = exact.group[k];
+        for (let m = exact.start[x]; m < exact.start[x + 1]; m++) claim(k, exact.rows[m], g);
+      }
+    }
+  }
 }
 
 function checkLength(name: string, a: ArrayLike<unknown> | undefined, n: number): void {

@@ -29,15 +29,26 @@ function matrix(n: number, pairs: Array<[number, number, number]>, base = 0.1): 
 // Chain 0~1 (0.95), 1~2 (0.95), 0~2 below (0.5); pair 3~4 (0.99); 5 alone.
 const chain = knnFromMatrix(matrix(6, [[0, 1, 0.95], [1, 2, 0.95], [0, 2, 0.5], [3, 4, 0.99]]));
 
-test('components: transitive groups, first kept, per-sample columns', () => {
+test('components: a chain A≈B≈C with A and C unrelated is one group for browsing, but only B is removed', () => {
   const g = groupAtThreshold(chain, 0.9, { method: 'components', keep: 'first' });
   assert.deepEqual([...g.group_id], [0, 0, 0, 1, 1, -1]);
-  assert.deepEqual([...g.keep], [1, 0, 0, 1, 0, 1]);
-  assert.deepEqual([...g.is_duplicate], [0, 1, 1, 0, 1, 0]);
-  assert.deepEqual([...g.duplicate_of], [-1, 0, 0, -1, 3, -1]);
+  // C (row 2) is not directly matched to the kept A (row 0): it is kept, never removed through B.
+  assert.deepEqual([...g.keep], [1, 0, 1, 1, 0, 1]);
+  assert.deepEqual([...g.is_duplicate], [0, 1, 0, 0, 1, 0]);
+  assert.deepEqual([...g.duplicate_of], [-1, 0, -1, -1, 3, -1]);
   assert.equal(g.counts.flagged, 5);
   assert.equal(g.counts.groups, 2);
-  assert.equal(g.counts.to_remove, 3);
+  assert.equal(g.counts.to_remove, 2);
+  // Whatever the policy, a removed row is directly matched to its kept row.
+  for (const keep of ['first', 'largest', (m: readonly number[]) => m[m.length - 1]] as const) {
+    const r = groupAtThreshold(chain, 0.9, { keep, pixelCounts: [1, 1, 9, 1, 1, 1] });
+    for (let i = 0; i < 6; i++) {
+      if (!r.is_duplicate[i]) continue;
+      assert.equal(r.keep[r.duplicate_of[i]], 1);
+      assert.ok([[0, 1], [1, 2], [3, 4]].some(([a, b]) => (a === i && b === r.duplicate_of[i]) || (b === i && a === r.duplicate_of[i])), `row ${i} removed against ${r.duplicate_of[i]} without a direct match`);
+    }
+    assert.ok(!(r.is_duplicate[0] && r.is_duplicate[2]) || r.keep[1] === 1);
+  }
 });
 
 test('fiftyone: keep the first, drop its neighbours; a chain keeps both ends', () => {
@@ -72,9 +83,11 @@ test('keep policies: split preference, largest, user function', () => {
     fileSizes: [1, 10, 20, 5, 6, 1],
   });
   assert.deepEqual([...largest.keepers], [2, 4]); // 1 and 2 tie on pixels; 2 has the bigger file
+  // 0 is not a direct match of 2 (0.5 < 0.9): it is kept too.
+  assert.deepEqual([...largest.keep], [1, 0, 1, 0, 1, 1]);
   const fn = groupAtThreshold(chain, 0.9, { keep: (m) => m[m.length - 1] });
   assert.deepEqual([...fn.keepers], [2, 4]);
-  assert.deepEqual([...fn.duplicate_of], [2, 2, -1, 4, -1, -1]);
+  assert.deepEqual([...fn.duplicate_of], [-1, 2, -1, 4, -1, -1]);
   assert.throws(() => groupAtThreshold(chain, 0.9, { keep: () => 5 }), /not a member/);
   assert.throws(() => groupAtThreshold(chain, 0.9, { keep: 'valid', splits }), /split 'valid'/);
   assert.throws(() => groupAtThreshold(chain, 0.9, { keep: 'train' }), /no splits/);
@@ -135,11 +148,20 @@ test('70,000 samples, k = 10: grouping stays cheap enough for a slider', () => {
   const nb = { n, k, indices, scores };
   for (const method of ['components', 'fiftyone'] as const) {
     const g = groupAtThreshold(nb, 0.9, { method });
-    assert.equal(g.counts.to_remove, g.counts.flagged - g.counts.groups);
+    assert.ok(g.counts.to_remove <= g.counts.flagged - g.counts.groups);
+    // Every removed row has a direct edge ≥ threshold to the kept row it duplicates.
+    const direct = (a: number, b: number) => {
+      for (const [x, y] of [[a, b], [b, a]]) for (let j = 0; j < k; j++) if (indices[x * k + j] === y && scores[x * k + j] >= Math.fround(0.9)) return true;
+      return false;
+    };
     let dups = 0;
     for (let i = 0; i < n; i++) {
       dups += g.is_duplicate[i];
-      if (g.is_duplicate[i]) assert.equal(g.group_id[g.duplicate_of[i]], g.group_id[i]);
+      if (g.is_duplicate[i]) {
+        assert.equal(g.group_id[g.duplicate_of[i]], g.group_id[i]);
+        assert.equal(g.keep[g.duplicate_of[i]], 1);
+        assert.ok(direct(i, g.duplicate_of[i]), `row ${i} removed without a direct match to ${g.duplicate_of[i]}`);
+      }
     }
     assert.equal(dups, g.counts.to_remove);
   }

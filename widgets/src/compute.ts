@@ -89,7 +89,8 @@ function union(parent: Int32Array, i: number, j: number): void {
  * Groups, keep/remove and counts at `threshold`, with `tags` overriding the automatic choice.
  * Same rules as the kernel's `groupAtThreshold` (method `components`): k-NN edges with
  * score >= threshold (compared in float32) between valid rows, plus exact copies always together;
- * the kept copy of a group is its member with the lowest keep rank.
+ * members are visited by keep rank; one not yet removed is kept and removes its DIRECT matches
+ * (never through a chain), so a group can keep several members.
  */
 export function assign(data: ExplorerData, threshold: number, tags: Tags = {}): Assignment {
   const { n, k, indices, scores, valid, exactGroups, keepRank } = data;
@@ -128,7 +129,6 @@ export function assign(data: ExplorerData, threshold: number, tags: Tags = {}): 
     if (groupOfRoot[r] < 0) groupOfRoot[r] = groups++;
   }
   const group = new Int32Array(n).fill(-1);
-  const keeper = new Int32Array(groups).fill(-1);
   const firstSplit = new Int32Array(groups).fill(-1);
   const firstLabel = new Int32Array(groups).fill(-1);
   const groupCrossSplit = new Uint8Array(groups);
@@ -139,8 +139,6 @@ export function assign(data: ExplorerData, threshold: number, tags: Tags = {}): 
     const g = groupOfRoot[find(parent, i)];
     group[i] = g;
     flagged++;
-    const kp = keeper[g];
-    if (kp < 0 || keepRank[i] < keepRank[kp]) keeper[g] = i; // ties keep the earlier row
     const sp = data.splitCodes[i];
     if (sp >= 0) {
       if (firstSplit[g] < 0) firstSplit[g] = sp;
@@ -152,8 +150,7 @@ export function assign(data: ExplorerData, threshold: number, tags: Tags = {}): 
       else if (firstLabel[g] !== lb) groupLabelConflict[g] = 1;
     }
   }
-  const removed = new Uint8Array(n);
-  for (let i = 0; i < n; i++) if (group[i] >= 0 && keeper[group[i]] !== i) removed[i] = 1;
+  const removed = directRemovals(data, t, group, groups, firstOfExact);
   const tagged = applyTags(data, removed, tags);
   let toRemove = 0;
   for (let i = 0; i < n; i++) toRemove += removed[i];
@@ -179,6 +176,65 @@ export function assign(data: ExplorerData, threshold: number, tags: Tags = {}): 
     groupCrossSplit,
     groupLabelConflict,
   };
+}
+
+/**
+ * The removal rule of the kernel's `groupAtThreshold`: in keep-rank order (ties: earlier row), a
+ * group member not yet removed is kept and removes the members directly matched to it (an edge
+ * ≥ t in either neighbour list, or the same exact-duplicate group). Returns 1 per removed row.
+ */
+function directRemovals(data: ExplorerData, t: number, group: Int32Array, groups: number, firstOfExact: Map<number, number>): Uint8Array {
+  const { n, k, indices, scores, valid, exactGroups, keepRank } = data;
+  // Symmetric adjacency (CSR) of the edges ≥ t inside groups.
+  const deg = new Int32Array(n + 1);
+  const each = (fn: (a: number, b: number) => void) => {
+    for (let i = 0; i < n; i++) {
+      if (group[i] < 0) continue;
+      const base = i * k;
+      for (let j = 0; j < k; j++) {
+        if (!(scores[base + j] >= t)) break;
+        const nb = indices[base + j];
+        if (nb < 0 || nb === i || !valid[nb]) continue;
+        fn(i, nb);
+      }
+    }
+  };
+  each((a, b) => { deg[a + 1]++; deg[b + 1]++; });
+  for (let i = 0; i < n; i++) deg[i + 1] += deg[i];
+  const to = new Int32Array(deg[n]);
+  const pos = deg.slice(0, n);
+  each((a, b) => { to[pos[a]++] = b; to[pos[b]++] = a; });
+  // Exact copies: members of each exact group, so a kept copy removes all of its exact copies.
+  const exactRows = new Map<number, number[]>();
+  if (firstOfExact.size) {
+    for (let i = 0; i < n; i++) {
+      const e = exactGroups[i];
+      if (e < 0 || !valid[i] || group[i] < 0) continue;
+      let l = exactRows.get(e);
+      if (!l) exactRows.set(e, (l = []));
+      l.push(i);
+    }
+  }
+  // Members in keep order, group by group.
+  const order: number[] = [];
+  for (let i = 0; i < n; i++) if (group[i] >= 0) order.push(i);
+  order.sort((a, b) => group[a] - group[b] || keepRank[a] - keepRank[b] || a - b);
+  const assigned = new Uint8Array(n);
+  const removed = new Uint8Array(n);
+  const claim = (kp: number, x: number) => {
+    if (x === kp || assigned[x] || group[x] !== group[kp]) return;
+    assigned[x] = 1;
+    removed[x] = 1;
+  };
+  for (const kp of order) {
+    if (assigned[kp]) continue;
+    assigned[kp] = 1;
+    for (let e = deg[kp]; e < deg[kp + 1]; e++) claim(kp, to[e]);
+    const ex = exactGroups[kp] >= 0 ? exactRows.get(exactGroups[kp]) : undefined;
+    if (ex) for (const x of ex) claim(kp, x);
+  }
+  void groups;
+  return removed;
 }
 
 /** Tags win over the automatic choice: `remove` drops any sample, `keep` keeps it. Unknown ids are ignored. */
