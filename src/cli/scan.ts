@@ -20,6 +20,7 @@ const STAGE_LABEL: Record<ScanStage, string> = {
   embed: 'embedding',
   similarity: 'neighbours',
   phash: 'pHash',
+  verify: 'verifying',
   groups: 'grouping',
 };
 

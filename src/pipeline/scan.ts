@@ -19,6 +19,7 @@ import { findExactDuplicates, type ExactDuplicates } from '../dedup/exact';
 import { histogram, maxSimilarity, nearestIndex, ThresholdIndex, type Histogram } from '../dedup/threshold';
 import { uniqueness } from '../dedup/uniqueness';
 import { addHashMatches, type HashMatchOptions } from '../dedup/verify';
+import { verifyCandidates, type PairEvidence, type VerifyOptions, type Verification } from '../verify';
 import {
   crossSplitCounts,
   crossSplitReport,
@@ -37,7 +38,7 @@ import {
 } from '../dedup/report';
 
 /** Stages reported through {@link ScanOptions.onProgress}, in order. */
-export type ScanStage = 'load' | 'exact' | 'embed' | 'similarity' | 'phash' | 'groups';
+export type ScanStage = 'load' | 'exact' | 'embed' | 'similarity' | 'phash' | 'verify' | 'groups';
 
 /** Options of {@link scan}. */
 export interface ScanOptions {
@@ -77,6 +78,13 @@ export interface ScanOptions {
    * files, off for in-memory arrays (28x28 / 32x32 datasets, where pHash matches many look-alikes).
    */
   phash?: boolean | 'auto' | HashMatchOptions;
+  /**
+   * Verification of candidate pairs with a second, independent signal (src/verify: keypoints with a
+   * RANSAC homography, or aligned pixels for tiny images): a pair whose cosine is in the uncertain
+   * band and that the second signal does not confirm is never a duplicate. Default true; false turns
+   * it off (every pair above the threshold counts, as in the article); an object sets its options.
+   */
+  verify?: boolean | VerifyOptions;
   /** Stops embedding early (vectors already computed stay in the cache). */
   signal?: AbortSignal;
   /** Progress: stage, units done, total units (a stage starts with done = 0). */
@@ -109,13 +117,24 @@ export interface ScanSummary {
   timings: Record<string, number>;
   /** The neighbour lists came from the on-disk cache (a rescan of the same embeddings). */
   neighbors_cached: boolean;
+  /**
+   * Verification of candidate pairs (null when turned off): its settings, pairs checked with the
+   * second signal, verified and rejected among them.
+   */
+  verification: Verification['stats'] | null;
 }
 
 /** Everything computed once per scan and shared by every threshold view. */
 interface ScanCore {
   dataset: Dataset;
   embeddings: Embeddings;
+  /** Decision lists: cosine neighbours plus hash matches, minus pairs the verification rejected. */
   neighbors: Neighbors;
+  /** Evidence per candidate pair, keyed by a * n + b (a < b); empty when verification is off. */
+  evidence: Map<number, PairEvidence>;
+  verification: Verification['stats'] | null;
+  /** Hamming distance of pHash matches, keyed like `evidence`. */
+  hashBits: Map<number, number>;
   exact: ExactDuplicates | null;
   valid: Uint8Array;
   ids: string[];
@@ -169,9 +188,19 @@ export class ScanResult {
   get embeddings(): Embeddings {
     return this.core.embeddings;
   }
-  /** The k nearest neighbours of every sample. */
+  /**
+   * The neighbour lists duplicates are decided on: the k nearest by cosine, plus pHash matches,
+   * minus the pairs the verification rejected (see {@link ScanOptions.verify}).
+   */
   get neighbors(): Neighbors {
     return this.core.neighbors;
+  }
+  /**
+   * The evidence for a pair of rows (either order): cosine, the rule that decided it, keypoint
+   * inliers or pixel correlation; undefined when the pair was never a candidate.
+   */
+  evidenceFor(a: number, b: number): PairEvidence | undefined {
+    return this.core.evidence.get(Math.min(a, b) * this.core.ids.length + Math.max(a, b));
   }
   /** Exact-duplicate pre-pass result, or null when it was turned off. */
   get exact(): ExactDuplicates | null {
@@ -276,9 +305,33 @@ export class ScanResult {
     return (this.cache.pairIndices ??= pairsAtThreshold(this.core.neighbors, this.threshold, this.core.valid));
   }
 
-  /** Near-duplicate pairs above the threshold: `a, b, similarity, group_id` (sample ids). */
+  /**
+   * Near-duplicate pairs above the threshold with their evidence: `a, b, similarity, group_id,
+   * cosine, rule, inliers, pixel_correlation, flipped, hash_distance` (sample ids). `similarity` is
+   * the score the pair was grouped on (the cosine, or a hash match's score); `rule` says what made it
+   * a duplicate: `exact`, `cosine` (≥ the sure level), `verified` (keypoints or pixels), `unchecked`
+   * (below the verification band, only when the threshold is set below it).
+   */
   get pairs(): DataFrame {
-    return (this.cache.pairs ??= pairsFrame(this.pairIndices, this.info(), this.groups));
+    if (this.cache.pairs) return this.cache.pairs;
+    const p = this.pairIndices;
+    const c = this.core;
+    const n = c.ids.length;
+    const ev = Array.from(p.a, (a, x) => c.evidence.get(a * n + p.b[x]));
+    const exactGroup = c.exact?.group;
+    const isExact = (x: number) => !!exactGroup && exactGroup[p.a[x]] >= 0 && exactGroup[p.a[x]] === exactGroup[p.b[x]];
+    const num = (v: number | undefined) => (v === undefined || !Number.isFinite(v) ? null : round6(v));
+    const base = pairsFrame(p, this.info(), this.groups);
+    const cols: Record<string, ArrayLike<unknown>> = {};
+    for (const name of base.columns) cols[name] = columnValues(base, name);
+    cols.cosine = Array.from(p.a, (a, x) => num(ev[x]?.cosine ?? cosineOf(c.embeddings, a, p.b[x])));
+    cols.rule = Array.from(p.a, (_, x) => (isExact(x) ? 'exact' : ev[x]?.rule ?? (c.verification ? 'unchecked' : 'cosine')));
+    cols.inliers = Array.from(p.a, (_, x) => (ev[x] && ev[x]!.inliers >= 0 ? ev[x]!.inliers : null));
+    cols.pixel_correlation = Array.from(p.a, (_, x) => num(ev[x]?.pixelCorrelation));
+    cols.flipped = Array.from(p.a, (_, x) => ev[x]?.flipped ?? false);
+    cols.hash_distance = Array.from(p.a, (a, x) => c.hashBits.get(a * n + p.b[x]) ?? null);
+    const df = dfFromColumns(cols);
+    return (this.cache.pairs = df);
   }
 
   /** One row per group: `group_id, size, keep_id, members`. */
@@ -324,6 +377,7 @@ export class ScanResult {
       model: c.embeddings.model,
       timings: c.timings,
       neighbors_cached: c.neighborsCached,
+      verification: c.verification,
     };
   }
 
@@ -427,13 +481,33 @@ export async function scan(spec: string | Dataset, opts: ScanOptions = {}): Prom
   });
   lap('similarity');
   const neighborsCached = neighbors.cached === true;
+  // The histogram's axis is the plain cosine (the article's max_similarity), before any other signal.
+  const cosineNeighbors = neighbors;
 
+  const hashBits = new Map<number, number>();
   const phash = opts.phash ?? 'auto';
   if (phash === true || typeof phash === 'object' || (phash === 'auto' && dataset.pixels.kind === 'files')) {
     progress('phash', 0, 1);
-    neighbors = (await addHashMatches(dataset, embeddings, neighbors, typeof phash === 'object' ? phash : {})).neighbors;
+    const h = await addHashMatches(dataset, embeddings, neighbors, typeof phash === 'object' ? phash : {});
+    neighbors = h.neighbors;
+    for (const p of h.pairs) hashBits.set(Math.min(p.a, p.b) * n + Math.max(p.a, p.b), p.bits);
     progress('phash', 1, 1);
     lap('phash');
+  }
+
+  let evidence = new Map<number, PairEvidence>();
+  let verification: Verification['stats'] | null = null;
+  if (opts.verify !== false) {
+    progress('verify', 0, 1);
+    const v = await verifyCandidates(dataset, neighbors, (a, b) => cosineOf(embeddings, a, b), valid, {
+      ...(typeof opts.verify === 'object' ? opts.verify : {}),
+      onProgress: (d, t) => progress('verify', d, t),
+    });
+    neighbors = v.neighbors;
+    evidence = v.evidence;
+    verification = v.stats;
+    progress('verify', 1, 1);
+    lap('verify');
   }
 
   progress('groups', 0, 1);
@@ -443,6 +517,9 @@ export async function scan(spec: string | Dataset, opts: ScanOptions = {}): Prom
     dataset,
     embeddings,
     neighbors,
+    evidence,
+    verification,
+    hashBits,
     exact,
     valid,
     ids,
@@ -452,9 +529,9 @@ export async function scan(spec: string | Dataset, opts: ScanOptions = {}): Prom
       ? columnValues<unknown>(dataset.df, 'label').map((v) => (v == null || v === '' ? null : (v as string | number)))
       : new Array<null>(n).fill(null),
     labelNames: str('label_name'),
-    maxSimilarity: maxSimilarity(neighbors, valid),
-    nearest: nearestIndex(neighbors, valid),
-    uniqueness: uniqueness(neighbors, valid),
+    maxSimilarity: maxSimilarity(cosineNeighbors, valid),
+    nearest: nearestIndex(cosineNeighbors, valid),
+    uniqueness: uniqueness(cosineNeighbors, valid),
     thresholds: new ThresholdIndex(new Float32Array(0)),
     timings,
     neighborsCached,
@@ -466,6 +543,14 @@ export async function scan(spec: string | Dataset, opts: ScanOptions = {}): Prom
   lap('groups');
   timings.total = round3((performance.now() - t0) / 1000);
   return result;
+}
+
+/** Cosine of two rows of L2-normalised embeddings. */
+function cosineOf(e: Embeddings, a: number, b: number): number {
+  let s = 0;
+  const d = e.dim;
+  for (let x = 0; x < d; x++) s += e.vectors[a * d + x] * e.vectors[b * d + x];
+  return s;
 }
 
 function round3(x: number): number {

@@ -1,0 +1,168 @@
+/**
+ * Geometric verification of a candidate pair: ORB keypoints (Rublee et al., ICCV 2011) matched by
+ * Hamming distance with Lowe's ratio test, then a RANSAC homography (Fischler & Bolles 1981); the
+ * number of matches consistent with one homography is the evidence. Two copies of one photo
+ * (resized, re-encoded, cropped, rotated a little, letterboxed, watermarked, recoloured) share many
+ * keypoints in one geometric arrangement; two different photos of the same kind (two galaxies, two
+ * patches of gravel) share look but not arrangement, so their inliers stay near the few that RANSAC
+ * finds by chance. ORB is not mirror-invariant, so a horizontally flipped copy is tried too.
+ *
+ * The computer-vision parts are OpenCV's (`@techstark/opencv-js`, OpenCV 4.12 compiled to
+ * WebAssembly, Apache-2.0): keypoints, descriptors, matcher and RANSAC are not ours.
+ */
+import { NeardupError } from '../errors';
+
+/** ORB features of one image: keypoint positions (x, y pairs, pixels) and 32-byte descriptors. */
+export interface OrbFeatures {
+  /** Number of keypoints. */
+  count: number;
+  /** x0, y0, x1, y1, … in pixels of the analysed (downscaled) image. */
+  points: Float32Array;
+  /** count × 32 bytes. */
+  descriptors: Uint8Array;
+}
+
+/** Result of {@link GeometricVerifier.match}. */
+export interface GeometricMatch {
+  /** Matches that pass the ratio test. */
+  matches: number;
+  /** Matches consistent with the RANSAC homography (0 when fewer than 4 matches). */
+  inliers: number;
+}
+
+/** Options of {@link GeometricVerifier}. */
+export interface GeometricOptions {
+  /** Keypoints per image (ORB's nfeatures); default 500. */
+  features?: number;
+  /** Lowe's ratio test: best / second-best Hamming distance must be below this; default 0.8. */
+  ratio?: number;
+  /** RANSAC reprojection error in pixels of the analysed image; default 5. */
+  reprojection?: number;
+}
+
+type CV = any; // opencv.js has no usable type declarations for its embind API.
+// The Emscripten module is a thenable: resolving a promise with it would recurse into its `then`, so it
+// travels wrapped in an object.
+let cvPromise: Promise<{ cv: CV }> | null = null;
+
+/** Loads OpenCV's WebAssembly build once per process (about 3 s on first use). */
+function loadOpenCv(): Promise<{ cv: CV }> {
+  if (!cvPromise) {
+    cvPromise = (async () => {
+      let mod: CV;
+      try {
+        // eslint-disable-next-line @typescript-eslint/no-var-requires
+        mod = require('@techstark/opencv-js');
+      } catch (err) {
+        throw new NeardupError(`geometric verification needs the package @techstark/opencv-js: ${(err as Error).message}`, 'unsupported', { cause: err });
+      }
+      if (!mod.Mat) await new Promise<void>((resolve) => { mod.onRuntimeInitialized = () => resolve(); });
+      return { cv: mod };
+    })();
+  }
+  return cvPromise;
+}
+
+/**
+ * ORB + RANSAC-homography verifier. Create with {@link GeometricVerifier.load}; `features()` on a
+ * grayscale image, then `match()` two feature sets. Deterministic for the same inputs in one process
+ * order (OpenCV's RANSAC uses its default-seeded generator).
+ */
+export class GeometricVerifier {
+  private readonly nFeatures: number;
+  private readonly ratio: number;
+  private readonly reprojection: number;
+
+  private constructor(private readonly cv: CV, opts: GeometricOptions) {
+    this.nFeatures = opts.features ?? 500;
+    this.ratio = opts.ratio ?? 0.8;
+    this.reprojection = opts.reprojection ?? 5;
+  }
+
+  /**
+   * Loads OpenCV (WebAssembly) and returns a verifier.
+   * @throws NeardupError (`unsupported`) when the OpenCV package cannot be loaded.
+   */
+  static async load(opts: GeometricOptions = {}): Promise<GeometricVerifier> {
+    return new GeometricVerifier((await loadOpenCv()).cv, opts);
+  }
+
+  /**
+   * ORB features of a grayscale image (`gray`: width × height bytes, row-major).
+   * @throws NeardupError (`invalid_argument`) when the buffer does not hold width × height bytes.
+   */
+  features(gray: Uint8Array, width: number, height: number): OrbFeatures {
+    if (gray.length !== width * height) throw new NeardupError(`features: ${gray.length} bytes for a ${width}x${height} image`, 'invalid_argument');
+    const cv = this.cv;
+    const img = new cv.Mat(height, width, cv.CV_8UC1);
+    const mask = new cv.Mat();
+    const kps = new cv.KeyPointVector();
+    const des = new cv.Mat();
+    const orb = new cv.ORB(this.nFeatures);
+    try {
+      img.data.set(gray);
+      orb.detectAndCompute(img, mask, kps, des);
+      const count = des.rows;
+      const points = new Float32Array(count * 2);
+      for (let i = 0; i < count; i++) {
+        const p = kps.get(i).pt;
+        points[2 * i] = p.x;
+        points[2 * i + 1] = p.y;
+      }
+      return { count, points, descriptors: count ? Uint8Array.from(des.data) : new Uint8Array(0) };
+    } finally {
+      img.delete(); mask.delete(); kps.delete(); des.delete(); orb.delete();
+    }
+  }
+
+  /** Ratio-test matches of `a` against `b` and the inliers of a RANSAC homography fitted to them. */
+  match(a: OrbFeatures, b: OrbFeatures): GeometricMatch {
+    if (a.count < 2 || b.count < 2) return { matches: 0, inliers: 0 };
+    const cv = this.cv;
+    const da = cv.matFromArray(a.count, 32, cv.CV_8U, a.descriptors);
+    const db = cv.matFromArray(b.count, 32, cv.CV_8U, b.descriptors);
+    const bf = new cv.BFMatcher(cv.NORM_HAMMING, false);
+    const knn = new cv.DMatchVectorVector();
+    try {
+      bf.knnMatch(da, db, knn, 2);
+      const src: number[] = [];
+      const dst: number[] = [];
+      for (let i = 0; i < knn.size(); i++) {
+        const pair = knn.get(i);
+        if (pair.size() < 2) continue;
+        const m = pair.get(0);
+        const second = pair.get(1);
+        if (m.distance < this.ratio * second.distance) {
+          src.push(a.points[2 * m.queryIdx], a.points[2 * m.queryIdx + 1]);
+          dst.push(b.points[2 * m.trainIdx], b.points[2 * m.trainIdx + 1]);
+        }
+      }
+      const matches = src.length / 2;
+      if (matches < 4) return { matches, inliers: 0 };
+      const s = cv.matFromArray(matches, 1, cv.CV_32FC2, src);
+      const d = cv.matFromArray(matches, 1, cv.CV_32FC2, dst);
+      const inlierMask = new cv.Mat();
+      try {
+        const h = cv.findHomography(s, d, cv.RANSAC, this.reprojection, inlierMask);
+        let inliers = 0;
+        if (!h.empty()) for (let i = 0; i < inlierMask.rows; i++) inliers += inlierMask.data[i] ? 1 : 0;
+        h.delete();
+        return { matches, inliers };
+      } finally {
+        s.delete(); d.delete(); inlierMask.delete();
+      }
+    } finally {
+      da.delete(); db.delete(); bf.delete(); knn.delete();
+    }
+  }
+}
+
+/** Mirrors a grayscale image left–right (for the flipped-copy check). */
+export function flipGray(gray: Uint8Array, width: number, height: number): Uint8Array {
+  const out = new Uint8Array(gray.length);
+  for (let y = 0; y < height; y++) {
+    const row = y * width;
+    for (let x = 0; x < width; x++) out[row + x] = gray[row + width - 1 - x];
+  }
+  return out;
+}

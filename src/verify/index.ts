@@ -1,0 +1,279 @@
+/**
+ * Verification of candidate pairs: the step between the neighbour lists and the groups that makes
+ * each duplicate verdict rest on two independent signals when the first one is not conclusive.
+ *
+ * Why: a CNN embedding puts unrelated images of one kind (galaxies on black, patches of gravel,
+ * product shots on white, pages of text) as close to one another as copies of one photo are to each
+ * other, so no single cosine threshold separates copies from look-alikes in every collection. A copy
+ * keeps the *arrangement* of the original's details; a look-alike does not. So every pair whose
+ * cosine falls in the uncertain band [`band`, `sure`) is checked with a second signal:
+ * - images with keypoints: ORB matches consistent with one RANSAC homography (`./geometric.ts`),
+ *   also against the mirrored image; at least `minInliers` make the pair a verified duplicate;
+ * - images too small for keypoints (either side under `tinySide` px, e.g. CIFAR): aligned pixel
+ *   correlation (`./pixels.ts`) of at least `minCorrelation`.
+ * A pair that fails is *rejected*: it is dropped from the lists that groups are built from, at every
+ * threshold. Pairs at or above `sure` and exact copies need no check. Pairs below `band` are not
+ * checked and count only if the user lowers the threshold below `band`.
+ *
+ * The cosine (the article's `max_similarity`) stays the histogram's axis; what changes is the verdict
+ * and its evidence, kept per pair in {@link PairEvidence}.
+ */
+import type { Dataset, Neighbors } from '../types';
+import { decodeImageFile } from '../images/decode';
+import { arrayImageToRgb } from '../images/array';
+import { GeometricVerifier, flipGray, type OrbFeatures } from './geometric';
+import { alignedCorrelation } from './pixels';
+import { NeardupError } from '../errors';
+
+/** Why a pair is, or is not, a duplicate. */
+export type VerdictRule =
+  /** cosine ≥ `sure`: conclusive on its own. */
+  | 'cosine'
+  /** In the band and confirmed by keypoints (inliers) or, for tiny images, by aligned pixels. */
+  | 'verified'
+  /** In the band and not confirmed: never a duplicate. */
+  | 'rejected'
+  /** Below the band: not checked (a duplicate only if the threshold is lowered below the band). */
+  | 'unchecked'
+  /** An image could not be read for the check: the pair stays unconfirmed and is not a duplicate. */
+  | 'unreadable';
+
+/** Evidence for one candidate pair (a < b, row indices). */
+export interface PairEvidence {
+  a: number;
+  b: number;
+  /** Cosine similarity of the two embeddings. */
+  cosine: number;
+  /** The rule that decided the pair. */
+  rule: VerdictRule;
+  /** Keypoint matches consistent with one homography (-1 when not checked with keypoints). */
+  inliers: number;
+  /** Aligned pixel correlation (NaN when not checked with pixels). */
+  pixelCorrelation: number;
+  /** The second signal matched the mirrored image. */
+  flipped: boolean;
+}
+
+/** Options of {@link verifyCandidates}; every default comes from docs/quality.md's leave-one-family-out choice. */
+export interface VerifyOptions {
+  /** Lowest cosine that is checked (the band's bottom); default {@link VERIFY_BAND}. */
+  band?: number;
+  /** Cosine at or above which no check is needed; default {@link SURE_COSINE}. */
+  sure?: number;
+  /** Least RANSAC inliers for a verified pair; default {@link MIN_INLIERS}. */
+  minInliers?: number;
+  /** Least aligned pixel correlation for tiny images; default {@link MIN_PIXEL_CORRELATION}. */
+  minCorrelation?: number;
+  /** Images with a side under this many pixels use the pixel check; default 64. */
+  tinySide?: number;
+  /** Side (px) images are decoded at for keypoints; default 320. */
+  side?: number;
+  /** Decodes in flight; default 4. */
+  concurrency?: number;
+  /** Progress: pairs checked so far, of total. */
+  onProgress?: (done: number, total: number) => void;
+}
+
+/** Defaults (see docs/quality.md, "Verification", for how they were chosen and on which families). */
+export const VERIFY_BAND = 0.8;
+export const SURE_COSINE = 0.96;
+export const MIN_INLIERS = 15;
+export const MIN_PIXEL_CORRELATION = 0.9;
+
+/** Output of {@link verifyCandidates}. */
+export interface Verification {
+  /** The neighbour lists with rejected and unreadable pairs removed (same n, k; sorted; -1 padding). */
+  neighbors: Neighbors;
+  /** Evidence per candidate pair, keyed by `a * n + b` (a < b). */
+  evidence: Map<number, PairEvidence>;
+  /** Pairs checked with a second signal, rejected among them, and seconds spent. */
+  stats: { candidates: number; checked: number; verified: number; rejected: number; seconds: number; band: number; sure: number; minInliers: number; minCorrelation: number };
+}
+
+/**
+ * Checks the candidate pairs of `nb` (every listed pair of valid rows with cosine ≥ `band`) and
+ * returns the decision lists and the evidence. `cosineOf(a, b)` gives the embedding cosine of two
+ * rows (the lists may carry other scores, e.g. hash matches). Cost: one extra decode per image in a
+ * band pair, ORB on it (and its mirror when needed), and one match per pair; printed in the scan's
+ * timings as `verify`.
+ *
+ * @throws NeardupError (`invalid_argument`) for out-of-range options; (`unsupported`) when OpenCV cannot load.
+ */
+export async function verifyCandidates(
+  ds: Dataset,
+  nb: Neighbors,
+  cosineOf: (a: number, b: number) => number,
+  valid: Uint8Array,
+  opts: VerifyOptions = {},
+): Promise<Verification> {
+  const t0 = performance.now();
+  const band = opts.band ?? VERIFY_BAND;
+  const sure = opts.sure ?? SURE_COSINE;
+  const minInliers = opts.minInliers ?? MIN_INLIERS;
+  const minCorrelation = opts.minCorrelation ?? MIN_PIXEL_CORRELATION;
+  const tinySide = opts.tinySide ?? 64;
+  const side = opts.side ?? 320;
+  if (!(band >= -1 && band <= sure && sure <= 1.0001)) throw new NeardupError(`verification band ${band}..${sure} must satisfy -1 ≤ band ≤ sure ≤ 1`);
+  if (!(minInliers >= 4)) throw new NeardupError(`minInliers must be at least 4 (a homography needs 4 points), got ${minInliers}`);
+  const { n, k } = nb;
+  const evidence = new Map<number, PairEvidence>();
+  const toCheck: PairEvidence[] = [];
+  for (let i = 0; i < n; i++) {
+    if (!valid[i]) continue;
+    for (let j = 0; j < k; j++) {
+      const o = nb.indices[i * k + j];
+      if (o < 0 || o === i || !valid[o]) continue;
+      const a = Math.min(i, o);
+      const b = Math.max(i, o);
+      const key = a * n + b;
+      if (evidence.has(key)) continue;
+      const cosine = cosineOf(a, b);
+      const listed = nb.scores[i * k + j];
+      // A pair is a candidate when either signal put it above the band (a hash match may lift it).
+      if (!(Math.max(cosine, listed) >= band)) continue;
+      const e: PairEvidence = { a, b, cosine, rule: cosine >= sure ? 'cosine' : 'unchecked', inliers: -1, pixelCorrelation: NaN, flipped: false };
+      evidence.set(key, e);
+      if (e.rule === 'unchecked') toCheck.push(e);
+    }
+  }
+
+  if (toCheck.length) await checkPairs(ds, toCheck, { side, tinySide, minInliers, minCorrelation, concurrency: opts.concurrency ?? 4, onProgress: opts.onProgress });
+
+  // Decision lists: drop what the second signal did not confirm.
+  const indices = new Int32Array(nb.indices);
+  const scores = new Float32Array(nb.scores);
+  for (let i = 0; i < n; i++) {
+    const kept: { o: number; s: number }[] = [];
+    let dropped = false;
+    for (let j = 0; j < k; j++) {
+      const o = nb.indices[i * k + j];
+      if (o < 0) continue;
+      const e = evidence.get(Math.min(i, o) * n + Math.max(i, o));
+      if (e && (e.rule === 'rejected' || e.rule === 'unreadable')) { dropped = true; continue; }
+      kept.push({ o, s: nb.scores[i * k + j] });
+    }
+    if (!dropped) continue;
+    for (let j = 0; j < k; j++) {
+      indices[i * k + j] = j < kept.length ? kept[j].o : -1;
+      scores[i * k + j] = j < kept.length ? kept[j].s : -Infinity;
+    }
+  }
+  let verified = 0, rejected = 0;
+  for (const e of toCheck) {
+    if (e.rule === 'verified') verified++;
+    else rejected++;
+  }
+  return {
+    neighbors: { n, k, indices, scores },
+    evidence,
+    stats: { candidates: evidence.size, checked: toCheck.length, verified, rejected, seconds: (performance.now() - t0) / 1000, band, sure, minInliers, minCorrelation },
+  };
+}
+
+interface CheckOptions {
+  side: number;
+  tinySide: number;
+  minInliers: number;
+  minCorrelation: number;
+  concurrency: number;
+  onProgress?: (done: number, total: number) => void;
+}
+
+const TINY = 32;
+
+/** A decoded image for the checks: gray pixels for keypoints, or a tiny gray square for pixels. */
+type Prepared = { tiny: Uint8Array; orb: OrbFeatures | null; gray: Uint8Array | null; w: number; h: number; orbFlipped: OrbFeatures | null } | null;
+
+async function checkPairs(ds: Dataset, pairs: PairEvidence[], o: CheckOptions): Promise<void> {
+  const rows = new Set<number>();
+  for (const p of pairs) { rows.add(p.a); rows.add(p.b); }
+  const list = [...rows];
+  const prepared = new Map<number, Prepared>();
+  const px = ds.pixels;
+  let verifier: GeometricVerifier | null = null;
+  const needsOrb = px.kind === 'files';
+  if (needsOrb) verifier = await GeometricVerifier.load();
+
+  // Decode every involved image once (files in parallel; arrays from memory).
+  let next = 0;
+  const work = async () => {
+    for (;;) {
+      const idx = next++;
+      if (idx >= list.length) return;
+      const row = list[idx];
+      if (px.kind === 'array') {
+        const isTiny = Math.min(px.width, px.height) < o.tinySide;
+        const tiny = toGray(arrayImageToRgb(px, row, TINY), TINY * TINY);
+        prepared.set(row, { tiny, orb: null, gray: null, w: 0, h: 0, orbFlipped: null });
+        if (!isTiny) {
+          const g = toGray(arrayImageToRgb(px, row, o.side), o.side * o.side);
+          prepared.set(row, { tiny, gray: g, w: o.side, h: o.side, orb: null, orbFlipped: null });
+        }
+        continue;
+      }
+      const d = await decodeImageFile(px.paths[row], { size: o.side });
+      if (!d.ok) { prepared.set(row, null); continue; }
+      const gray = toGray(d.rgb, o.side * o.side);
+      const isTiny = Math.min(d.width, d.height) < o.tinySide;
+      const tiny = downscaleGray(gray, o.side, TINY);
+      prepared.set(row, { tiny, gray: isTiny ? null : gray, w: o.side, h: o.side, orb: null, orbFlipped: null });
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, o.concurrency) }, work));
+  if (!verifier && list.some((r) => prepared.get(r)?.gray)) verifier = await GeometricVerifier.load();
+
+  const orbOf = (row: number, flipped: boolean): OrbFeatures | null => {
+    const p = prepared.get(row);
+    if (!p || !p.gray || !verifier) return null;
+    if (flipped) return (p.orbFlipped ??= verifier.features(flipGray(p.gray, p.w, p.h), p.w, p.h));
+    return (p.orb ??= verifier.features(p.gray, p.w, p.h));
+  };
+
+  let done = 0;
+  for (const e of pairs) {
+    const pa = prepared.get(e.a);
+    const pb = prepared.get(e.b);
+    if (!pa || !pb) {
+      e.rule = 'unreadable';
+    } else if (pa.gray && pb.gray && verifier) {
+      const m = verifier.match(orbOf(e.a, false)!, orbOf(e.b, false)!);
+      e.inliers = m.inliers;
+      if (m.inliers < o.minInliers) {
+        const mf = verifier.match(orbOf(e.a, false)!, orbOf(e.b, true)!);
+        if (mf.inliers > e.inliers) { e.inliers = mf.inliers; e.flipped = true; }
+      }
+      e.rule = e.inliers >= o.minInliers ? 'verified' : 'rejected';
+    } else {
+      // At least one image is too small for keypoints: compare aligned pixels at 32×32.
+      const m = alignedCorrelation(pa.tiny, pb.tiny, TINY);
+      e.pixelCorrelation = m.correlation;
+      e.flipped = m.flipped;
+      e.rule = m.correlation >= o.minCorrelation ? 'verified' : 'rejected';
+    }
+    done++;
+    if (o.onProgress && (done % 64 === 0 || done === pairs.length)) o.onProgress(done, pairs.length);
+  }
+  // Free descriptors early: the map can be large on big scans.
+  prepared.clear();
+}
+
+/** RGB (interleaved) → gray with Rec. 601 luma weights. */
+function toGray(rgb: Uint8Array, pixels: number): Uint8Array {
+  const g = new Uint8Array(pixels);
+  for (let i = 0; i < pixels; i++) g[i] = Math.round(0.299 * rgb[3 * i] + 0.587 * rgb[3 * i + 1] + 0.114 * rgb[3 * i + 2]);
+  return g;
+}
+
+/** Box-filter downscale of a square gray image (`from` → `to` px). */
+function downscaleGray(g: Uint8Array, from: number, to: number): Uint8Array {
+  const out = new Uint8Array(to * to);
+  const f = from / to;
+  for (let y = 0; y < to; y++) {
+    for (let x = 0; x < to; x++) {
+      let s = 0, c = 0;
+      for (let yy = Math.floor(y * f); yy < Math.floor((y + 1) * f); yy++) for (let xx = Math.floor(x * f); xx < Math.floor((x + 1) * f); xx++) { s += g[yy * from + xx]; c++; }
+      out[y * to + x] = c ? Math.round(s / c) : 0;
+    }
+  }
+  return out;
+}
