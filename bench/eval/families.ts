@@ -24,7 +24,7 @@ import { TRANSFORMS, applyTransform, type Img } from './transforms';
 import { TINY_SIDE, TINY_TRANSFORMS, applyTinyTransform } from './tiny-transforms';
 
 /** Bump when sources, transforms or the layout change, so a stale build is rebuilt. */
-export const FAMILIES_VERSION = 1;
+export const FAMILIES_VERSION = 2;
 export const MAX_SIDE = 1024;
 export const DEFAULT_FAMILIES_DIR = join(__dirname, '..', '..', 'out', 'eval-families');
 
@@ -212,6 +212,12 @@ export async function buildFamilies(outDir: string = DEFAULT_FAMILIES_DIR, opts:
     if (src.role !== 'original') continue;
     for (const t of src.family === 'tiny' ? tinyKinds : bigKinds) {
       const c = src.family === 'tiny' ? await applyTinyTransform(t, img, src.name) : await applyTransform(t, img, src.name);
+      // Rotation and letterboxing grow the canvas: bring such copies back within MAX_SIDE (still copies, one more resize).
+      const meta = await sharp(c.bytes).metadata();
+      if (Math.max(meta.width!, meta.height!) > MAX_SIDE) {
+        c.bytes = await sharp(c.bytes).resize(MAX_SIDE, MAX_SIDE, { fit: 'inside' }).jpeg({ quality: 95 }).toBuffer();
+        c.params = { ...c.params, fit_inside: MAX_SIDE };
+      }
       const copy = `${src.family}/${src.name}__${t.replace(/\+/g, '-')}.${c.ext}`;
       writeAtomic(join(imgDir, copy), c.bytes);
       rows.push({ ...base, file: copy, role: 'copy', transform: t, params: c.params });

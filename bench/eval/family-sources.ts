@@ -79,14 +79,14 @@ const SPACE: FamilySource[] = [
   space('earth-night', '/usr/share/xplanet/images/night.jpg', XPLANET, 'original', 'night-sky'),
   // Photos shown in the KStars handbook's screenshots, cut out of the window.
   space('veil', `${KD}/fitsarea.png`, KSTARS, 'original', 'nebula', { x: 0.1, y: 0.24, w: 0.76, h: 0.65 }),
-  space('rosette', `${KD}/fitsviewer.png`, KSTARS, 'original', 'nebula', { x: 0.62, y: 0.1, w: 0.36, h: 0.82 }),
-  space('horsehead', `${KD}/fitsviewer_histogram.png`, KSTARS, 'original', 'nebula', { x: 0.6, y: 0.1, w: 0.37, h: 0.62 }),
-  space('flame', `${KD}/fitsviewer_histogram.png`, KSTARS, 'distractor', 'nebula', { x: 0.03, y: 0.67, w: 0.5, h: 0.3 }),
-  space('pleiades', `${KD}/kstars_m44_mac.png`, KSTARS, 'original', 'star-field', { x: 0.05, y: 0.14, w: 0.5, h: 0.78 }),
-  space('m31', `${KD}/fitsviewer_selstat.png`, KSTARS, 'original', 'galaxy', { x: 0.2, y: 0.3, w: 0.6, h: 0.52 }),
+  space('rosette', `${KD}/fitsviewer.png`, KSTARS, 'original', 'nebula', { x: 0.63, y: 0.21, w: 0.335, h: 0.71 }),
+  space('horsehead', `${KD}/fitsviewer_histogram.png`, KSTARS, 'original', 'nebula', { x: 0.615, y: 0.155, w: 0.3, h: 0.565 }),
+  space('flame', `${KD}/fitsviewer_histogram.png`, KSTARS, 'distractor', 'nebula', { x: 0.045, y: 0.71, w: 0.485, h: 0.21 }),
+  space('pleiades', `${KD}/kstars_m44_mac.png`, KSTARS, 'original', 'star-field', { x: 0.075, y: 0.155, w: 0.48, h: 0.765 }),
+  space('m31', `${KD}/fitsviewer_selstat.png`, KSTARS, 'original', 'galaxy', { x: 0.25, y: 0.34, w: 0.5, h: 0.38 }),
   space('arp84', `${KD}/Arp84_EyepieceView.png`, KSTARS, 'distractor', 'galaxy', { x: 0.1, y: 0.3, w: 0.8, h: 0.65 }),
-  space('m65', `${KD}/dss.png`, KSTARS, 'distractor', 'galaxy', { x: 0.455, y: 0.5, w: 0.225, h: 0.24 }),
-  ...tiles('hips', `${KD}/kstars_hips.png`, KSTARS, { x: 0, y: 0.04, w: 1, h: 0.96 }, 4, 2, [0, 6], 'milky-way'),
+  space('m65', `${KD}/dss.png`, KSTARS, 'distractor', 'galaxy', { x: 0.46, y: 0.54, w: 0.21, h: 0.19 }),
+  ...tiles('hips', `${KD}/kstars_hips.png`, KSTARS, { x: 0, y: 0.17, w: 1, h: 0.8 }, 4, 2, [0, 6], 'milky-way'),
   ...tiles('kstars-splash', '/usr/share/kstars/kstarslite/qml/images/splash_bg@4x.jpeg', KSTARS, { x: 0, y: 0, w: 1, h: 0.62 }, 5, 2, [0, 8], 'star-field'),
   space('colobot-back22', '/usr/share/games/colobot/textures/back22.png', COLOBOT, 'distractor', 'nebula'),
 ];
@@ -176,7 +176,7 @@ const TINY_SUBJECTS: Record<string, string> = {
   vegetable: 'food/vegetables',
   flower: 'plants/flowers',
   tool: 'household/tools',
-  clothes: 'clothes',
+  mammal: 'animals/mammals',
 };
 export const TINY_PER_SUBJECT = { originals: 3, distractors: 3 };
 /** Stamps that are another stamp mirrored (`*_mirror`) are copies, never distinct photos. */
@@ -193,7 +193,7 @@ function TINY(): FamilySource[] {
   const out: FamilySource[] = [];
   for (const [subject, dir] of Object.entries(TINY_SUBJECTS)) {
     const files = stampFiles(dir);
-    if (!files.length) {
+    if (!existsSync(join(TP, dir))) {
       out.push(stamp('tiny', subject, dir, '(missing).png', 'original'));
       continue;
     }
@@ -210,21 +210,28 @@ function TINY(): FamilySource[] {
 /** Stamp directories whose photos make the control: every photo stamp in them that the tiny family does not use. Drawn stamps (cartoon, symbols, seasonal, town) are not photos and stay out. */
 const CONTROL_DIRS: string[] = [
   ...Object.values(TINY_SUBJECTS),
-  'animals/amphibians', 'animals/lizards', 'animals/mammals', 'animals/mammals/apes', 'animals/mammals/aquatic', 'animals/mammals/bears',
+  'animals/amphibians', 'animals/lizards', 'animals/mammals/apes', 'animals/mammals/aquatic', 'animals/mammals/bears',
   'animals/mammals/camel', 'animals/mammals/cats', 'animals/mammals/deer', 'animals/mammals/dogs', 'animals/mammals/equines', 'animals/marsupials',
-  'animals/shellfish', 'food', 'food/nuts', 'food/spices', 'hobbies', 'hobbies/music/brass', 'hobbies/music/percussion', 'hobbies/music/string',
+  'animals/shellfish', 'food/nuts', 'food/spices', 'hobbies', 'hobbies/music/brass', 'hobbies/music/percussion', 'hobbies/music/string',
   'hobbies/music/wind', 'household', 'household/arttools', 'household/dishes', 'household/dishes/utensils', 'plants', 'plants/mushrooms',
   'plants/trees', 'sports', 'vehicles', 'vehicles/auto', 'vehicles/emergency', 'vehicles/flight', 'vehicles/flight/planes', 'vehicles/masstransit',
   'vehicles/race', 'vehicles/ship', 'vehicles/cycle', 'military/vehicles',
 ];
-/** Stamps left out of the control because another stamp is (nearly) the same photo: found with families-check's look-alike scan and the contact sheet. */
-const CONTROL_EXCLUDE = new Set<string>([]);
+/** Stamps left out (of tiny and control): near-copies of another stamp, or drawings; found on the contact sheets. */
+const CONTROL_EXCLUDE = new Set<string>([
+  'animals/mammals/pig_golden2.png', // the pig_golden photo again, recoloured
+  // drawings, not photos
+  'animals/mammals/hedgehog.png',
+  'food/pizza.png',
+  'sports/rugby_goal_posts.png',
+  'vehicles/emergency/sedan_police.png',
+]);
 function CONTROL(): FamilySource[] {
   const used = new Set(TINY().map((s) => s.path));
   const out: FamilySource[] = [];
   for (const dir of CONTROL_DIRS) {
     const files = stampFiles(dir);
-    if (!files.length) out.push(stamp('control', dir.replace(/\//g, '-'), dir, '(missing).png', 'control'));
+    if (!existsSync(join(TP, dir))) out.push(stamp('control', dir.replace(/\//g, '-'), dir, '(missing).png', 'control'));
     for (const f of files) if (!used.has(join(TP, dir, f))) out.push(stamp('control', dir.split('/').pop()!, dir, f, 'control'));
   }
   return out;
