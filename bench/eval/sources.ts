@@ -47,7 +47,7 @@ function gnome(file: string, theme: string): PhotoSource {
   return { name: `gnome-${file.replace(/\.\w+$/, '')}`, path: `${BG}/gnome/${file}`, pkg: 'gnome-backgrounds', author: 'GNOME design team', license: 'CC-BY-SA-3.0', role: 'distractor', theme };
 }
 function ukui(file: string, theme: string): PhotoSource {
-  return { name: `ukui-${file.replace(/\.\w+$/, '')}`, path: `${BG}/${file}`, pkg: 'ukui-wallpapers', author: 'UKUI team', license: 'see /usr/share/doc/ukui-wallpapers/copyright', role: 'distractor', theme };
+  return { name: `ukui-${file.replace(/\.\w+$/, '')}`, path: `${BG}/${file}`, pkg: 'ukui-wallpapers', author: 'UKUI team', license: 'CC-BY-SA-3.0', role: 'distractor', theme };
 }
 
 const UKBENCH = ['00120', '01380', '08976', '08996', '09012', '09040', '09060', '09268', '09348', '09380'];
