@@ -1,0 +1,92 @@
+// Verification of candidate pairs on real images: a look-alike family (star-field tiles from KStars)
+// must not merge, a real copy must still match, and a folder of distinct photos gets zero removals.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, copyFileSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import sharp from 'sharp';
+import { scan } from '../../src/pipeline/scan';
+import { GeometricVerifier, flipGray } from '../../src/verify/geometric';
+import { alignedCorrelation } from '../../src/verify/pixels';
+import { columnValues } from '../../src/frame';
+
+const FIX = join(__dirname, '..', 'fixtures');
+const LOOKALIKE = join(FIX, 'lookalike');
+const BASE = join(FIX, 'imagededup', 'base_images');
+const MIXED = join(FIX, 'imagededup', 'mixed_images');
+
+async function gray(file: string, side: number): Promise<Uint8Array> {
+  return new Uint8Array(await sharp(file).resize(side, side, { fit: 'fill' }).grayscale().raw().toBuffer());
+}
+
+test('keypoints: a rotated copy has many RANSAC inliers, an unrelated photo and another star field few', async () => {
+  const v = await GeometricVerifier.load();
+  const f = async (file: string) => v.features(await gray(file, 320), 320, 320);
+  const orig = await f(join(MIXED, 'ukbench00120.jpg'));
+  const rotated = await f(join(MIXED, 'ukbench00120_rotation.jpg'));
+  const other = await f(join(BASE, 'ukbench01380.jpg'));
+  assert.ok(orig.count > 100, `ORB found ${orig.count} keypoints`);
+  const copy = v.match(orig, rotated);
+  const unrelated = v.match(orig, other);
+  assert.ok(copy.inliers >= 30, `copy: ${copy.inliers} inliers`);
+  assert.ok(unrelated.inliers < 15, `unrelated: ${unrelated.inliers} inliers`);
+  const s0 = await f(join(LOOKALIKE, 'starfield-0.jpg'));
+  const s1 = await f(join(LOOKALIKE, 'starfield-1.jpg'));
+  assert.ok(v.match(s0, s1).inliers < 15, `two star fields: ${v.match(s0, s1).inliers} inliers`);
+  // A mirrored copy matches only against the mirrored features.
+  const g = await gray(join(MIXED, 'ukbench00120.jpg'), 320);
+  const mirrored = v.features(flipGray(g, 320, 320), 320, 320);
+  const hflip = await f(join(MIXED, 'ukbench00120_hflip.jpg'));
+  assert.ok(v.match(mirrored, hflip).inliers > v.match(orig, hflip).inliers);
+});
+
+test('aligned pixels: a 32×32 mirrored copy correlates near 1, a different photo does not', async () => {
+  const a = await gray(join(MIXED, 'ukbench00120.jpg'), 32);
+  const flipped = await gray(join(MIXED, 'ukbench00120_hflip.jpg'), 32);
+  const other = await gray(join(BASE, 'ukbench09012.jpg'), 32);
+  const m = alignedCorrelation(a, flipped, 32);
+  assert.ok(m.correlation > 0.9 && m.flipped, JSON.stringify(m));
+  assert.ok(alignedCorrelation(a, other, 32).correlation < 0.8);
+});
+
+test('scan: star fields that look alike are not removed, a cropped re-encoded copy still is, and pairs carry evidence', { timeout: 300_000 }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'nd-verify-'));
+  try {
+    for (const f of readdirSync(LOOKALIKE)) copyFileSync(join(LOOKALIKE, f), join(dir, f));
+    // The copy: starfield-2 cropped to 85 % and saved as a low-quality JPEG.
+    const meta = await sharp(join(LOOKALIKE, 'starfield-2.jpg')).metadata();
+    await sharp(join(LOOKALIKE, 'starfield-2.jpg'))
+      .extract({ left: 10, top: 8, width: Math.round(meta.width! * 0.85), height: Math.round(meta.height! * 0.85) })
+      .jpeg({ quality: 30 })
+      .toFile(join(dir, 'z-copy-of-starfield-2.jpg'));
+    const off = await scan(dir, { cacheDir: false, verify: false, threshold: 0.8 });
+    const r = await scan(dir, { cacheDir: false, threshold: 0.8 });
+    const ids = columnValues<string>(r.samples, 'id');
+    const dupOf = columnValues<string | null>(r.samples, 'duplicate_of');
+    const removed = ids.filter((_, i) => dupOf[i] !== null);
+    assert.deepEqual(removed.map((id) => [id, dupOf[ids.indexOf(id)]]), [['z-copy-of-starfield-2.jpg', 'starfield-2.jpg']]);
+    // Without verification the look-alikes chain at this threshold: the check is what keeps them apart.
+    assert.ok(off.summary.to_remove > 1, `cosine alone removed ${off.summary.to_remove}`);
+    const pairs = r.pairs;
+    assert.ok(pairs.columns.includes('rule') && pairs.columns.includes('inliers') && pairs.columns.includes('cosine'));
+    const rules = columnValues<string>(pairs, 'rule');
+    assert.ok(rules.every((x) => x === 'verified' || x === 'cosine' || x === 'exact'), rules.join(','));
+    assert.ok(r.summary.verification && r.summary.verification.rejected > 0);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('no-duplicates control: ten distinct photos and six star fields get zero removals at the defaults', { timeout: 300_000 }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'nd-control-'));
+  try {
+    for (const f of readdirSync(BASE)) copyFileSync(join(BASE, f), join(dir, f));
+    for (const f of readdirSync(LOOKALIKE)) copyFileSync(join(LOOKALIKE, f), join(dir, f));
+    const r = await scan(dir, { cacheDir: false });
+    assert.equal(r.summary.to_remove, 0);
+    assert.equal(columnValues<boolean>(r.samples, 'keep').filter((k) => !k).length, 0);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
