@@ -19,7 +19,7 @@ import { findExactDuplicates, type ExactDuplicates } from '../dedup/exact';
 import { histogram, maxSimilarity, nearestIndex, ThresholdIndex, type Histogram } from '../dedup/threshold';
 import { uniqueness } from '../dedup/uniqueness';
 import { addHashMatches, type HashMatchOptions } from '../dedup/verify';
-import { verifyCandidates, type PairEvidence, type VerifyOptions, type Verification } from '../verify';
+import { verifyCandidates, VERIFY_BAND, SURE_COSINE, type PairEvidence, type VerifyOptions, type Verification } from '../verify';
 import {
   crossSplitCounts,
   crossSplitReport,
@@ -499,8 +499,12 @@ export async function scan(spec: string | Dataset, opts: ScanOptions = {}): Prom
   let verification: Verification['stats'] | null = null;
   if (opts.verify !== false) {
     progress('verify', 0, 1);
+    const vo = typeof opts.verify === 'object' ? opts.verify : {};
     const v = await verifyCandidates(dataset, neighbors, (a, b) => cosineOf(embeddings, a, b), valid, {
-      ...(typeof opts.verify === 'object' ? opts.verify : {}),
+      ...vo,
+      // Every pair at the scan's own threshold is checked, even when it is set below the default band.
+      band: Math.min(vo.band ?? VERIFY_BAND, threshold),
+      sure: Math.max(vo.sure ?? SURE_COSINE, Math.min(vo.band ?? VERIFY_BAND, threshold)),
       onProgress: (d, t) => progress('verify', d, t),
     });
     neighbors = v.neighbors;
