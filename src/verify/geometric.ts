@@ -20,6 +20,9 @@ export interface OrbFeatures {
   points: Float32Array;
   /** count × 32 bytes. */
   descriptors: Uint8Array;
+  /** Size of the analysed image in pixels. */
+  width: number;
+  height: number;
 }
 
 /** Result of {@link GeometricVerifier.match}. */
@@ -28,6 +31,12 @@ export interface GeometricMatch {
   matches: number;
   /** Matches consistent with the RANSAC homography (0 when fewer than 4 matches). */
   inliers: number;
+  /**
+   * Share of each image that the inliers span (area of their bounding box over the image's area),
+   * the smaller of the two images' shares, 0..1. A copy agrees across the picture; two different
+   * pictures that carry the same watermark, logo or caption agree only inside that small overlay.
+   */
+  coverage: number;
 }
 
 /** Options of {@link GeometricVerifier}. */
@@ -109,7 +118,7 @@ export class GeometricVerifier {
         points[2 * i] = p.x;
         points[2 * i + 1] = p.y;
       }
-      return { count, points, descriptors: count ? Uint8Array.from(des.data) : new Uint8Array(0) };
+      return { count, points, descriptors: count ? Uint8Array.from(des.data) : new Uint8Array(0), width, height };
     } finally {
       img.delete(); mask.delete(); kps.delete(); des.delete(); orb.delete();
     }
@@ -117,7 +126,7 @@ export class GeometricVerifier {
 
   /** Ratio-test matches of `a` against `b` and the inliers of a RANSAC homography fitted to them. */
   match(a: OrbFeatures, b: OrbFeatures): GeometricMatch {
-    if (a.count < 2 || b.count < 2) return { matches: 0, inliers: 0 };
+    if (a.count < 2 || b.count < 2) return { matches: 0, inliers: 0, coverage: 0 };
     const cv = this.cv;
     const da = cv.matFromArray(a.count, 32, cv.CV_8U, a.descriptors);
     const db = cv.matFromArray(b.count, 32, cv.CV_8U, b.descriptors);
@@ -138,16 +147,25 @@ export class GeometricVerifier {
         }
       }
       const matches = src.length / 2;
-      if (matches < 4) return { matches, inliers: 0 };
+      if (matches < 4) return { matches, inliers: 0, coverage: 0 };
       const s = cv.matFromArray(matches, 1, cv.CV_32FC2, src);
       const d = cv.matFromArray(matches, 1, cv.CV_32FC2, dst);
       const inlierMask = new cv.Mat();
       try {
         const h = cv.findHomography(s, d, cv.RANSAC, this.reprojection, inlierMask);
         let inliers = 0;
-        if (!h.empty()) for (let i = 0; i < inlierMask.rows; i++) inliers += inlierMask.data[i] ? 1 : 0;
+        const box = [Infinity, Infinity, -Infinity, -Infinity, Infinity, Infinity, -Infinity, -Infinity];
+        if (!h.empty()) {
+          for (let i = 0; i < inlierMask.rows; i++) {
+            if (!inlierMask.data[i]) continue;
+            inliers++;
+            grow(box, 0, src[2 * i], src[2 * i + 1]);
+            grow(box, 4, dst[2 * i], dst[2 * i + 1]);
+          }
+        }
         h.delete();
-        return { matches, inliers };
+        const share = (o: number, w: number, hgt: number) => (inliers ? ((box[o + 2] - box[o]) * (box[o + 3] - box[o + 1])) / (w * hgt) : 0);
+        return { matches, inliers, coverage: Math.min(share(0, a.width, a.height), share(4, b.width, b.height)) };
       } finally {
         s.delete(); d.delete(); inlierMask.delete();
       }
@@ -155,6 +173,13 @@ export class GeometricVerifier {
       da.delete(); db.delete(); bf.delete(); knn.delete();
     }
   }
+}
+
+function grow(box: number[], o: number, x: number, y: number): void {
+  box[o] = Math.min(box[o], x);
+  box[o + 1] = Math.min(box[o + 1], y);
+  box[o + 2] = Math.max(box[o + 2], x);
+  box[o + 3] = Math.max(box[o + 3], y);
 }
 
 /** Mirrors a grayscale image left–right (for the flipped-copy check). */

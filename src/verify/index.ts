@@ -8,7 +8,8 @@
  * keeps the *arrangement* of the original's details; a look-alike does not. So every pair whose
  * cosine falls in the uncertain band [`band`, `sure`) is checked with a second signal:
  * - images with keypoints: ORB matches consistent with one RANSAC homography (`./geometric.ts`),
- *   also against the mirrored image; at least `minInliers` make the pair a verified duplicate;
+ *   also against the mirrored image; at least `minInliers` spanning at least `minCoverage` of each
+ *   image make the pair a verified duplicate (a shared watermark or logo matches only in a corner);
  * - images too small for keypoints (either side under `tinySide` px, e.g. CIFAR): aligned pixel
  *   correlation (`./pixels.ts`) of at least `minCorrelation`.
  * A pair that fails is *rejected*: it is dropped from the lists that groups are built from, at every
@@ -48,6 +49,8 @@ export interface PairEvidence {
   rule: VerdictRule;
   /** Keypoint matches consistent with one homography (-1 when not checked with keypoints). */
   inliers: number;
+  /** Share of the images the inliers span (see {@link GeometricMatch.coverage}); NaN when not checked with keypoints. */
+  coverage: number;
   /** Aligned pixel correlation (NaN when not checked with pixels). */
   pixelCorrelation: number;
   /** The second signal matched the mirrored image. */
@@ -62,6 +65,8 @@ export interface VerifyOptions {
   sure?: number;
   /** Least RANSAC inliers for a verified pair; default {@link MIN_INLIERS}. */
   minInliers?: number;
+  /** Least share of the images the inliers must span; default {@link MIN_COVERAGE}. */
+  minCoverage?: number;
   /** Least aligned pixel correlation for tiny images; default {@link MIN_PIXEL_CORRELATION}. */
   minCorrelation?: number;
   /** Images with a side under this many pixels use the pixel check; default 64. */
@@ -79,6 +84,7 @@ export const VERIFY_BAND = 0.8;
 export const SURE_COSINE = 0.96;
 export const MIN_INLIERS = 15;
 export const MIN_PIXEL_CORRELATION = 0.9;
+export const MIN_COVERAGE = 0.1;
 
 /** Output of {@link verifyCandidates}. */
 export interface Verification {
@@ -87,7 +93,7 @@ export interface Verification {
   /** Evidence per candidate pair, keyed by `a * n + b` (a < b). */
   evidence: Map<number, PairEvidence>;
   /** Pairs checked with a second signal, rejected among them, and seconds spent. */
-  stats: { candidates: number; checked: number; verified: number; rejected: number; seconds: number; band: number; sure: number; minInliers: number; minCorrelation: number };
+  stats: { candidates: number; checked: number; verified: number; rejected: number; seconds: number; band: number; sure: number; minInliers: number; minCoverage: number; minCorrelation: number };
 }
 
 /**
@@ -111,6 +117,7 @@ export async function verifyCandidates(
   const sure = opts.sure ?? SURE_COSINE;
   const minInliers = opts.minInliers ?? MIN_INLIERS;
   const minCorrelation = opts.minCorrelation ?? MIN_PIXEL_CORRELATION;
+  const minCoverage = opts.minCoverage ?? MIN_COVERAGE;
   const tinySide = opts.tinySide ?? 64;
   const side = opts.side ?? 320;
   if (!(band >= -1 && band <= sure && sure <= 1.0001)) throw new NeardupError(`verification band ${band}..${sure} must satisfy -1 ≤ band ≤ sure ≤ 1`);
@@ -131,13 +138,13 @@ export async function verifyCandidates(
       const listed = nb.scores[i * k + j];
       // A pair is a candidate when either signal put it above the band (a hash match may lift it).
       if (!(Math.max(cosine, listed) >= band)) continue;
-      const e: PairEvidence = { a, b, cosine, rule: cosine >= sure ? 'cosine' : 'unchecked', inliers: -1, pixelCorrelation: NaN, flipped: false };
+      const e: PairEvidence = { a, b, cosine, rule: cosine >= sure ? 'cosine' : 'unchecked', inliers: -1, coverage: NaN, pixelCorrelation: NaN, flipped: false };
       evidence.set(key, e);
       if (e.rule === 'unchecked') toCheck.push(e);
     }
   }
 
-  if (toCheck.length) await checkPairs(ds, toCheck, { side, tinySide, minInliers, minCorrelation, concurrency: opts.concurrency ?? 4, onProgress: opts.onProgress });
+  if (toCheck.length) await checkPairs(ds, toCheck, { side, tinySide, minInliers, minCoverage, minCorrelation, concurrency: opts.concurrency ?? 4, onProgress: opts.onProgress });
 
   // Decision lists: drop what the second signal did not confirm.
   const indices = new Int32Array(nb.indices);
@@ -166,7 +173,7 @@ export async function verifyCandidates(
   return {
     neighbors: { n, k, indices, scores },
     evidence,
-    stats: { candidates: evidence.size, checked: toCheck.length, verified, rejected, seconds: (performance.now() - t0) / 1000, band, sure, minInliers, minCorrelation },
+    stats: { candidates: evidence.size, checked: toCheck.length, verified, rejected, seconds: (performance.now() - t0) / 1000, band, sure, minInliers, minCoverage, minCorrelation },
   };
 }
 
@@ -174,6 +181,7 @@ interface CheckOptions {
   side: number;
   tinySide: number;
   minInliers: number;
+  minCoverage: number;
   minCorrelation: number;
   concurrency: number;
   onProgress?: (done: number, total: number) => void;
@@ -236,13 +244,15 @@ async function checkPairs(ds: Dataset, pairs: PairEvidence[], o: CheckOptions): 
     if (!pa || !pb) {
       e.rule = 'unreadable';
     } else if (pa.gray && pb.gray && verifier) {
-      const m = verifier.match(orbOf(e.a, false)!, orbOf(e.b, false)!);
-      e.inliers = m.inliers;
-      if (m.inliers < o.minInliers) {
+      const pass = (m: { inliers: number; coverage: number }) => m.inliers >= o.minInliers && m.coverage >= o.minCoverage;
+      let m = verifier.match(orbOf(e.a, false)!, orbOf(e.b, false)!);
+      if (!pass(m)) {
         const mf = verifier.match(orbOf(e.a, false)!, orbOf(e.b, true)!);
-        if (mf.inliers > e.inliers) { e.inliers = mf.inliers; e.flipped = true; }
+        if (pass(mf) || mf.inliers > m.inliers) { m = mf; e.flipped = true; }
       }
-      e.rule = e.inliers >= o.minInliers ? 'verified' : 'rejected';
+      e.inliers = m.inliers;
+      e.coverage = m.coverage;
+      e.rule = pass(m) ? 'verified' : 'rejected';
     } else {
       // At least one image is too small for keypoints: compare aligned pixels at 32×32.
       const m = alignedCorrelation(pa.tiny, pb.tiny, TINY);

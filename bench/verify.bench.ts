@@ -1,0 +1,49 @@
+/**
+ * What verification costs: the same folder scanned from an empty cache with `verify: false` (the
+ * baseline, today's scan) and with the default verification, in one run, alternating, best of
+ * `--runs` (default 2). Prints both wall times, the ratio (goal ≤ 1.5), and the cost per checked pair.
+ *
+ * Folder: `--dir <folder>`, else the wallpapers family of the benchmark (out/eval-families/images/wallpapers,
+ * built by `npm run eval -- --families`), else the repo's test photos.
+ */
+import { existsSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { join } from 'node:path';
+import { scan } from '../src/pipeline/scan';
+
+const arg = (name: string) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? process.argv[i + 1] : undefined;
+};
+const ROOT = join(__dirname, '..');
+const family = join(ROOT, 'out', 'eval-families', 'images', 'wallpapers');
+const dir = arg('dir') ?? (existsSync(family) ? family : join(ROOT, 'test', 'fixtures', 'imagededup'));
+const runs = Number(arg('runs') ?? 2);
+
+async function main(): Promise<void> {
+  console.log(`folder: ${dir}; CPU: ${cpus()[0]?.model} × ${cpus().length}`);
+  let off = Infinity;
+  let on = Infinity;
+  let stats: any = null;
+  for (let r = 0; r < runs; r++) {
+    let t = performance.now();
+    const a = await scan(dir, { cacheDir: false, verify: false });
+    off = Math.min(off, (performance.now() - t) / 1000);
+    t = performance.now();
+    const b = await scan(dir, { cacheDir: false });
+    on = Math.min(on, (performance.now() - t) / 1000);
+    stats = b.summary.verification;
+    console.log(`run ${r + 1}: without ${a.summary.to_remove} removals, with verification ${b.summary.to_remove}; verify stage ${b.timings.verify} s`);
+  }
+  console.log(`scan without verification: ${off.toFixed(1)} s (baseline)`);
+  console.log(`scan with verification:    ${on.toFixed(1)} s  ratio ${(on / off).toFixed(2)} (goal ≤ 1.50)`);
+  if (stats) {
+    const per = stats.checked ? (1000 * stats.seconds) / stats.checked : 0;
+    console.log(`second signal: ${stats.checked} of ${stats.candidates} candidate pairs checked (${stats.verified} verified, ${stats.rejected} rejected) in ${stats.seconds.toFixed(2)} s = ${per.toFixed(1)} ms per checked pair, decode + ORB included`);
+  }
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});
