@@ -13,6 +13,7 @@ import type { Dataset } from '../types';
 import { NeardupError } from '../errors';
 import { dfFromColumns } from '../frame/table';
 import type { LoadOptions } from './options';
+import { mapLimit } from '../map-limit';
 
 /** Extensions taken as images without sniffing. */
 export const IMAGE_EXTENSIONS = new Set([
@@ -131,19 +132,7 @@ export async function imageSize(file: string): Promise<{ width: number | null; h
   }
 }
 
-/** Runs `fn` over `items` with at most `limit` in flight, keeping order. */
-export async function mapLimit<T, R>(items: T[], limit: number, fn: (t: T, i: number) => Promise<R>): Promise<R[]> {
-  const out = new Array<R>(items.length);
-  let next = 0;
-  const workers = Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await fn(items[i], i);
-    }
-  });
-  await Promise.all(workers);
-  return out;
-}
+export { mapLimit } from '../map-limit';
 
 /** Loads an image folder (see the module comment for the layouts it understands). */
 export async function loadFolder(root: string, opts: LoadOptions = {}): Promise<Dataset> {

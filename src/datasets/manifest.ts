@@ -10,7 +10,8 @@ import type { Dataset } from '../types';
 import { NeardupError } from '../errors';
 import { parseCsv } from '../frame/csv';
 import { dfFromColumns, safeColumnName } from '../frame/table';
-import { imageSize, mapLimit } from './folder';
+import { imageSize } from './folder';
+import { mapLimit } from '../map-limit';
 import type { LoadOptions } from './options';
 
 const STANDARD = ['id', 'filepath', 'split', 'label', 'label_name', 'width', 'height', 'original_index'];

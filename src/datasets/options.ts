@@ -1,6 +1,5 @@
 /** Options shared by every loader, and where the download cache lives. */
-import * as os from 'node:os';
-import * as path from 'node:path';
+import { cacheRoot } from '../cache-root';
 
 /** Options for {@link loadDataset}. */
 export interface LoadOptions {
@@ -18,7 +17,5 @@ export interface LoadOptions {
 
 /** The cache folder: `opts.cacheDir`, else `$NEARDUP_CACHE`, else `~/.cache/neardup`. */
 export function resolveCacheDir(opts: LoadOptions = {}): string {
-  if (opts.cacheDir) return path.resolve(opts.cacheDir);
-  if (process.env.NEARDUP_CACHE) return path.resolve(process.env.NEARDUP_CACHE);
-  return path.join(os.homedir(), '.cache', 'neardup');
+  return cacheRoot(opts.cacheDir);
 }

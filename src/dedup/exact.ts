@@ -8,6 +8,7 @@ import * as fs from 'node:fs';
 import type { Dataset } from '../types';
 import { openImage } from '../images/decode';
 import { columnValues, hasColumn } from '../frame';
+import { mapLimit } from '../map-limit';
 
 /** Default {@link ExactOptions.maxPixels}: images up to 1 megapixel are compared by decoded pixels. */
 export const DEFAULT_PIXEL_HASH_MAX_PIXELS = 1_000_000;
@@ -221,17 +222,4 @@ async function hashPixels(file: string): Promise<string | null> {
   } catch {
     return null;
   }
-}
-
-async function mapLimit<T, R>(items: T[], limit: number, fn: (t: T, i: number) => Promise<R>): Promise<R[]> {
-  const out = new Array<R>(items.length);
-  let next = 0;
-  const workers = Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, async () => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await fn(items[i], i);
-    }
-  });
-  await Promise.all(workers);
-  return out;
 }
