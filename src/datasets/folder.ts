@@ -132,8 +132,6 @@ export async function imageSize(file: string): Promise<{ width: number | null; h
   }
 }
 
-export { mapLimit } from '../map-limit';
-
 /** Loads an image folder (see the module comment for the layouts it understands). */
 export async function loadFolder(root: string, opts: LoadOptions = {}): Promise<Dataset> {
   const abs = path.resolve(root);
