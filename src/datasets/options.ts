@@ -5,6 +5,8 @@ import { cacheRoot } from '../cache-root';
 export interface LoadOptions {
   /** Folder for downloads (default: `$NEARDUP_CACHE`, else `~/.cache/neardup`). */
   cacheDir?: string;
+  /** Hugging Face Hub cache for `hf:` datasets (default `$HF_HUB_CACHE`, else `$HF_HOME/hub`, else `~/.cache/huggingface/hub`). */
+  hubCache?: string;
   /** Allow downloading a named dataset from its official URL when it is not found locally (default true). */
   download?: boolean;
   /** Keep only these splits (e.g. `['train']`); default all. */
