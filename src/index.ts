@@ -12,6 +12,8 @@
 /** Plain-data contracts between stages (src/types.ts) and the library's error, with its stable `code`. */
 export type { Dataset, PixelSource, Embeddings, Neighbors, SampleStatus } from './types';
 export { NeardupError, type NeardupErrorCode } from './errors';
+/** danfo.js's DataFrame, the table type of `Dataset.df`, `ScanResult.samples` and `Explorer.toDataFrame()`. */
+export type { DataFrame } from 'danfojs-node';
 
 /**
  * The whole scan: `scan(dataset, options)` → {@link ScanResult} (samples/pairs DataFrames, reports,
