@@ -91,7 +91,8 @@ async function main() {
   const meta = JSON.parse(readFileSync(join(CACHE, 'meta.json'), 'utf8'));
   writeNotebook(join(work, 'bench.ipynb'), [
     [
-      `import { loadDataset, explore, IntSlider, type ExplorerSource } from 'neardup';`,
+      `import { loadDataset, explore, type ExplorerSource } from 'neardup';`,
+      `import { IntSlider } from 'neardup/widgets';`,
       `import * as fs from 'fs';`,
       `const dir = ${JSON.stringify(CACHE)};`,
       `const bytes = (f: string) => { const b = fs.readFileSync(dir + '/' + f); return b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength); };`,

@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // `npm run setup`: the project's Jupyter environment, idempotent and quick on rerun.
-//  1. .venv with the pinned Jupyter stack (scripts/jupyter-requirements.txt), re-synced only when
-//     that file changes;
+//  1. .venv with the pinned Jupyter stack (scripts/jupyter-requirements.txt) and the Python packages
+//     the tests use (scripts/test-requirements.txt: Hugging Face `datasets`), re-synced only when
+//     either file changes;
 //  2. the prebuilt JupyterLab extension (scripts/build-labextension.mjs), rebuilt only when
 //     widgets/ sources are newer than the build;
 //  3. the `neardup` kernelspec and the extension installed into .venv/share/jupyter.
@@ -15,7 +16,7 @@ import { join } from 'node:path';
 const root = new URL('..', import.meta.url).pathname;
 const venv = join(root, '.venv');
 const py = join(venv, 'bin', 'python');
-const reqFile = join(root, 'scripts', 'jupyter-requirements.txt');
+const reqFiles = ['jupyter-requirements.txt', 'test-requirements.txt'].map((f) => join(root, 'scripts', f));
 
 function run(cmd, args) {
   console.log(`> ${cmd} ${args.join(' ')}`);
@@ -29,13 +30,13 @@ function run(cmd, args) {
 
 // 1. virtualenv
 if (!existsSync(py)) run(process.env.PYTHON ?? 'python3', ['-m', 'venv', venv]);
-const reqHash = createHash('sha256').update(readFileSync(reqFile)).digest('hex');
+const reqHash = reqFiles.reduce((h, f) => h.update(readFileSync(f)), createHash('sha256')).digest('hex');
 const stamp = join(venv, '.neardup-requirements.sha256');
 if (!existsSync(stamp) || readFileSync(stamp, 'utf8') !== reqHash) {
-  run(py, ['-m', 'pip', 'install', '--disable-pip-version-check', '-q', '-r', reqFile]);
+  run(py, ['-m', 'pip', 'install', '--disable-pip-version-check', '-q', ...reqFiles.flatMap((f) => ['-r', f])]);
   writeFileSync(stamp, reqHash);
 } else {
-  console.log('setup: .venv is up to date with scripts/jupyter-requirements.txt');
+  console.log('setup: .venv is up to date with scripts/jupyter-requirements.txt and test-requirements.txt');
 }
 
 // 2. labextension build (written by the explorer widget; skipped if absent)

@@ -1,63 +1,98 @@
 /**
  * neardup: find and remove duplicate and near-duplicate images in machine-learning datasets.
  *
- * The public API, one section per pipeline stage. Everything importable from a notebook cell
- * (`import { ... } from "neardup"`) or a script is re-exported here.
+ * The public API for notebooks and scripts, one section per pipeline stage:
+ * dataset → DataFrame → pixels → embeddings → neighbours → duplicate groups → explorer → export.
+ * Explicit names only: adding one is a decision (test/api/exports.json snapshots this list).
+ * The ipywidgets toolkit is at `neardup/widgets`, the Jupyter kernel at `neardup/kernel`, the ONNX
+ * model tooling at `neardup/onnx`.
  * @packageDocumentation
  */
-export * from './types';
-export * from "./errors";
 
-/** Similarity: exact blocked cosine top-k (`topK`, `topKSync`, `topKReference`; on-disk lists with `cacheDir`, `defaultNeighborCacheDir`) and queries over the result: `cosine`, `neighborsOf`, `neighborColumns`, `withNeighborColumns` (see docs/similarity.md). */
-export * from './similarity';
-
-/** DataFrame helpers and atomic CSV/JSON export: `writeFileAtomic`, `writeCsv`, `writeJson`, `dfFromRows`, `rowsFromDf`, `columnValues`, ... */
-export * from './frame';
-/**
- * Datasets → DataFrame: `loadDataset(spec, opts)` for a folder, a `.csv` manifest, `cifar100[:path]`,
- * `cifar10[:path]`, `fashion-mnist[:path]`, `mnist[:path]` or the bundled `sample`; `parseDatasetSpec`.
- */
-export * from './datasets';
+/** Plain-data contracts between stages (src/types.ts) and the library's error, with its stable `code`. */
+export type { Dataset, PixelSource, Embeddings, Neighbors, SampleStatus } from './types';
+export { NeardupError, type NeardupErrorCode } from './errors';
+/** danfo.js's DataFrame, the table type of `Dataset.df`, `ScanResult.samples` and `Explorer.toDataFrame()`. */
+export type { DataFrame } from 'danfojs-node';
 
 /**
- * Pixels → embeddings: `embedDataset(ds, opts)` (L2-normalised N x d vectors in row order, skipped rows
- * with reasons, on-disk cache, `settings` used), `EmbeddingModel` (`load`, `embedBatch`, `classify`,
- * `withPixelHead`), `ModelConfig` (`dequantize` for float activations), `defaultEmbeddingFor` (the
- * per-dataset model and size), `dequantizeModel`, `addEmbeddingOutput` (ONNX surgery), `textProgress`;
- * image decoding in `decodeImage`/`decodeImageFile`/`decodeForModel`, `thumbnailPng` (see docs/embeddings.md).
+ * The whole scan: `scan(dataset, options)` → {@link ScanResult} (samples/pairs DataFrames, reports,
+ * summary, `atThreshold` for a cheap regroup), and `writeScanOutputs` (the CLI's files).
  */
-export * from './embed';
-export * from './images';
+export { scan, ScanResult, writeScanOutputs, type ScanOptions, type ScanSummary, type ScanReports, type ScanStage, type ScanOutputs } from './pipeline';
 
 /**
- * Detection quality (see docs/quality.md): perceptual hashes and hash matching merged into the
- * neighbour lists (`phash`, `hamming`, `hashPairs`, `mergeHashPairs`, `addHashMatches`), the GeM /
- * mirror-view embedding head (`addRobustEmbedding`), pixel views (`flipRgb`, `grayRgb`, `makeViews`,
- * `averageViews`) and uniform-border trimming (`findContentBox`, `trimImage`).
+ * Datasets → DataFrame: `loadDataset(arg, opts)` for a folder, a `.csv` manifest, `cifar100[:path]`,
+ * `cifar10[:path]`, `fashion-mnist[:path]`, `mnist[:path]`, `hf:owner/name[@revision][:split]` or
+ * `sample`; the source registry (`registerDatasetSource`, `datasetSources`, `datasetSyntax`) and
+ * the builders a new source uses (`buildFileDataset`) (see docs/datasets.md).
  */
-export { phash, phashFromGrid, lumaGrid, hamming, hammingAt, phashAll } from './dedup/phash';
-export { hashPairs, hashScore, mergeHashPairs, addHashMatches, datasetHashes, DEFAULT_HASH_BITS, DEFAULT_HASH_MIN_COSINE, type HashPair, type HashMatchOptions } from './dedup/verify';
-export { addRobustEmbedding, addRobustEmbeddingToBuffer, type RobustEmbeddingOptions } from './embed/quality-model';
-export { flipRgb, grayRgb, makeViews, averageViews, VIEW_NAMES, type ViewName } from './embed/views';
-export { findContentBox, trimImage, type TrimOptions, type ContentBox } from './images/trim';
-
-/** Duplicates: `groupAtThreshold` (components / FiftyOne semantics, keep policies), `ThresholdIndex`, `histogram`, `maxSimilarity`, `uniqueness`, `findExactDuplicates`, reports, `DEFAULT_THRESHOLD`. */
-export * from './dedup';
-
-/** Widgets (kernel side, ipywidgets protocol 2.1): `Widget` base class, `IntSlider`, `FloatSlider`, `Button`, `Dropdown`, boxes, `Output`, `display`, `progressBar` (see docs/kernel.md). */
-export * from './widgets';
-
-/** Export: `exportSamples`, `removeList`, `writeRemoveList`, `dedupCopy` (copy / hardlink / dry run, never touches the input). */
-export * from './export';
-
-/** The whole scan: `scan(dataset, options)` → `ScanResult` (samples/pairs DataFrames, reports, summary, `atThreshold`), `writeScanOutputs`. */
-export * from './pipeline';
+export {
+  loadDataset,
+  loadDatasetSpec,
+  parseDatasetSpec,
+  registerDatasetSource,
+  datasetSources,
+  datasetSyntax,
+  buildFileDataset,
+  type DatasetSource,
+  type DatasetSpec,
+  type FileRows,
+  type LoadOptions,
+} from './datasets';
 
 /**
- * The duplicate explorer widget: `explore(result, { threshold })` / `explore(df, result, { threshold })`
- * → `Explorer` (live `threshold`, `tags`, `counts`, `toDataFrame()`, `removed()`, `export(path)`; see docs/explorer.md).
+ * Pixels → embeddings: `embedDataset(ds, opts)` (L2-normalised N × d float32 vectors in row order,
+ * skipped rows with reasons, on-disk cache), `EmbeddingModel`, `ModelConfig`, the per-dataset
+ * defaults `defaultEmbeddingFor`, and `textProgress` (see docs/embeddings.md).
  */
-export * from './widgets/explorer';
+export { embedDataset, EmbeddingModel, defaultEmbeddingFor, textProgress, type EmbedOptions, type EmbedResult, type ModelConfig } from './embed';
+/** Image decoding as the embedding does it, and PNG thumbnails. */
+export { decodeImage, thumbnailPng, type DecodeOptions, type DecodeResult } from './images';
 
-/** Static notebook output that survives saving: `showTable`/`tableHtml` (escaped HTML tables), `showImages`/`imageGridHtml` (thumbnail grids, pairs side by side). */
-export * from './notebook';
+/**
+ * Search: exact blocked cosine top-k (`topK`; `Neighbors` lists) and queries over the result:
+ * `cosine`, `neighborsOf`, `neighborColumns`, `withNeighborColumns` (see docs/similarity.md).
+ */
+export { topK, cosine, neighborsOf, neighborColumns, withNeighborColumns, type TopKOptions, type Neighbor, type NeighborColumns } from './similarity';
+
+/**
+ * Duplicate groups at a threshold (components or FiftyOne semantics, keep policies), exact
+ * duplicates, the threshold's default and check, the max-similarity histogram and uniqueness.
+ */
+export {
+  groupAtThreshold,
+  findExactDuplicates,
+  DEFAULT_THRESHOLD,
+  defaultThresholdFor,
+  resolveThreshold,
+  checkThreshold,
+  histogram,
+  maxSimilarity,
+  uniqueness,
+  type GroupResult,
+  type GroupOptions,
+  type GroupMethod,
+  type KeepPolicy,
+  type KeepFunction,
+  type ExactDuplicates,
+  type ExactOptions,
+  type Histogram,
+} from './dedup';
+/** Reports: train/test leakage, label conflicts, exact duplicates (DataFrames, see docs/duplicates.md). */
+export { crossSplitReport, labelConflictReport, exactDuplicateReport, type Report } from './dedup';
+
+/** Export: sample tables (CSV / JSON), remove lists, a deduplicated copy of a folder (never touches the input). */
+export { exportSamples, removeList, writeRemoveList, dedupCopy, type SampleFilter, type RemoveEntry, type DedupCopyOptions } from './export';
+/** DataFrame helpers and atomic CSV / JSON writing. */
+export { columnValues, rowsFromDf, dfFromRows, readCsv, writeCsv, writeJson } from './frame';
+
+/**
+ * The duplicate explorer widget: `explore(result, { threshold })` → {@link Explorer} (live
+ * `threshold`, `tags`, `counts`, `toDataFrame()`, `removed()`, `export(path)`; see docs/explorer.md),
+ * plus `display` and `progressBar` for notebook cells and static outputs (`showTable`, `showImages`).
+ */
+export { explore, Explorer, type ExploreOptions, type ExplorerSource } from './widgets/explorer';
+export { display } from './widgets/base';
+export { progressBar } from './widgets/progress';
+export { showTable, showImages } from './notebook';

@@ -13,6 +13,11 @@ import type { DataFrame } from 'danfojs-node';
  *   or `interleaved` (RGBRGB…, or one byte per pixel when channels = 1, as IDX).
  *   Row i of the DataFrame is image i of `data`.
  * - `files`: one encoded image file per row; `paths[i]` is the absolute path of row i.
+ * - `encoded`: one encoded image (JPEG, PNG, … bytes) per row held in memory, as read from a parquet
+ *   file (`hf:` datasets); `images[i]` is row i's bytes, or null when the row has none.
+ *
+ * Code that reads pixels goes through the helpers of `src/images/source.ts` (count, raw arrays,
+ * encoded bytes, byte sizes), so a new kind is added there and nowhere else in the pipeline.
  */
 export type PixelSource =
   | {
@@ -23,7 +28,8 @@ export type PixelSource =
       layout: 'planar' | 'interleaved';
       data: Uint8Array;
     }
-  | { kind: 'files'; paths: string[] };
+  | { kind: 'files'; paths: string[] }
+  | { kind: 'encoded'; images: (Uint8Array | null)[] };
 
 /**
  * A loaded dataset: a danfo DataFrame with one row per sample plus access to its pixels.

@@ -17,6 +17,7 @@ import { writeCsv } from '../frame/csv';
 import { rowsFromDf } from '../frame/table';
 import { NeardupError } from '../errors';
 import { intIn, modelOption } from './options';
+import { datasetSyntax } from '../datasets/registry';
 
 interface EmbedCliOptions {
   out: string;
@@ -59,7 +60,7 @@ export function register(program: Command): void {
   program
     .command('embed')
     .description('Embed every image of a dataset; write embeddings.f32, embeddings.json and samples.csv')
-    .argument('<dataset>', 'a folder, a .csv manifest, cifar100[:path], cifar10[:path], fashion-mnist[:path], mnist[:path] or sample')
+    .argument('<dataset>', datasetSyntax())
     .requiredOption('-o, --out <dir>', 'output folder (created if needed)')
     .option('--model <path>', 'an .onnx file or a model config .json (default: bundled MobileNetV2, 1280-d)')
     .option('--dequantize', 'run the int8 model with float activations: steadier similarities, the same on every CPU, about 2.5x the time per pixel (default for tiny grayscale datasets; docs/embeddings.md)')

@@ -13,6 +13,7 @@ import type { GroupMethod } from '../dedup/groups';
 import { isInside, realpathLoose } from '../export/safe-path';
 import { NeardupError } from '../errors';
 import { numberIn, intIn, oneOf, keepPolicy, modelOption } from './options';
+import { datasetSyntax } from '../datasets/registry';
 
 const STAGE_LABEL: Record<ScanStage, string> = {
   load: 'loading',
@@ -102,7 +103,7 @@ export function register(program: Command): void {
   program
     .command('scan')
     .description('Find exact and near-duplicate images; write samples.csv, duplicates.csv and summary.json')
-    .argument('<dataset>', 'a folder, a .csv manifest, cifar100[:path], cifar10[:path], fashion-mnist[:path], mnist[:path] or sample')
+    .argument('<dataset>', datasetSyntax())
     .requiredOption('-o, --out <dir>', 'output folder (created if needed; must not be inside the dataset folder)')
     .option('-t, --threshold <t>', `cosine similarity at or above which images are near-duplicates (default ${DEFAULT_THRESHOLD} for photos; for tiny grayscale datasets such as Fashion-MNIST ${TINY_GRAYSCALE_DEQUANTIZED_THRESHOLD}, or ${TINY_GRAYSCALE_THRESHOLD} with --no-dequantize)`, numberIn(-1, 1))
     .option('--model <path>', 'embedding model: an .onnx file or a model config .json (default: bundled MobileNetV2)')

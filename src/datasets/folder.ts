@@ -11,8 +11,8 @@ import * as path from 'node:path';
 import sharp from 'sharp';
 import type { Dataset } from '../types';
 import { NeardupError } from '../errors';
-import { dfFromColumns } from '../frame/table';
 import type { LoadOptions } from './options';
+import { buildFileDataset, codeLabelNames, selectRows } from './files';
 
 /** Extensions taken as images without sniffing. */
 export const IMAGE_EXTENSIONS = new Set([
@@ -118,7 +118,7 @@ export function detectLayout(rels: string[]): TreeLayout {
 }
 
 /** Pixel size after EXIF orientation, or nulls when sharp cannot read the header. */
-export async function imageSize(file: string): Promise<{ width: number | null; height: number | null }> {
+export async function imageSize(file: string | Uint8Array): Promise<{ width: number | null; height: number | null }> {
   try {
     const m = await sharp(file, { failOn: 'none' }).metadata();
     const o = (m as { autoOrient?: { width: number; height: number } }).autoOrient;
@@ -131,20 +131,6 @@ export async function imageSize(file: string): Promise<{ width: number | null; h
   }
 }
 
-/** Runs `fn` over `items` with at most `limit` in flight, keeping order. */
-export async function mapLimit<T, R>(items: T[], limit: number, fn: (t: T, i: number) => Promise<R>): Promise<R[]> {
-  const out = new Array<R>(items.length);
-  let next = 0;
-  const workers = Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await fn(items[i], i);
-    }
-  });
-  await Promise.all(workers);
-  return out;
-}
-
 /** Loads an image folder (see the module comment for the layouts it understands). */
 export async function loadFolder(root: string, opts: LoadOptions = {}): Promise<Dataset> {
   const abs = path.resolve(root);
@@ -152,25 +138,18 @@ export async function loadFolder(root: string, opts: LoadOptions = {}): Promise<
   opts.onProgress?.(`listing images under ${abs}`);
   const all = await listImageFiles(abs);
   const layout = detectLayout(all);
-  let keep = all.map((_, i) => i);
-  if (opts.splits && opts.splits.length) keep = keep.filter((i) => layout.split[i] !== null && opts.splits!.includes(layout.split[i]!));
-  if (opts.limit !== undefined && opts.limit >= 0) keep = keep.slice(0, Math.floor(opts.limit));
+  const keep = selectRows(all.length, (i) => layout.split[i], opts);
   if (all.length === 0) throw new NeardupError(`folder ${root} contains no image files`);
 
-  const labelNames = [...new Set(layout.label.filter((l): l is string => l !== null))].sort();
-  const labelIndex = new Map(labelNames.map((l, i) => [l, i]));
+  const labels = codeLabelNames(layout.label);
   const paths = keep.map((i) => path.join(abs, ...all[i].split('/')));
-  opts.onProgress?.(`reading sizes of ${paths.length} images`);
-  const sizes = await mapLimit(paths, 8, imageSize);
-  const cols = {
+  const rows = {
     id: keep.map((i) => all[i]),
     filepath: paths,
     split: keep.map((i) => layout.split[i]),
-    label: keep.map((i) => (layout.label[i] === null ? null : labelIndex.get(layout.label[i]!)!)),
+    label: keep.map((i) => labels.codes[i]),
     label_name: keep.map((i) => layout.label[i]),
-    width: sizes.map((s) => s.width),
-    height: sizes.map((s) => s.height),
     original_index: keep,
   };
-  return { name: abs, df: dfFromColumns(cols), pixels: { kind: 'files', paths } };
+  return buildFileDataset(abs, rows, { kind: 'files', paths }, opts);
 }

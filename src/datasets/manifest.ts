@@ -9,8 +9,8 @@ import * as path from 'node:path';
 import type { Dataset } from '../types';
 import { NeardupError } from '../errors';
 import { parseCsv } from '../frame/csv';
-import { dfFromColumns, safeColumnName } from '../frame/table';
-import { imageSize, mapLimit } from './folder';
+import { safeColumnName } from '../frame/table';
+import { buildFileDataset, codeLabelNames, selectRows } from './files';
 import type { LoadOptions } from './options';
 
 const STANDARD = ['id', 'filepath', 'split', 'label', 'label_name', 'width', 'height', 'original_index'];
@@ -35,9 +35,7 @@ export async function loadManifest(csvPath: string, opts: LoadOptions = {}): Pro
     throw new NeardupError(`manifest ${csvPath} has no "filepath" column (columns: ${columns.join(', ') || 'none'})`);
   }
   const base = path.dirname(abs);
-  let idx = allRows.map((_, i) => i);
-  if (opts.splits && opts.splits.length && columns.includes('split')) idx = idx.filter((i) => opts.splits!.includes(allRows[i].split));
-  if (opts.limit !== undefined && opts.limit >= 0) idx = idx.slice(0, Math.floor(opts.limit));
+  const idx = selectRows(allRows.length, columns.includes('split') ? (i) => allRows[i].split : null, opts);
   const rows = idx.map((i) => allRows[i]);
 
   rows.forEach((r, k) => {
@@ -61,33 +59,29 @@ export async function loadManifest(csvPath: string, opts: LoadOptions = {}): Pro
       label = raw.map((v) => (v === '' ? null : Number(v)));
       labelName = columns.includes('label_name') ? rows.map((r) => r.label_name || null) : raw.map((v) => (v === '' ? null : v));
     } else {
-      const names = [...new Set(raw.filter((v) => v !== ''))].sort();
-      const code = new Map(names.map((n, i) => [n, i]));
-      label = raw.map((v) => (v === '' ? null : code.get(v)!));
+      label = codeLabelNames(raw).codes;
       labelName = raw.map((v) => (v === '' ? null : v));
     }
   } else if (columns.includes('label_name')) {
     labelName = rows.map((r) => r.label_name || null);
   }
 
-  opts.onProgress?.(`reading sizes of ${filepaths.length} images`);
-  const sizes = await mapLimit(filepaths, 8, (f) => imageSize(f));
-  const cols: Record<string, unknown[]> = {
+  const extra: Record<string, unknown[]> = {};
+  for (const c of columns) {
+    if (STANDARD.includes(c)) continue;
+    // A column named like a DataFrame member (`values`, `shape`, ...) is kept under `<name>_`.
+    const name = safeColumnName(c, [...STANDARD, ...Object.keys(extra)]);
+    if (name !== c) opts.onProgress?.(`manifest column "${c}" is kept as "${name}" (the name is reserved by DataFrames)`);
+    extra[name] = rows.map((r) => r[c]);
+  }
+  const fileRows = {
     id: ids,
     filepath: filepaths,
     split: columns.includes('split') ? rows.map((r) => r.split || null) : rows.map(() => null),
     label,
     label_name: labelName,
-    width: sizes.map((s) => s.width),
-    height: sizes.map((s) => s.height),
     original_index: idx,
+    extra,
   };
-  for (const c of columns) {
-    if (STANDARD.includes(c)) continue;
-    // A column named like a DataFrame member (`values`, `shape`, ...) is kept under `<name>_`.
-    const name = safeColumnName(c, Object.keys(cols));
-    if (name !== c) opts.onProgress?.(`manifest column "${c}" is kept as "${name}" (the name is reserved by DataFrames)`);
-    cols[name] = rows.map((r) => r[c]);
-  }
-  return { name: abs, df: dfFromColumns(cols), pixels: { kind: 'files', paths: filepaths } };
+  return buildFileDataset(abs, fileRows, { kind: 'files', paths: filepaths }, opts);
 }

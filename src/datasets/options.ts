@@ -1,11 +1,12 @@
 /** Options shared by every loader, and where the download cache lives. */
-import * as os from 'node:os';
-import * as path from 'node:path';
+import { cacheRoot } from '../cache-root';
 
 /** Options for {@link loadDataset}. */
 export interface LoadOptions {
   /** Folder for downloads (default: `$NEARDUP_CACHE`, else `~/.cache/neardup`). */
   cacheDir?: string;
+  /** Hugging Face Hub cache for `hf:` datasets (default `$HF_HUB_CACHE`, else `$HF_HOME/hub`, else `~/.cache/huggingface/hub`). */
+  hubCache?: string;
   /** Allow downloading a named dataset from its official URL when it is not found locally (default true). */
   download?: boolean;
   /** Keep only these splits (e.g. `['train']`); default all. */
@@ -18,7 +19,5 @@ export interface LoadOptions {
 
 /** The cache folder: `opts.cacheDir`, else `$NEARDUP_CACHE`, else `~/.cache/neardup`. */
 export function resolveCacheDir(opts: LoadOptions = {}): string {
-  if (opts.cacheDir) return path.resolve(opts.cacheDir);
-  if (process.env.NEARDUP_CACHE) return path.resolve(process.env.NEARDUP_CACHE);
-  return path.join(os.homedir(), '.cache', 'neardup');
+  return cacheRoot(opts.cacheDir);
 }

@@ -1,4 +1,6 @@
-import { isTinyGrayscale } from '../embed/defaults';
+import { defaultEmbeddingFor, isTinyGrayscale } from '../embed/defaults';
+import { NeardupError } from '../errors';
+import type { PixelSource } from '../types';
 
 /**
  * Default cosine-similarity threshold above which two samples count as near-duplicates.
@@ -39,9 +41,39 @@ export const TINY_GRAYSCALE_DEQUANTIZED_THRESHOLD = 0.98;
  * An explicit threshold always wins.
  */
 export function defaultThresholdFor(
-  ds: { pixels: { kind: 'files' | 'array'; width?: number; height?: number; channels?: number } },
+  ds: { pixels: Pick<PixelSource, 'kind'> & { width?: number; height?: number; channels?: number } },
   embedding: { dequantized?: boolean } = {},
 ): number {
   if (isTinyGrayscale(ds.pixels)) return embedding.dequantized ? TINY_GRAYSCALE_DEQUANTIZED_THRESHOLD : TINY_GRAYSCALE_THRESHOLD;
   return DEFAULT_THRESHOLD;
+}
+
+/**
+ * Checks a similarity threshold: a finite number from -1 to 1 (cosine similarity, inclusive).
+ * The one check behind `scan`, `explore`, the explorer's slider and the CLI's `--threshold`.
+ * @returns the threshold, unchanged.
+ * @throws {@link NeardupError} (`invalid_argument`) naming the value otherwise.
+ */
+export function checkThreshold(t: unknown): number {
+  if (typeof t !== 'number' || !Number.isFinite(t) || t < -1 || t > 1) {
+    throw new NeardupError(`threshold must be a number from -1 to 1 (cosine similarity), got ${String(t)}`);
+  }
+  return t;
+}
+
+/**
+ * The threshold to use: `given` after {@link checkThreshold}, or when undefined (or null) the default for the
+ * dataset and embedding ({@link defaultThresholdFor}; without `embedding`, the dataset's default
+ * embedding of {@link defaultEmbeddingFor} is assumed), or {@link DEFAULT_THRESHOLD} when no dataset
+ * is known. This is the only place that picks a default threshold.
+ * @throws {@link NeardupError} (`invalid_argument`) when `given` is not a number from -1 to 1.
+ */
+export function resolveThreshold(
+  given: unknown,
+  ds?: { pixels: Pick<PixelSource, 'kind'> & { width?: number; height?: number; channels?: number } },
+  embedding?: { dequantized?: boolean },
+): number {
+  if (given !== undefined && given !== null) return checkThreshold(given);
+  if (!ds) return DEFAULT_THRESHOLD;
+  return defaultThresholdFor(ds, embedding ?? { dequantized: defaultEmbeddingFor(ds).model?.dequantize === true });
 }

@@ -4,10 +4,11 @@
  * different metadata). For array datasets (CIFAR, IDX) the raw pixel bytes are the content.
  */
 import { createHash } from 'node:crypto';
-import * as fs from 'node:fs';
 import type { Dataset } from '../types';
 import { openImage } from '../images/decode';
 import { columnValues, hasColumn } from '../frame';
+import { mapLimit } from '../map-limit';
+import { arrayPixels, encodedBytesOrNull, hashEncoded, imageCount } from '../images/source';
 
 /** Default {@link ExactOptions.maxPixels}: images up to 1 megapixel are compared by decoded pixels. */
 export const DEFAULT_PIXEL_HASH_MAX_PIXELS = 1_000_000;
@@ -54,8 +55,8 @@ export interface ExactOptions {
  * undecodable files are simply not matched (the embedding stage records why they are skipped).
  */
 export async function findExactDuplicates(ds: Dataset, opts: ExactOptions = {}): Promise<ExactDuplicates> {
-  const px = ds.pixels;
-  if (px.kind === 'array') {
+  const px = arrayPixels(ds.pixels);
+  if (px) {
     const n = ds.df.shape[0];
     const size = px.width * px.height * px.channels;
     const pixelHash: string[] = new Array(n);
@@ -67,17 +68,17 @@ export async function findExactDuplicates(ds: Dataset, opts: ExactOptions = {}):
     return finish(group, null, pixelHash, pixelHash.map(() => 'pixels' as const));
   }
 
-  const paths = px.paths;
-  const n = paths.length;
+  const n = imageCount(ds.pixels);
+  const rows = Array.from({ length: n }, (_, i) => i);
   const conc = opts.concurrency ?? 8;
   let done = 0;
   const tick = () => {
     done++;
     if (opts.onProgress && (done % 200 === 0 || done === n)) opts.onProgress(done, n);
   };
-  const byteHash = await mapLimit(paths, conc, async (p) => {
+  const byteHash = await mapLimit(rows, conc, async (i) => {
     try {
-      return await hashFile(p);
+      return await hashEncoded(ds.pixels, i);
     } catch {
       return null;
     } finally {
@@ -107,7 +108,7 @@ export async function findExactDuplicates(ds: Dataset, opts: ExactOptions = {}):
       }
       const candidates = [...bySize.values()].filter((l) => l.length > 1).flat().sort((a, b) => a - b);
       await mapLimit(candidates, Math.min(conc, 4), async (i) => {
-        pixelHash[i] = await hashPixels(paths[i]);
+        pixelHash[i] = await hashPixels(await encodedBytesOrNull(ds.pixels, i));
       });
       // Byte-identical rows share their representative's pixel hash.
       for (let i = 0; i < n; i++) if (byBytes[i] >= 0 && pixelHash[i] === null) pixelHash[i] = pixelHash[byteFirst[byBytes[i]]];
@@ -199,17 +200,10 @@ function firstRows(group: Int32Array): Int32Array {
   return first;
 }
 
-async function hashFile(file: string): Promise<string> {
-  const h = createHash('sha256');
-  const stream = fs.createReadStream(file, { flags: 'r' });
-  for await (const chunk of stream) h.update(chunk as Buffer);
-  return h.digest('hex');
-}
-
 /** sha256 of the decoded pixels (sRGB + alpha, so grayscale and RGB of equal content match). */
-async function hashPixels(file: string): Promise<string | null> {
+async function hashPixels(bytes: Buffer | null): Promise<string | null> {
+  if (!bytes) return null;
   try {
-    const bytes = await fs.promises.readFile(file);
     const opened = await openImage(bytes);
     if (!opened.ok) return null;
     const { data, info } = await opened.image
@@ -221,17 +215,4 @@ async function hashPixels(file: string): Promise<string | null> {
   } catch {
     return null;
   }
-}
-
-async function mapLimit<T, R>(items: T[], limit: number, fn: (t: T, i: number) => Promise<R>): Promise<R[]> {
-  const out = new Array<R>(items.length);
-  let next = 0;
-  const workers = Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, async () => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await fn(items[i], i);
-    }
-  });
-  await Promise.all(workers);
-  return out;
 }

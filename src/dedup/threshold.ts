@@ -80,11 +80,6 @@ export class ThresholdIndex {
   }
 }
 
-/** Convenience: a {@link ThresholdIndex} straight from the neighbours. */
-export function thresholdIndex(nb: Neighbors, valid?: Uint8Array): ThresholdIndex {
-  return new ThresholdIndex(maxSimilarity(nb, valid));
-}
-
 /** Samples with max_similarity ≥ t (one-off; build a {@link ThresholdIndex} for repeated calls). */
 export function countAtThreshold(maxSim: ArrayLike<number>, t: number): number {
   let c = 0;

@@ -12,7 +12,8 @@
 import type { Neighbors } from '../types';
 import { DEFAULT_THRESHOLD } from './defaults';
 import { hammingAt, phash } from './phash';
-import { decodeImageFile } from '../images/decode';
+import { decodeImage } from '../images/decode';
+import { arrayPixels, imageCount, readEncoded } from '../images/source';
 import { arrayImageToRgb } from '../images/array';
 import type { Dataset } from '../types';
 import { NeardupError } from '../errors';
@@ -132,11 +133,11 @@ export function mergeHashPairs(
  * `valid[i] = 0`. For array datasets the hash comes straight from the stored pixels.
  */
 export async function datasetHashes(ds: Dataset, opts: { size?: number; concurrency?: number } = {}): Promise<{ hashes: Uint32Array; valid: Uint8Array }> {
-  const px = ds.pixels;
-  const n = px.kind === 'files' ? px.paths.length : px.data.length / (px.width * px.height * px.channels);
+  const n = imageCount(ds.pixels);
+  const px = arrayPixels(ds.pixels);
   const hashes = new Uint32Array(2 * n);
   const valid = new Uint8Array(n);
-  if (px.kind === 'array') {
+  if (px) {
     // Resampled to 64x64 RGB (bilinear, any layout) so the 32x32 grid box-filters like file images.
     const rgb = new Uint8Array(64 * 64 * 3);
     for (let i = 0; i < n; i++) {
@@ -151,7 +152,9 @@ export async function datasetHashes(ds: Dataset, opts: { size?: number; concurre
     for (;;) {
       const i = next++;
       if (i >= n) return;
-      const d = await decodeImageFile(px.paths[i], { size });
+      const file = await readEncoded(ds.pixels, i);
+      if (!file.ok) continue;
+      const d = await decodeImage(file.bytes, { size });
       if (!d.ok) continue;
       hashes.set(phash(d.rgb, size, size, 3), 2 * i);
       valid[i] = 1;

@@ -15,18 +15,17 @@
  */
 import { createHash } from 'node:crypto';
 import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readSync, writeFileSync } from 'node:fs';
-import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { writeFileAtomicSync } from '../frame/atomic';
+import { cacheRoot } from '../cache-root';
 
 const MAGIC = Buffer.from('NDEMB001');
 const KEY_BYTES = 16;
 const CACHE_FORMAT = 1;
 
-/** `$NEARDUP_CACHE/embeddings`, or `~/.cache/neardup/embeddings`. */
+/** `$NEARDUP_CACHE/embeddings`, or `~/.cache/neardup/embeddings` (see {@link cacheRoot}). */
 export function defaultEmbeddingCacheDir(): string {
-  const root = process.env.NEARDUP_CACHE || join(homedir(), '.cache', 'neardup');
-  return join(root, 'embeddings');
+  return join(cacheRoot(), 'embeddings');
 }
 
 /** 16-byte content key of a sample (sha256 prefix), as hex. */

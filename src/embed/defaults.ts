@@ -16,6 +16,7 @@ import type { ModelConfig } from './model';
 
 /** One channel, at most 32×32 px, held as an array (MNIST, Fashion-MNIST). */
 export function isTinyGrayscale(pixels: Pick<PixelSource, 'kind'> & { width?: number; height?: number; channels?: number }): boolean {
+  // Array sources only (see src/images/source.ts arrayPixels): encoded images are decoded to RGB.
   return pixels.kind === 'array' && pixels.channels === 1 && (pixels.width ?? Infinity) <= 32 && (pixels.height ?? Infinity) <= 32;
 }
 

@@ -9,7 +9,8 @@
  */
 import type { Dataset, Embeddings, SampleStatus } from '../types';
 import { NeardupError } from '../errors';
-import { decodeForModel, readImageFile, DEFAULT_MAX_PIXELS, type NativePixels } from '../images/decode';
+import { arrayPixels, imageCount, isEncoded, readEncoded } from '../images/source';
+import { decodeForModel, DEFAULT_MAX_PIXELS, type NativePixels } from '../images/decode';
 import { normalisationTables, writeRgbToTensor } from '../images/preprocess';
 import { arrayImageToRgb, rawImage, writeArrayImageToTensor } from '../images/array';
 import { EmbeddingModel, type ModelConfig, type PixelHeadSession } from './model';
@@ -68,8 +69,7 @@ export interface EmbedResult extends Embeddings {
 function datasetIds(ds: Dataset): string[] {
   if (!ds.df.columns.includes('id')) throw new NeardupError(`dataset ${ds.name}: its DataFrame has no "id" column`);
   const ids = (ds.df.column('id').values as unknown[]).map(String);
-  const px = ds.pixels;
-  const count = px.kind === 'files' ? px.paths.length : px.data.length / (px.width * px.height * px.channels);
+  const count = imageCount(ds.pixels);
   if (count !== ids.length) throw new NeardupError(`dataset ${ds.name}: ${ids.length} DataFrame rows but ${count} images`);
   return ids;
 }
@@ -156,12 +156,12 @@ export async function embedDataset(ds: Dataset, opts: EmbedOptions = {}): Promis
  * loader's width/height columns) gets a head for that size, fed each file's decoded RGB bytes.
  */
 async function pixelHeadFor(ds: Dataset, model: EmbeddingModel, wanted: boolean | undefined): Promise<PixelHeadSession | undefined> {
-  const px = ds.pixels;
+  const px = arrayPixels(ds.pixels);
   if (wanted === false) return undefined;
-  const side = px.kind === 'files' ? uniformSmallSide(ds, model.config.size) : 0;
-  if (px.kind === 'files' && !side) return undefined;
+  const side = px ? 0 : uniformSmallSide(ds, model.config.size);
+  if (!px && !side) return undefined;
   try {
-    if (px.kind === 'files') return await model.withPixelHead({ channels: 3, height: side, width: side, layout: 'interleaved' });
+    if (!px) return await model.withPixelHead({ channels: 3, height: side, width: side, layout: 'interleaved' });
     return await model.withPixelHead({ channels: px.channels, height: px.height, width: px.width, layout: px.layout });
   } catch (err) {
     if (wanted) throw err;
@@ -209,7 +209,7 @@ async function runPipeline(
   // The head computes the same function as the JavaScript path up to float rounding, but the int8
   // network can turn a one-ulp input difference into a visibly different vector: keep their caches apart.
   const px = ds.pixels;
-  const preprocessing = head ? `${model.preprocessing} pixels=graph${px.kind === 'files' ? `:${head.spec.width}` : ''}` : model.preprocessing;
+  const preprocessing = head ? `${model.preprocessing} pixels=graph${isEncoded(px) ? `:${head.spec.width}` : ''}` : model.preprocessing;
   const cache = opts.cacheDir === false ? null : new EmbeddingCache(opts.cacheDir ?? defaultEmbeddingCacheDir(), model.sha256, preprocessing, dim, opts.cacheChunkRows);
   const tables = normalisationTables(mean, std);
   const stats = { total: n, computed: 0, cached: 0, skipped: 0, seconds: 0 };
@@ -282,17 +282,18 @@ async function runPipeline(
   };
 
   async function produce(): Promise<void> {
-    if (px.kind === 'array') {
-      const prefix = Buffer.from(`array:${px.width}x${px.height}x${px.channels}:${px.layout}:`);
+    const arr = arrayPixels(px);
+    if (arr) {
+      const prefix = Buffer.from(`array:${arr.width}x${arr.height}x${arr.channels}:${arr.layout}:`);
       for (let row = 0; row < n; row++) {
         if (signal?.aborted || stopped) break;
         // Cache hits never wait; yield now and then so progress widgets and abort signals get through.
         if ((row & 511) === 511) await new Promise((r) => setImmediate(r));
-        const key = contentKey(Buffer.concat([prefix, rawImage(px, row)]));
+        const key = contentKey(Buffer.concat([prefix, rawImage(arr, row)]));
         if (tryCache(row, key)) continue;
         const [b, slot] = await reserve(row, key);
-        if (head) b.tensor.set(rawImage(px, row), slot * head.bytesPerImage);
-        else writeArrayImageToTensor(px, row, size, b.tensor as Float32Array, slot, mean, std, layout);
+        if (head) b.tensor.set(rawImage(arr, row), slot * head.bytesPerImage);
+        else writeArrayImageToTensor(arr, row, size, b.tensor as Float32Array, slot, mean, std, layout);
         filled(b);
       }
     } else {
@@ -301,7 +302,7 @@ async function runPipeline(
         for (;;) {
           const row = next++;
           if (row >= n || signal?.aborted || stopped) return;
-          const file = await readImageFile(px.paths[row]);
+          const file = await readEncoded(px, row);
           if (!file.ok) { skip(row, file.reason); continue; }
           const key = contentKey(file.bytes);
           if (tryCache(row, key)) continue;

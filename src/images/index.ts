@@ -6,3 +6,4 @@ export type { RawImage } from './raw';
 export { arrayImageToRgb, writeArrayImageToTensor } from './array';
 export { IMAGENET_MEAN, IMAGENET_STD, normalisationTables, rgbToTensor, writeRgbToTensor, type Normalisation } from './preprocess';
 export { thumbnailPng } from './thumbnail';
+export { imageCount, arrayPixels, isEncoded, filePaths, readEncoded, encodedSizes, encodedBytesOrNull, hashEncoded, type ArrayPixels, type EncodedRead } from './source';

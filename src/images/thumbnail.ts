@@ -5,7 +5,8 @@
  */
 import sharp from 'sharp';
 import type { Dataset } from '../types';
-import { openImage, readImageFile } from './decode';
+import { openImage } from './decode';
+import { arrayPixels, readEncoded } from './source';
 import { rawImage } from './array';
 
 /** A neutral grey placeholder, used when a file cannot be decoded. */
@@ -18,9 +19,9 @@ async function placeholder(side: number): Promise<Buffer> {
  * files give a grey square instead of throwing, so a gallery still renders.
  */
 export async function thumbnailPng(ds: Dataset, row: number, maxSide = 96): Promise<Buffer> {
-  const px = ds.pixels;
+  const px = arrayPixels(ds.pixels);
   const resize = { width: maxSide, height: maxSide, fit: 'inside' as const, withoutEnlargement: true };
-  if (px.kind === 'array') {
+  if (px) {
     const { width, height, channels, layout } = px;
     let raw = rawImage(px, row);
     if (layout === 'planar' && channels === 3) {
@@ -36,7 +37,7 @@ export async function thumbnailPng(ds: Dataset, row: number, maxSide = 96): Prom
       .png({ compressionLevel: 6 })
       .toBuffer();
   }
-  const file = await readImageFile(px.paths[row]);
+  const file = await readEncoded(ds.pixels, row);
   if (!file.ok) return placeholder(Math.min(maxSide, 32));
   const opened = await openImage(file.bytes);
   if (!opened.ok) return placeholder(Math.min(maxSide, 32));

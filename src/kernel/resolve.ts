@@ -9,6 +9,8 @@
  * - TypeScript: `<cwd>/node_modules/neardup/...` is served from this package's files, the same
  *   way tslab itself serves `<cwd>/node_modules/tslab`.
  * Either way cells load the very files the kernel runs (one module instance, one comm manager).
+ * Subpaths work the same way: Node maps `neardup/widgets` (`/kernel`, `/onnx`) through package.json
+ * `exports`; TypeScript finds the root shims `widgets.d.ts` etc., which the forwarding above serves.
  */
 import fs from 'node:fs';
 import os from 'node:os';

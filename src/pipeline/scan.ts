@@ -4,7 +4,6 @@
  * at another threshold or keep policy in milliseconds, which is what notebooks and the explorer
  * widget do on every slider step.
  */
-import * as fs from 'node:fs';
 import { join } from 'node:path';
 import type { DataFrame } from 'danfojs-node';
 import type { Dataset, Embeddings, Neighbors } from '../types';
@@ -13,7 +12,8 @@ import { loadDataset, type LoadOptions } from '../datasets';
 import { embedDataset, type EmbedOptions } from '../embed';
 import { topK, defaultNeighborCacheDir } from '../similarity';
 import { columnValues, dfFromColumns, hasColumn } from '../frame';
-import { DEFAULT_THRESHOLD, defaultThresholdFor } from '../dedup/defaults';
+import { arrayPixels, encodedSizes, isEncoded } from '../images/source';
+import { DEFAULT_THRESHOLD, checkThreshold, defaultThresholdFor, resolveThreshold } from '../dedup/defaults';
 import { checkKeepPolicy, groupAtThreshold, type GroupMethod, type GroupOptions, type GroupResult, type KeepPolicy } from '../dedup/groups';
 import { findExactDuplicates, type ExactDuplicates } from '../dedup/exact';
 import { histogram, maxSimilarity, nearestIndex, ThresholdIndex, type Histogram } from '../dedup/threshold';
@@ -258,7 +258,7 @@ export class ScanResult {
 
   /** The same scan regrouped at another threshold / keep policy / method (cheap: no embedding or search). */
   atThreshold(threshold: number, keep: KeepPolicy = this.keep, method: GroupMethod = this.method): ScanResult {
-    return new ScanResult(this.core, threshold, keep, method);
+    return new ScanResult(this.core, checkThreshold(threshold), keep, method);
   }
 
   /** Histogram of max_similarity (bins as data) for threshold guidance. */
@@ -421,10 +421,7 @@ export const SAMPLE_COLUMNS = [
  */
 export async function scan(spec: string | Dataset, opts: ScanOptions = {}): Promise<ScanResult> {
   // Checked now; when not given, the default depends on the dataset (known after loading).
-  let threshold = opts.threshold ?? DEFAULT_THRESHOLD;
-  if (typeof threshold !== 'number' || !Number.isFinite(threshold) || threshold < -1 || threshold > 1) {
-    throw new NeardupError(`threshold must be a number from -1 to 1 (cosine similarity), got ${threshold}`);
-  }
+  if (opts.threshold != null) checkThreshold(opts.threshold);
   const k = opts.k ?? 10;
   if (!Number.isInteger(k) || k < 1 || k > 1000) throw new NeardupError(`k must be an integer from 1 to 1000, got ${k}`);
   const method = opts.method ?? 'components';
@@ -470,7 +467,7 @@ export async function scan(spec: string | Dataset, opts: ScanOptions = {}): Prom
   });
   lap('embed');
   // The default threshold depends on how the samples were embedded (dequantized or int8 model).
-  if (opts.threshold === undefined) threshold = defaultThresholdFor(dataset, embeddings.settings);
+  const threshold = resolveThreshold(opts.threshold, dataset, embeddings.settings);
 
   const valid = Uint8Array.from(embeddings.status, (s) => (s === 'ok' ? 1 : 0));
   progress('similarity', 0, 1);
@@ -487,7 +484,7 @@ export async function scan(spec: string | Dataset, opts: ScanOptions = {}): Prom
 
   const hashBits = new Map<number, number>();
   const phash = opts.phash ?? 'auto';
-  if (phash === true || typeof phash === 'object' || (phash === 'auto' && dataset.pixels.kind === 'files')) {
+  if (phash === true || typeof phash === 'object' || (phash === 'auto' && isEncoded(dataset.pixels))) {
     progress('phash', 0, 1);
     const h = await addHashMatches(dataset, embeddings, neighbors, typeof phash === 'object' ? phash : {});
     neighbors = h.neighbors;
@@ -565,7 +562,8 @@ function round3(x: number): number {
 /** width × height of each row (0 when unknown). */
 function pixelCountsOf(ds: Dataset): number[] {
   const n = ds.df.shape[0];
-  if (ds.pixels.kind === 'array') return new Array(n).fill(ds.pixels.width * ds.pixels.height);
+  const arr = arrayPixels(ds.pixels);
+  if (arr) return new Array(n).fill(arr.width * arr.height);
   if (!hasColumn(ds.df, 'width') || !hasColumn(ds.df, 'height')) return new Array(n).fill(0);
   const w = columnValues<number | null>(ds.df, 'width');
   const h = columnValues<number | null>(ds.df, 'height');
@@ -574,12 +572,5 @@ function pixelCountsOf(ds: Dataset): number[] {
 
 /** File size of each row in bytes (0 for array datasets and unreadable files). */
 function fileSizesOf(ds: Dataset): number[] {
-  if (ds.pixels.kind === 'array') return new Array(ds.df.shape[0]).fill(0);
-  return ds.pixels.paths.map((p) => {
-    try {
-      return fs.statSync(p).size;
-    } catch {
-      return 0;
-    }
-  });
+  return encodedSizes(ds.pixels);
 }

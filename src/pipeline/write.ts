@@ -9,6 +9,7 @@ import { NeardupError } from '../errors';
 import { writeCsv, writeJson } from '../frame';
 import { isInside, realpathLoose } from '../export/safe-path';
 import type { ScanResult, ScanSummary } from './scan';
+import { filePaths } from '../images/source';
 
 /** What {@link writeScanOutputs} wrote. */
 export interface ScanOutputs {
@@ -20,7 +21,7 @@ export interface ScanOutputs {
 /** The folder a files dataset lives in (its DataFrame ids are relative to it), or null. */
 export function datasetRoot(result: ScanResult): string | null {
   const ds = result.dataset;
-  if (ds.pixels.kind !== 'files') return null;
+  if (!filePaths(ds.pixels)) return null;
   try {
     if (fs.statSync(ds.name).isDirectory()) return path.resolve(ds.name);
   } catch {

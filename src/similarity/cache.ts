@@ -12,18 +12,17 @@
  */
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
-import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { Neighbors } from '../types';
 import { writeFileAtomicSync } from '../frame/atomic';
+import { cacheRoot } from '../cache-root';
 
 const MAGIC = Buffer.from('NDKNN001');
 const HEADER = MAGIC.length + 8;
 
-/** `$NEARDUP_CACHE/neighbors`, or `~/.cache/neardup/neighbors`. */
+/** `$NEARDUP_CACHE/neighbors`, or `~/.cache/neardup/neighbors` (see {@link cacheRoot}). */
 export function defaultNeighborCacheDir(): string {
-  const root = process.env.NEARDUP_CACHE || join(homedir(), '.cache', 'neardup');
-  return join(root, 'neighbors');
+  return join(cacheRoot(), 'neighbors');
 }
 
 /** Hex key of one search: the vectors' bytes, their shape, k and the valid mask. */

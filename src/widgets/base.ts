@@ -379,11 +379,6 @@ export function syncedProperties(cls: { prototype: object }, keys: readonly stri
   }
 }
 
-/** All live widgets of this kernel (by model id). */
-export function liveWidgets(): Map<string, Widget<any>> {
-  return registry(getCommManager());
-}
-
 /**
  * Displays a widget (or anything with a {@link MIME_BUNDLE} method) in the current cell output.
  * Outside a kernel it prints the text form.

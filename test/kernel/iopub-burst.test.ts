@@ -13,7 +13,7 @@ test('a tight loop of prints and progress updates arrives complete and in order'
   const dir = tempDir('burst');
   const src = path.join(dir, 'burst.ipynb');
   const cells = [
-    'import { IntProgress, display } from "neardup";\nconst bar = new IntProgress({ value: 0, max: 300 });\ndisplay(bar);\nfor (let i = 1; i <= 300; i++) { bar.value = i; console.log(`line ${i}`); }',
+    'import { IntProgress, display } from "neardup/widgets";\nconst bar = new IntProgress({ value: 0, max: 300 });\ndisplay(bar);\nfor (let i = 1; i <= 300; i++) { bar.value = i; console.log(`line ${i}`); }',
     'console.log(`kernel sees ${bar.value}`);',
   ];
   fs.writeFileSync(

@@ -73,7 +73,7 @@ try:
     drain(mid)
 
     # a cell displays an IntSlider
-    reply, msgs, text, err = execute('import { IntSlider } from "neardup";\nconst s = new IntSlider({ value: 5, min: 0, max: 100 });\ns')
+    reply, msgs, text, err = execute('import { IntSlider } from "neardup/widgets";\nconst s = new IntSlider({ value: 5, min: 0, max: 100 });\ns')
     out["display_cell"] = {"status": reply["content"]["status"], "stdout": text, "stderr": err,
                            "iopub": [{"msg_type": m["msg_type"], "content": m["content"], "metadata": m["metadata"]} for m in msgs if m["msg_type"] in ("comm_open", "display_data")]}
     disp = [m for m in msgs if m["msg_type"] == "display_data"]
@@ -96,7 +96,7 @@ try:
     reply, msgs, text, err = execute(
         "const bytes = new Uint8Array(Buffer.from('%s', 'hex'));\n"
         "s.send({ kind: 'blob', n: bytes.length }, [bytes]);\n"
-        "import { Image } from 'neardup';\n"
+        "import { Image } from 'neardup/widgets';\n"
         "const img = new Image({ value: bytes.subarray(0, 100), format: 'png' });" % payload.hex())
     out["k2f"] = [{"msg_type": m["msg_type"], "data": m["content"].get("data"), "buffers": [bytes(b).hex() for b in m.get("buffers", [])]}
                   for m in msgs if m["msg_type"] in ("comm_msg", "comm_open")]

@@ -2,7 +2,7 @@
 // binary state into buffer_paths, and the progress bar's text fallback. No Jupyter needed.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { IntSlider, Dropdown, Image, HBox, Button, serializeState, insertBuffers, progressBar, Widget } from '../../src/widgets';
+import { IntSlider, Dropdown, Image, HBox, Button, serializeState, insertBuffers, progressBar, Widget } from '../../src/widgets/index';
 
 test('controls keep state and fire change events without a kernel', () => {
   const s = new IntSlider({ value: 5, min: 0, max: 100 });

@@ -9,6 +9,7 @@ import { Widget, type WidgetSpec } from '../base';
 import type { JSONObject } from '../../kernel/comm';
 import { groupAtThreshold, type GroupMethod, type GroupOptions, type GroupResult, type KeepPolicy } from '../../dedup/groups';
 import { NeardupError } from '../../errors';
+import { checkThreshold } from '../../dedup/defaults';
 import { columnValues, dfFromColumns, hasColumn, writeCsv, writeJson } from '../../frame';
 import { thumbnailPng } from '../../images/thumbnail';
 import { checkSource, encodeCategories, keepRank, sourceMaxSimilarity, type ExplorerSource } from './source';
@@ -60,13 +61,6 @@ const SPEC: WidgetSpec = {
 
 /** Most thumbnails served per request (a page shows about 12 samples x 5 pictures). */
 const MAX_THUMBS_PER_REQUEST = 256;
-
-function checkThreshold(t: unknown): number {
-  if (typeof t !== 'number' || !Number.isFinite(t) || t < -1 || t > 1) {
-    throw new NeardupError(`threshold must be a number from -1 to 1 (cosine similarity), got ${String(t)}`);
-  }
-  return t;
-}
 
 function checkTags(tags: unknown, known: Map<string, number>): Record<string, ExplorerTag> {
   if (!tags || typeof tags !== 'object' || Array.isArray(tags)) throw new NeardupError('tags must be an object {sampleId: "keep" | "remove"}');

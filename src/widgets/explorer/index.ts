@@ -5,7 +5,7 @@ import type { DataFrame } from 'danfojs-node';
 import { NeardupError } from '../../errors';
 import type { ScanResult } from '../../pipeline/scan';
 import { columnValues, hasColumn } from '../../frame';
-import { DEFAULT_THRESHOLD } from '../../dedup/defaults';
+import { resolveThreshold } from '../../dedup/defaults';
 import { Explorer, type ExploreOptions } from './explorer';
 import type { ExplorerSource } from './source';
 
@@ -82,7 +82,8 @@ export function explore(a: unknown, b?: unknown, c?: unknown): Explorer {
     throw new NeardupError('explore: pass a ScanResult (from scan), or a DataFrame and its ScanResult, or {ids, neighbors}');
   }
   if (options !== null && typeof options !== 'object') throw new NeardupError('explore: options must be an object such as { threshold: 0.95 }');
-  const threshold = options.threshold ?? scanDefaults.threshold ?? DEFAULT_THRESHOLD;
+  // An explicit threshold wins; then the scan's; then the default for the source's dataset, if any.
+  const threshold = resolveThreshold(options.threshold ?? scanDefaults.threshold, src.dataset);
   return new Explorer(src, {
     ...options,
     threshold,

@@ -8,7 +8,6 @@ import type { Dataset, Neighbors } from '../../types';
 import type { GroupMethod, GroupOptions, KeepPolicy } from '../../dedup/groups';
 import { maxSimilarity as maxSimilarityOf } from '../../dedup/threshold';
 import { NeardupError } from '../../errors';
-import { columnValues, hasColumn } from '../../frame';
 
 /** Plain inputs of an explorer. Build one by hand for synthetic data; `explore(result)` builds it from a scan. */
 export interface ExplorerSource {
@@ -109,10 +108,4 @@ export function checkSource(src: ExplorerSource): void {
 /** Highest similarity per row (NaN for invalid rows), from the source or its neighbours. */
 export function sourceMaxSimilarity(src: ExplorerSource): Float32Array {
   return src.maxSimilarity ?? maxSimilarityOf(src.neighbors, src.valid);
-}
-
-/** String values of a DataFrame column, or undefined when it is missing. */
-export function optionalColumn(df: DataFrame, name: string): (string | null)[] | undefined {
-  if (!hasColumn(df, name)) return undefined;
-  return columnValues<unknown>(df, name).map((v) => (v === null || v === undefined ? null : String(v)));
 }

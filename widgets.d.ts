@@ -1,0 +1,3 @@
+// Types of `neardup/widgets` for TypeScript's classic (node10) resolution, which ignores package.json
+// "exports" (tslab's kernel cells use it); the code is dist/widgets.js through "exports".
+export * from './dist/widgets';
