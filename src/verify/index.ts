@@ -20,7 +20,8 @@
  * and its evidence, kept per pair in {@link PairEvidence}.
  */
 import type { Dataset, Neighbors } from '../types';
-import { decodeImageFile } from '../images/decode';
+import { decodeImage } from '../images/decode';
+import { readEncoded } from '../images/source';
 import { arrayImageToRgb } from '../images/array';
 import { GeometricVerifier, flipGray, type OrbFeatures } from './geometric';
 import { alignedCorrelation } from './pixels';
@@ -73,6 +74,8 @@ export interface VerifyOptions {
   tinySide?: number;
   /** Side (px) images are decoded at for keypoints; default 320. */
   side?: number;
+  /** Decompression-bomb limit for the decodes (pixels); default the decoder's. */
+  maxPixels?: number;
   /** Decodes in flight; default 4. */
   concurrency?: number;
   /** Progress: pairs checked so far, of total. */
@@ -144,7 +147,7 @@ export async function verifyCandidates(
     }
   }
 
-  if (toCheck.length) await checkPairs(ds, toCheck, { side, tinySide, minInliers, minCoverage, minCorrelation, concurrency: opts.concurrency ?? 4, onProgress: opts.onProgress });
+  if (toCheck.length) await checkPairs(ds, toCheck, { maxPixels: opts.maxPixels, side, tinySide, minInliers, minCoverage, minCorrelation, concurrency: opts.concurrency ?? 4, onProgress: opts.onProgress });
 
   // Decision lists: drop what the second signal did not confirm.
   const indices = new Int32Array(nb.indices);
@@ -178,6 +181,7 @@ export async function verifyCandidates(
 }
 
 interface CheckOptions {
+  maxPixels?: number;
   side: number;
   tinySide: number;
   minInliers: number;
@@ -199,7 +203,7 @@ async function checkPairs(ds: Dataset, pairs: PairEvidence[], o: CheckOptions): 
   const prepared = new Map<number, Prepared>();
   const px = ds.pixels;
   let verifier: GeometricVerifier | null = null;
-  const needsOrb = px.kind === 'files';
+  const needsOrb = px.kind !== 'array';
   if (needsOrb) verifier = await GeometricVerifier.load();
 
   // Decode every involved image once (files in parallel; arrays from memory).
@@ -219,7 +223,8 @@ async function checkPairs(ds: Dataset, pairs: PairEvidence[], o: CheckOptions): 
         }
         continue;
       }
-      const d = await decodeImageFile(px.paths[row], { size: o.side });
+      const bytes = await readEncoded(px, row);
+      const d = bytes.ok ? await decodeImage(bytes.bytes, { size: o.side, maxPixels: o.maxPixels }) : bytes;
       if (!d.ok) { prepared.set(row, null); continue; }
       const gray = toGray(d.rgb, o.side * o.side);
       const isTiny = Math.min(d.width, d.height) < o.tinySide;
