@@ -101,6 +101,12 @@ export function register(program: Command): void {
         } else {
           out.write(`${res.mode === 'hardlink' ? 'linked' : 'copied'} ${res.written} files into ${res.outDir} (${res.actions.length - res.written} already there), left out ${res.leftOut.length} duplicates\n`);
         }
+        // A bad row never stops the others; each is reported, and the exit status says some failed.
+        for (const f of res.failed) process.stderr.write(`could not ${res.dryRun ? 'plan' : verb} ${f.rel}: ${f.reason}\n`);
+        if (res.failed.length) {
+          process.stderr.write(`${res.failed.length} kept file${res.failed.length === 1 ? '' : 's'} could not be ${res.mode === 'hardlink' ? 'linked' : 'copied'} (listed above); everything else was ${res.dryRun ? 'planned' : 'written'}\n`);
+          process.exitCode = 1;
+        }
       }
     });
 }

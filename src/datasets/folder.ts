@@ -13,6 +13,8 @@ import type { Dataset } from '../types';
 import { NeardupError } from '../errors';
 import { dfFromColumns } from '../frame/table';
 import type { LoadOptions } from './options';
+import { encodePathString, encodeSegment, fsPath } from './names';
+import { findAliases } from './aliases';
 
 /** Extensions taken as images without sniffing. */
 export const IMAGE_EXTENSIONS = new Set([
@@ -39,7 +41,7 @@ export function looksLikeImage(head: Uint8Array): boolean {
   return false;
 }
 
-async function sniff(file: string): Promise<boolean> {
+async function sniff(file: string | Buffer): Promise<boolean> {
   let fh: fs.promises.FileHandle | undefined;
   try {
     fh = await fs.promises.open(file, 'r');
@@ -53,49 +55,65 @@ async function sniff(file: string): Promise<boolean> {
   }
 }
 
-/** Relative paths (with `/`) of the image files under `root`, sorted. */
+const SLASH = Buffer.from('/');
+
+/** Extension of a byte name, lower-cased (`.jpg`), or '' (names are read as bytes; see names.ts). */
+function extOf(name: Buffer): string {
+  const dot = name.lastIndexOf(0x2e);
+  return dot > 0 ? name.subarray(dot).toString('latin1').toLowerCase() : '';
+}
+
+/**
+ * Relative ids (with `/`) of the image files under `root`, sorted by their bytes. Names are read as
+ * bytes, so a name that is not valid UTF-8 is listed too, under the lossless id of names.ts.
+ * A symlink with an image extension that leads nowhere (dangling, or a loop) is listed as well: the
+ * embedding stage then records `broken symlink` or `symlink loop` for it instead of losing the row.
+ */
 export async function listImageFiles(root: string): Promise<string[]> {
   const out: string[] = [];
   const visited = new Set<string>();
-  async function walk(dir: string, rel: string): Promise<void> {
+  async function walk(dir: Buffer, rel: string): Promise<void> {
     let real: string;
     try {
-      real = await fs.promises.realpath(dir);
+      real = (await fs.promises.realpath(dir, { encoding: 'buffer' })).toString('latin1');
     } catch {
       return;
     }
     if (visited.has(real)) return; // a symlink loop, or the same folder reached twice
     visited.add(real);
-    let entries: fs.Dirent[];
+    let entries: fs.Dirent<Buffer>[];
     try {
-      entries = await fs.promises.readdir(dir, { withFileTypes: true });
+      entries = await fs.promises.readdir(dir, { withFileTypes: true, encoding: 'buffer' });
     } catch {
       return; // unreadable folder: nothing to list
     }
-    entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    entries.sort((a, b) => Buffer.compare(a.name, b.name));
     for (const e of entries) {
-      if (e.name.startsWith('.')) continue;
-      const abs = path.join(dir, e.name);
-      const r = rel ? `${rel}/${e.name}` : e.name;
+      if (e.name[0] === 0x2e) continue; // hidden
+      const abs = Buffer.concat([dir, SLASH, e.name]);
+      const id = encodeSegment(e.name);
+      const r = rel ? `${rel}/${id}` : id;
       let isDir = e.isDirectory();
       let isFile = e.isFile();
+      const ext = extOf(e.name);
       if (e.isSymbolicLink()) {
         try {
           const st = await fs.promises.stat(abs);
           isDir = st.isDirectory();
           isFile = st.isFile();
         } catch {
-          continue; // dangling link
+          // Dangling or looping link: keep the row when the name says image (its reason comes later).
+          if (IMAGE_EXTENSIONS.has(ext)) out.push(r);
+          continue;
         }
       }
       if (isDir) await walk(abs, r);
       else if (isFile) {
-        const ext = path.extname(e.name).toLowerCase();
         if (IMAGE_EXTENSIONS.has(ext) || (await sniff(abs))) out.push(r);
       }
     }
   }
-  await walk(root, '');
+  await walk(Buffer.from(path.resolve(root)), '');
   return out;
 }
 
@@ -120,7 +138,9 @@ export function detectLayout(rels: string[]): TreeLayout {
 /** Pixel size after EXIF orientation, or nulls when sharp cannot read the header. */
 export async function imageSize(file: string): Promise<{ width: number | null; height: number | null }> {
   try {
-    const m = await sharp(file, { failOn: 'none' }).metadata();
+    // sharp takes string paths only: a name that is not UTF-8 is read here and handed over as bytes.
+    const p = fsPath(file);
+    const m = await sharp(typeof p === 'string' ? p : await fs.promises.readFile(p), { failOn: 'none' }).metadata();
     const o = (m as { autoOrient?: { width: number; height: number } }).autoOrient;
     if (o && o.width && o.height) return { width: o.width, height: o.height };
     if (!m.width || !m.height) return { width: null, height: null };
@@ -159,9 +179,13 @@ export async function loadFolder(root: string, opts: LoadOptions = {}): Promise<
 
   const labelNames = [...new Set(layout.label.filter((l): l is string => l !== null))].sort();
   const labelIndex = new Map(labelNames.map((l, i) => [l, i]));
-  const paths = keep.map((i) => path.join(abs, ...all[i].split('/')));
+  // Ids of names that are not UTF-8 are encoded (names.ts); the root is encoded the same way so that
+  // every filepath decodes back to its file's bytes.
+  const base = encodePathString(abs);
+  const paths = keep.map((i) => `${base}${base.endsWith('/') ? '' : '/'}${all[i]}`);
   opts.onProgress?.(`reading sizes of ${paths.length} images`);
   const sizes = await mapLimit(paths, 8, imageSize);
+  const aliasOf = await findAliases(paths);
   const cols = {
     id: keep.map((i) => all[i]),
     filepath: paths,
@@ -171,6 +195,7 @@ export async function loadFolder(root: string, opts: LoadOptions = {}): Promise<
     width: sizes.map((s) => s.width),
     height: sizes.map((s) => s.height),
     original_index: keep,
+    alias_of: Array.from(aliasOf, (j) => (j >= 0 ? all[keep[j]] : null)),
   };
   return { name: abs, df: dfFromColumns(cols), pixels: { kind: 'files', paths } };
 }

@@ -8,6 +8,7 @@ import * as fs from 'node:fs';
 import type { Dataset } from '../types';
 import { openImage } from '../images/decode';
 import { columnValues, hasColumn } from '../frame';
+import { fsPath } from '../datasets/names';
 
 /** Default {@link ExactOptions.maxPixels}: images up to 1 megapixel are compared by decoded pixels. */
 export const DEFAULT_PIXEL_HASH_MAX_PIXELS = 1_000_000;
@@ -43,6 +44,11 @@ export interface ExactOptions {
    * pixels. Use Infinity to decode everything.
    */
   maxPixels?: number;
+  /**
+   * Rows to leave out (1 = not hashed, never in an exact group): the scan passes the aliases, other
+   * names of a file already in the dataset (datasets/aliases.ts), which are one file, not copies.
+   */
+  skip?: Uint8Array;
   /** Files hashed at once (default 8). */
   concurrency?: number;
   /** Progress callback: (rows done, total rows). */
@@ -75,7 +81,11 @@ export async function findExactDuplicates(ds: Dataset, opts: ExactOptions = {}):
     done++;
     if (opts.onProgress && (done % 200 === 0 || done === n)) opts.onProgress(done, n);
   };
-  const byteHash = await mapLimit(paths, conc, async (p) => {
+  const byteHash = await mapLimit(paths, conc, async (p, i) => {
+    if (opts.skip && opts.skip[i] === 1) {
+      tick();
+      return null;
+    }
     try {
       return await hashFile(p);
     } catch {
@@ -201,7 +211,7 @@ function firstRows(group: Int32Array): Int32Array {
 
 async function hashFile(file: string): Promise<string> {
   const h = createHash('sha256');
-  const stream = fs.createReadStream(file, { flags: 'r' });
+  const stream = fs.createReadStream(fsPath(file), { flags: 'r' });
   for await (const chunk of stream) h.update(chunk as Buffer);
   return h.digest('hex');
 }
@@ -209,7 +219,7 @@ async function hashFile(file: string): Promise<string> {
 /** sha256 of the decoded pixels (sRGB + alpha, so grayscale and RGB of equal content match). */
 async function hashPixels(file: string): Promise<string | null> {
   try {
-    const bytes = await fs.promises.readFile(file);
+    const bytes = await fs.promises.readFile(fsPath(file));
     const opened = await openImage(bytes);
     if (!opened.ok) return null;
     const { data, info } = await opened.image
