@@ -120,7 +120,8 @@ export function encodePathBytes(p: Uint8Array): string {
 /** The real path (links resolved) of a dataset path, as encoded text; null when it cannot be resolved. */
 export function realPathEncoded(p: string): string | null {
   try {
-    return encodePathBytes(fs.realpathSync(fsPath(p), { encoding: 'buffer' }));
+    // native: the JavaScript realpathSync turns byte paths into (lossy) strings.
+    return encodePathBytes(fs.realpathSync.native(fsPath(p), { encoding: 'buffer' }));
   } catch {
     return null;
   }

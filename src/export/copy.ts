@@ -16,6 +16,11 @@ export interface CopyItem {
   rel: string;
   source: string;
   keep: boolean;
+  /**
+   * Another name of a file already in the dataset (samples.csv status `alias`): left out, so the
+   * copy holds each file once (its canonical name is copied when kept).
+   */
+  alias?: boolean;
 }
 
 /** Options of {@link dedupCopy}. */
@@ -50,6 +55,8 @@ export interface DedupCopyResult {
   written: number;
   /** Relative paths left out (the duplicates). */
   leftOut: string[];
+  /** Relative paths left out because they are aliases (other names of a file that is copied once). */
+  aliases: string[];
   /** Kept samples that could not be written (each with its reason); the others were. */
   failed: CopyFailure[];
 }
@@ -104,9 +111,14 @@ export async function dedupCopy(items: CopyItem[], opts: DedupCopyOptions): Prom
   const actions: CopyAction[] = [];
   const failed: CopyFailure[] = [];
   const leftOut: string[] = [];
+  const aliases: string[] = [];
   const targets = new Set<string>();
   const outRealPlan = realpathLoose(outDir);
   for (const it of items) {
+    if (it.alias) {
+      aliases.push(it.rel);
+      continue;
+    }
     if (!it.keep) {
       leftOut.push(it.rel);
       continue;
@@ -135,7 +147,7 @@ export async function dedupCopy(items: CopyItem[], opts: DedupCopyOptions): Prom
       failed.push({ rel: it.rel, source: it.source, reason: err.message });
     }
   }
-  if (opts.dryRun) return { outDir, mode, dryRun: true, actions, written: 0, leftOut, failed };
+  if (opts.dryRun) return { outDir, mode, dryRun: true, actions, written: 0, leftOut, aliases, failed };
 
   const outReal = () => fs.realpathSync(outDir);
   fs.mkdirSync(outDir, { recursive: true });
@@ -152,7 +164,7 @@ export async function dedupCopy(items: CopyItem[], opts: DedupCopyOptions): Prom
       try {
         fs.mkdirSync(dir, { recursive: true });
         // A symlinked folder inside the output could point anywhere (even into the input): refuse.
-        if (!isInside(encodePathString(outRoot), encodePathBytes(fs.realpathSync(dir, { encoding: 'buffer' })))) {
+        if (!isInside(encodePathString(outRoot), encodePathBytes(fs.realpathSync.native(dir, { encoding: 'buffer' })))) {
           throw new NeardupError(`refusing to write ${a.rel}: ${path.dirname(a.target)} leads outside ${opts.outDir}`);
         }
         fs.rmSync(tmp, { force: true }); // a leftover from an interrupted run
@@ -189,7 +201,7 @@ export async function dedupCopy(items: CopyItem[], opts: DedupCopyOptions): Prom
     done++;
     if (opts.onProgress && (done % 100 === 0 || done === planned.length)) opts.onProgress(done, planned.length);
   }
-  return { outDir, mode, dryRun: false, actions, written, leftOut, failed };
+  return { outDir, mode, dryRun: false, actions, written, leftOut, aliases, failed };
 }
 
 class CrossDevice extends Error {}

@@ -129,8 +129,11 @@ export function unsupportedFormat(bytes: Buffer, compression?: string, err?: unk
   const brand = bytes.length >= 12 && bytes.subarray(4, 8).toString('latin1') === 'ftyp' ? bytes.subarray(8, 12).toString('latin1') : '';
   const msg = String((err as Error)?.message ?? err ?? '');
   const hevc = compression === 'hevc' || HEVC_BRANDS.test(brand);
-  if (hevc && (err === undefined ? false : /not been built in|no decoding plugin|unsupported codec|bad seek/i.test(msg))) {
-    return `HEIC image (HEIF with HEVC compression): this format is not supported by this build (${build}: its libheif ${sharp.versions.heif ?? ''} decodes AVIF only, it has no HEVC decoder)`;
+  // libvips' errors for it vary ("bad seek", "Unknown error"); the prebuilt sharp lists every bundled
+  // library in sharp.versions and has no libde265 (HEVC decoder) among them.
+  const noHevc = !('de265' in sharp.versions) || /not been built in|no decoding plugin|unsupported codec/i.test(msg);
+  if (hevc && err !== undefined && noHevc) {
+    return `HEIC image (HEIF with HEVC compression): this format is not supported by this build (${build}: its libheif ${sharp.versions.heif ?? ''} has no HEVC decoder)`;
   }
   return null;
 }
