@@ -96,7 +96,7 @@ export async function decodeImageFile(path: string, opts: DecodeOptions): Promis
 }
 
 function bombReason(width: number, height: number, maxPixels: number): string {
-  const mpx = (n: number) => `${(n / 1e6).toFixed(1)} Mpx`;
+  const mpx = (n: number) => `${(n / 1e6).toFixed(n < 1e5 ? 3 : 1)} Mpx`; // 3 decimals for tiny limits (tests, --max-pixels 0.02)
   return `image is ${width}x${height} (${mpx(width * height)}), over the ${mpx(maxPixels)} decompression-bomb limit`;
 }
 
