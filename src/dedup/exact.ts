@@ -117,7 +117,7 @@ export async function findExactDuplicates(ds: Dataset, opts: ExactOptions = {}):
       }
       const candidates = [...bySize.values()].filter((l) => l.length > 1).flat().sort((a, b) => a - b);
       await mapLimit(candidates, Math.min(conc, 4), async (i) => {
-        pixelHash[i] = await hashPixels(paths[i]);
+        pixelHash[i] = await hashPixels(paths[i], maxPixels);
       });
       // Byte-identical rows share their representative's pixel hash.
       for (let i = 0; i < n; i++) if (byBytes[i] >= 0 && pixelHash[i] === null) pixelHash[i] = pixelHash[byteFirst[byBytes[i]]];
@@ -217,10 +217,11 @@ async function hashFile(file: string): Promise<string> {
 }
 
 /** sha256 of the decoded pixels (sRGB + alpha, so grayscale and RGB of equal content match). */
-async function hashPixels(file: string): Promise<string | null> {
+async function hashPixels(file: string, maxPixels: number): Promise<string | null> {
   try {
     const bytes = await fs.promises.readFile(fsPath(file));
-    const opened = await openImage(bytes);
+    // Candidates are within maxPixels by their header; the limit here only guards a header that lied.
+    const opened = await openImage(bytes, Math.max(maxPixels, 1));
     if (!opened.ok) return null;
     const { data, info } = await opened.image
       .toColourspace('srgb')

@@ -131,7 +131,7 @@ export function mergeHashPairs(
  * the embedding uses (squashed to `size` x `size`, default 64, EXIF applied, alpha on white). Unreadable files get
  * `valid[i] = 0`. For array datasets the hash comes straight from the stored pixels.
  */
-export async function datasetHashes(ds: Dataset, opts: { size?: number; concurrency?: number } = {}): Promise<{ hashes: Uint32Array; valid: Uint8Array }> {
+export async function datasetHashes(ds: Dataset, opts: { size?: number; concurrency?: number; maxPixels?: number } = {}): Promise<{ hashes: Uint32Array; valid: Uint8Array }> {
   const px = ds.pixels;
   const n = px.kind === 'files' ? px.paths.length : px.data.length / (px.width * px.height * px.channels);
   const hashes = new Uint32Array(2 * n);
@@ -151,7 +151,7 @@ export async function datasetHashes(ds: Dataset, opts: { size?: number; concurre
     for (;;) {
       const i = next++;
       if (i >= n) return;
-      const d = await decodeImageFile(px.paths[i], { size });
+      const d = await decodeImageFile(px.paths[i], { size, maxPixels: opts.maxPixels });
       if (!d.ok) continue;
       hashes.set(phash(d.rgb, size, size, 3), 2 * i);
       valid[i] = 1;
@@ -172,6 +172,8 @@ export interface HashMatchOptions {
    * JPEGs then decode at 1/8 scale, several times faster than at 224, and the 32x32 hash grid is the same.
    */
   size?: number;
+  /** Decompression-bomb guard for the decode, in pixels (default 100 M; the scan passes its `maxPixels`). */
+  maxPixels?: number;
 }
 
 /**
@@ -185,7 +187,7 @@ export async function addHashMatches(
   nb: Neighbors,
   opts: HashMatchOptions = {},
 ): Promise<{ neighbors: Neighbors; pairs: HashPair[]; merged: number }> {
-  const { hashes, valid } = await datasetHashes(ds, { size: opts.size });
+  const { hashes, valid } = await datasetHashes(ds, { size: opts.size, maxPixels: opts.maxPixels });
   for (let i = 0; i < valid.length; i++) if (emb.status[i] !== 'ok') valid[i] = 0;
   const pairs = hashPairs(hashes, opts.bits ?? DEFAULT_HASH_BITS, valid);
   const minCosine = opts.minCosine ?? DEFAULT_HASH_MIN_COSINE;

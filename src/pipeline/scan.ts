@@ -461,7 +461,7 @@ export async function scan(spec: string | Dataset, opts: ScanOptions = {}): Prom
   const phash = opts.phash ?? 'auto';
   if (phash === true || typeof phash === 'object' || (phash === 'auto' && dataset.pixels.kind === 'files')) {
     progress('phash', 0, 1);
-    neighbors = (await addHashMatches(dataset, embeddings, neighbors, typeof phash === 'object' ? phash : {})).neighbors;
+    neighbors = (await addHashMatches(dataset, embeddings, neighbors, { maxPixels: opts.maxPixels, ...(typeof phash === 'object' ? phash : {}) })).neighbors;
     progress('phash', 1, 1);
     lap('phash');
   }
