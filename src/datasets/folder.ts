@@ -3,8 +3,10 @@
  * train/test/val/validation/valid), or a flat or nested folder without labels.
  * Recursive; symlinks are followed but every folder is visited once (by real path), so link loops
  * end. Hidden files/folders are ignored, and so are files that are neither named nor shaped like
- * an image. A file sharp cannot read still gets a row (width/height null): the embedding stage
- * marks it skipped with its reason.
+ * an image. A file sharp cannot read, or a dangling or looping symlink with an image name, still
+ * gets a row (width/height null): the embedding stage marks it skipped with its reason.
+ * Names are read as bytes: one that is not UTF-8 gets the lossless id of names.ts. Rows that are
+ * one file under several names (symlinks, hard links) carry `alias_of` (aliases.ts).
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
