@@ -337,3 +337,23 @@ test('a lone embedded image has uniqueness 1, a skipped one none', async () => {
   assert.equal(rows[rowOf(r, 'only.jpg')].uniqueness, 1);
   assert.equal(rows[rowOf(r, 'broken.jpg')].uniqueness, null);
 });
+
+test('aliases in a manifest: the same file listed under two ids, and a symlink, are one file', async () => {
+  const root = mk('manifest-alias');
+  put(root, 'photo.jpg', PHOTO('00120'));
+  put(root, 'copy.jpg', PHOTO('00120'));
+  fs.symlinkSync('photo.jpg', path.join(root, 'link.jpg'));
+  const manifest = path.join(tmp, 'manifest-alias.csv');
+  fs.writeFileSync(manifest, `id,filepath\nlink,${root}/link.jpg\nagain,${root}/photo.jpg\nphoto,${root}/photo.jpg\ncopy,${root}/copy.jpg\n`);
+  const r = await scan(await loadManifest(manifest), { cacheDir: cache, threshold: 0.9 });
+  const rows = rowsFromDf(r.samples);
+  // The first name that is not a symlink is canonical: `again`.
+  assert.deepEqual(rows.map((x) => [x.id, x.status, x.alias_of]), [
+    ['link', 'alias', 'again'],
+    ['again', 'ok', null],
+    ['photo', 'alias', 'again'],
+    ['copy', 'ok', null],
+  ]);
+  // The real copy (its own inode) is the only duplicate; no name of photo.jpg is ever removed.
+  assert.deepEqual(removeList(r.samples).map((e) => e.id), ['copy']);
+});
