@@ -35,7 +35,8 @@ export type PixelSource =
  * A loaded dataset: a danfo DataFrame with one row per sample plus access to its pixels.
  * Required columns: `id` (stable, unique; relative path for folders), `filepath` (path, or
  * `<source>#<index>` for array datasets), `split`, `label`, `label_name`, `width`, `height`,
- * `original_index`. CIFAR-100 adds `coarse_label`, `coarse_label_name`. Manifests keep extra columns.
+ * `original_index`; image folders add `alias_of` (id of the canonical name of the same file, or null).
+ * CIFAR-100 adds `coarse_label`, `coarse_label_name`. Manifests keep extra columns.
  */
 export interface Dataset {
   /** Short name such as `cifar100`, `fashion-mnist`, `sample`, or the folder's path. */
@@ -44,8 +45,12 @@ export interface Dataset {
   pixels: PixelSource;
 }
 
-/** Per-sample outcome of decoding + embedding. */
-export type SampleStatus = 'ok' | 'skipped';
+/**
+ * Per-sample outcome of decoding + embedding: `alias` = another name (symlink, hard link, repeated
+ * manifest path) of a file already in the dataset; the scan embeds the file once, under its
+ * canonical row, and never groups or removes the alias (docs/datasets.md).
+ */
+export type SampleStatus = 'ok' | 'skipped' | 'alias';
 
 /**
  * Embeddings for a dataset, row order tied to `ids` (= the DataFrame's `id` column).

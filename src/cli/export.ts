@@ -85,7 +85,7 @@ export function register(program: Command): void {
       if (o.copyTo) {
         const root = summary.dataset_root;
         if (!root) throw new NeardupError(`--copy-to works on image-folder datasets; ${path.join(scanDir, 'summary.json')} names no dataset folder`);
-        const items = rows.map((r) => ({ rel: String(r.id), source: String(r.filepath), keep: r.keep === true }));
+        const items = rows.map((r) => ({ rel: String(r.id), source: String(r.filepath), keep: r.keep === true, alias: r.status === 'alias' }));
         const res = await dedupCopy(items, {
           inputRoot: root,
           outDir: o.copyTo,
@@ -97,10 +97,21 @@ export function register(program: Command): void {
           for (const a of res.actions) out.write(`${a.action === 'exists' ? 'exists' : verb} ${a.source} -> ${a.target}\n`);
           for (const rel of res.leftOut) out.write(`skip ${rel} (duplicate)\n`);
           const todo = res.actions.filter((a) => a.action !== 'exists').length;
-          out.write(`dry run: would ${verb} ${todo} files into ${res.outDir} (${res.actions.length - todo} already there), leaving out ${res.leftOut.length} duplicates; nothing written\n`);
+          for (const rel of res.aliases) out.write(`skip ${rel} (alias)\n`);
+          out.write(`dry run: would ${verb} ${todo} files into ${res.outDir} (${res.actions.length - todo} already there), leaving out ${res.leftOut.length} duplicates${aliasNote(res.aliases.length)}; nothing written\n`);
         } else {
-          out.write(`${res.mode === 'hardlink' ? 'linked' : 'copied'} ${res.written} files into ${res.outDir} (${res.actions.length - res.written} already there), left out ${res.leftOut.length} duplicates\n`);
+          out.write(`${res.mode === 'hardlink' ? 'linked' : 'copied'} ${res.written} files into ${res.outDir} (${res.actions.length - res.written} already there), left out ${res.leftOut.length} duplicates${aliasNote(res.aliases.length)}\n`);
+        }
+        // A bad row never stops the others; each is reported, and the exit status says some failed.
+        for (const f of res.failed) process.stderr.write(`could not ${res.dryRun ? 'plan' : verb} ${f.rel}: ${f.reason}\n`);
+        if (res.failed.length) {
+          process.stderr.write(`${res.failed.length} kept file${res.failed.length === 1 ? '' : 's'} could not be ${res.mode === 'hardlink' ? 'linked' : 'copied'} (listed above); everything else was ${res.dryRun ? 'planned' : 'written'}\n`);
+          process.exitCode = 1;
         }
       }
     });
+}
+
+function aliasNote(n: number): string {
+  return n ? ` and ${n} alias${n === 1 ? '' : 'es'} (other names of a file copied once)` : '';
 }

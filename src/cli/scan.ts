@@ -96,6 +96,7 @@ interface ScanCliOptions {
   cache: boolean;
   cacheDir?: string;
   limit?: number;
+  maxPixels: number;
   quiet?: boolean;
 }
 
@@ -120,6 +121,7 @@ export function register(program: Command): void {
     .option('--phash <mode>', 'also match near-identical perceptual hashes: auto (image files only), on, off', oneOf('auto', 'on', 'off'), 'auto')
     .option('--cache-dir <dir>', 'embedding cache folder (default $NEARDUP_CACHE/embeddings)')
     .option('--no-cache', 'do not read or write the embedding cache')
+    .option('--max-pixels <mpx>', 'skip images larger than this many megapixels (decompression-bomb guard; raise it for legitimately huge images)', numberIn(1e-6, 1e6), 100)
     .option('--limit <n>', 'only the first n samples (quick trial runs)', intIn(1, Number.MAX_SAFE_INTEGER))
     .option('-q, --quiet', 'no progress output')
     .action(async (dataset: string, o: ScanCliOptions) => {
@@ -142,6 +144,7 @@ export function register(program: Command): void {
           cacheDir: o.cache === false ? false : o.cacheDir,
           exact: o.exact === false ? false : { pixels: o.pixelHash !== false, maxPixels: o.pixelHashMax * 1e6 },
           phash: o.phash === 'auto' ? 'auto' : o.phash === 'on',
+          maxPixels: Math.round(o.maxPixels * 1e6),
           load: { limit: o.limit, onProgress: o.quiet ? undefined : (m) => process.stderr.write(`${m}\n`) },
           onProgress: progress.update,
         });
@@ -157,7 +160,7 @@ export function register(program: Command): void {
 
 /** The few lines printed at the end of a scan. */
 export function humanSummary(
-  s: Pick<ScanSummary, 'samples' | 'embedded' | 'skipped' | 'flagged' | 'groups' | 'to_remove' | 'cross_split' | 'cross_split_by_split' | 'label_conflicts' | 'exact_duplicates' | 'threshold' | 'method' | 'keep' | 'timings' | 'neighbors_cached'>,
+  s: Pick<ScanSummary, 'samples' | 'embedded' | 'skipped' | 'aliases' | 'flagged' | 'groups' | 'to_remove' | 'cross_split' | 'cross_split_by_split' | 'label_conflicts' | 'exact_duplicates' | 'threshold' | 'method' | 'keep' | 'timings' | 'neighbors_cached'>,
   outDir: string,
 ): string {
   const f = (x: number) => x.toLocaleString('en-US');
@@ -165,7 +168,7 @@ export function humanSummary(
     .map(([split, c]) => `${f(c)} ${split}`)
     .join(', ');
   return [
-    `${f(s.samples)} samples: ${f(s.embedded)} embedded, ${f(s.skipped)} skipped (unreadable; see status/reason in samples.csv)`,
+    `${f(s.samples)} samples: ${f(s.embedded)} embedded, ${f(s.skipped)} skipped (unreadable; see status/reason in samples.csv)${s.aliases ? `, ${f(s.aliases)} aliases (other names of a file already counted: symlinks, hard links; never removed)` : ''}`,
     `exact duplicates: ${f(s.exact_duplicates)}`,
     `near-duplicates at ${s.threshold} (${s.method}, keep ${s.keep}): ${f(s.flagged)} samples in ${f(s.groups)} groups, ${f(s.to_remove)} to remove`,
     `cross-split groups: ${f(s.cross_split)}${leak ? ` (samples involved: ${leak})` : ''}; label conflicts: ${f(s.label_conflicts)} groups`,

@@ -3,8 +3,10 @@
  * train/test/val/validation/valid), or a flat or nested folder without labels.
  * Recursive; symlinks are followed but every folder is visited once (by real path), so link loops
  * end. Hidden files/folders are ignored, and so are files that are neither named nor shaped like
- * an image. A file sharp cannot read still gets a row (width/height null): the embedding stage
- * marks it skipped with its reason.
+ * an image. A file sharp cannot read, or a dangling or looping symlink with an image name, still
+ * gets a row (width/height null): the embedding stage marks it skipped with its reason.
+ * Names are read as bytes: one that is not UTF-8 gets the lossless id of names.ts. Rows that are
+ * one file under several names (symlinks, hard links) carry `alias_of` (aliases.ts).
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -13,6 +15,8 @@ import type { Dataset } from '../types';
 import { NeardupError } from '../errors';
 import type { LoadOptions } from './options';
 import { buildFileDataset, codeLabelNames, selectRows } from './files';
+import { encodePathString, encodeSegment, fsPath } from './names';
+import { findAliases } from './aliases';
 
 /** Extensions taken as images without sniffing. */
 export const IMAGE_EXTENSIONS = new Set([
@@ -39,7 +43,7 @@ export function looksLikeImage(head: Uint8Array): boolean {
   return false;
 }
 
-async function sniff(file: string): Promise<boolean> {
+async function sniff(file: string | Buffer): Promise<boolean> {
   let fh: fs.promises.FileHandle | undefined;
   try {
     fh = await fs.promises.open(file, 'r');
@@ -53,49 +57,65 @@ async function sniff(file: string): Promise<boolean> {
   }
 }
 
-/** Relative paths (with `/`) of the image files under `root`, sorted. */
+const SLASH = Buffer.from('/');
+
+/** Extension of a byte name, lower-cased (`.jpg`), or '' (names are read as bytes; see names.ts). */
+function extOf(name: Buffer): string {
+  const dot = name.lastIndexOf(0x2e);
+  return dot > 0 ? name.subarray(dot).toString('latin1').toLowerCase() : '';
+}
+
+/**
+ * Relative ids (with `/`) of the image files under `root`, sorted by their bytes. Names are read as
+ * bytes, so a name that is not valid UTF-8 is listed too, under the lossless id of names.ts.
+ * A symlink with an image extension that leads nowhere (dangling, or a loop) is listed as well: the
+ * embedding stage then records `broken symlink` or `symlink loop` for it instead of losing the row.
+ */
 export async function listImageFiles(root: string): Promise<string[]> {
   const out: string[] = [];
   const visited = new Set<string>();
-  async function walk(dir: string, rel: string): Promise<void> {
+  async function walk(dir: Buffer, rel: string): Promise<void> {
     let real: string;
     try {
-      real = await fs.promises.realpath(dir);
+      real = (await fs.promises.realpath(dir, { encoding: 'buffer' })).toString('latin1');
     } catch {
       return;
     }
     if (visited.has(real)) return; // a symlink loop, or the same folder reached twice
     visited.add(real);
-    let entries: fs.Dirent[];
+    let entries: fs.Dirent<Buffer>[];
     try {
-      entries = await fs.promises.readdir(dir, { withFileTypes: true });
+      entries = await fs.promises.readdir(dir, { withFileTypes: true, encoding: 'buffer' });
     } catch {
       return; // unreadable folder: nothing to list
     }
-    entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    entries.sort((a, b) => Buffer.compare(a.name, b.name));
     for (const e of entries) {
-      if (e.name.startsWith('.')) continue;
-      const abs = path.join(dir, e.name);
-      const r = rel ? `${rel}/${e.name}` : e.name;
+      if (e.name[0] === 0x2e) continue; // hidden
+      const abs = Buffer.concat([dir, SLASH, e.name]);
+      const id = encodeSegment(e.name);
+      const r = rel ? `${rel}/${id}` : id;
       let isDir = e.isDirectory();
       let isFile = e.isFile();
+      const ext = extOf(e.name);
       if (e.isSymbolicLink()) {
         try {
           const st = await fs.promises.stat(abs);
           isDir = st.isDirectory();
           isFile = st.isFile();
         } catch {
-          continue; // dangling link
+          // Dangling or looping link: keep the row when the name says image (its reason comes later).
+          if (IMAGE_EXTENSIONS.has(ext)) out.push(r);
+          continue;
         }
       }
       if (isDir) await walk(abs, r);
       else if (isFile) {
-        const ext = path.extname(e.name).toLowerCase();
         if (IMAGE_EXTENSIONS.has(ext) || (await sniff(abs))) out.push(r);
       }
     }
   }
-  await walk(root, '');
+  await walk(Buffer.from(path.resolve(root)), '');
   return out;
 }
 
@@ -120,7 +140,10 @@ export function detectLayout(rels: string[]): TreeLayout {
 /** Pixel size after EXIF orientation, or nulls when sharp cannot read the header. */
 export async function imageSize(file: string | Uint8Array): Promise<{ width: number | null; height: number | null }> {
   try {
-    const m = await sharp(file, { failOn: 'none' }).metadata();
+    // sharp takes string paths only: a name that is not UTF-8 is read here and handed over as bytes.
+    // Encoded bytes in memory (hf: datasets) go to sharp as they are.
+    const p = typeof file === 'string' ? fsPath(file) : Buffer.from(file.buffer, file.byteOffset, file.byteLength);
+    const m = await sharp(typeof p === 'string' || typeof file !== 'string' ? p : await fs.promises.readFile(p), { failOn: 'none' }).metadata();
     const o = (m as { autoOrient?: { width: number; height: number } }).autoOrient;
     if (o && o.width && o.height) return { width: o.width, height: o.height };
     if (!m.width || !m.height) return { width: null, height: null };
@@ -142,7 +165,11 @@ export async function loadFolder(root: string, opts: LoadOptions = {}): Promise<
   if (all.length === 0) throw new NeardupError(`folder ${root} contains no image files`);
 
   const labels = codeLabelNames(layout.label);
-  const paths = keep.map((i) => path.join(abs, ...all[i].split('/')));
+  // Ids of names that are not UTF-8 are encoded (names.ts); the root is encoded the same way so that
+  // every filepath decodes back to its file's bytes.
+  const base = encodePathString(abs);
+  const paths = keep.map((i) => `${base}${base.endsWith('/') ? '' : '/'}${all[i]}`);
+  const aliasOf = await findAliases(paths);
   const rows = {
     id: keep.map((i) => all[i]),
     filepath: paths,
@@ -150,6 +177,7 @@ export async function loadFolder(root: string, opts: LoadOptions = {}): Promise<
     label: keep.map((i) => labels.codes[i]),
     label_name: keep.map((i) => layout.label[i]),
     original_index: keep,
+    extra: { alias_of: Array.from(aliasOf, (j) => (j >= 0 ? all[keep[j]] : null)) },
   };
   return buildFileDataset(abs, rows, { kind: 'files', paths }, opts);
 }

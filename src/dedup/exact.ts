@@ -44,6 +44,11 @@ export interface ExactOptions {
    * pixels. Use Infinity to decode everything.
    */
   maxPixels?: number;
+  /**
+   * Rows to leave out (1 = not hashed, never in an exact group): the scan passes the aliases, other
+   * names of a file already in the dataset (datasets/aliases.ts), which are one file, not copies.
+   */
+  skip?: Uint8Array;
   /** Files hashed at once (default 8). */
   concurrency?: number;
   /** Progress callback: (rows done, total rows). */
@@ -77,6 +82,10 @@ export async function findExactDuplicates(ds: Dataset, opts: ExactOptions = {}):
     if (opts.onProgress && (done % 200 === 0 || done === n)) opts.onProgress(done, n);
   };
   const byteHash = await mapLimit(rows, conc, async (i) => {
+    if (opts.skip && opts.skip[i] === 1) {
+      tick();
+      return null;
+    }
     try {
       return await hashEncoded(ds.pixels, i);
     } catch {
@@ -108,7 +117,7 @@ export async function findExactDuplicates(ds: Dataset, opts: ExactOptions = {}):
       }
       const candidates = [...bySize.values()].filter((l) => l.length > 1).flat().sort((a, b) => a - b);
       await mapLimit(candidates, Math.min(conc, 4), async (i) => {
-        pixelHash[i] = await hashPixels(await encodedBytesOrNull(ds.pixels, i));
+        pixelHash[i] = await hashPixels(await encodedBytesOrNull(ds.pixels, i), maxPixels);
       });
       // Byte-identical rows share their representative's pixel hash.
       for (let i = 0; i < n; i++) if (byBytes[i] >= 0 && pixelHash[i] === null) pixelHash[i] = pixelHash[byteFirst[byBytes[i]]];
@@ -201,10 +210,11 @@ function firstRows(group: Int32Array): Int32Array {
 }
 
 /** sha256 of the decoded pixels (sRGB + alpha, so grayscale and RGB of equal content match). */
-async function hashPixels(bytes: Buffer | null): Promise<string | null> {
+async function hashPixels(bytes: Buffer | null, maxPixels: number): Promise<string | null> {
   if (!bytes) return null;
   try {
-    const opened = await openImage(bytes);
+    // Candidates are within maxPixels by their header; the limit here only guards a header that lied.
+    const opened = await openImage(bytes, Math.max(maxPixels, 1));
     if (!opened.ok) return null;
     const { data, info } = await opened.image
       .toColourspace('srgb')

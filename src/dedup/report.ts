@@ -241,8 +241,9 @@ export function exactDuplicateReport(exact: ExactDuplicates, info: SampleInfo): 
 }
 
 /**
- * One row per group: `group_id, size, keep_id, members` (member ids joined with `|`), for a quick
- * look at what a threshold does.
+ * One row per group: `group_id, size, keep_id, members`, for a quick look at what a threshold does.
+ * `members` is a JSON array of the member ids (`["a.jpg","b|c.jpg"]`): `JSON.parse` reads it back
+ * whatever the ids contain (`|`, commas, quotes, newlines; the CSV writer quotes the cell).
  */
 export function groupsFrame(groups: GroupResult, info: SampleInfo): DataFrame {
   const G = groups.keepers.length;
@@ -250,7 +251,8 @@ export function groupsFrame(groups: GroupResult, info: SampleInfo): DataFrame {
   const members: string[] = new Array(G);
   for (let g = 0; g < G; g++) {
     size[g] = groups.offsets[g + 1] - groups.offsets[g];
-    members[g] = Array.from(groups.members.subarray(groups.offsets[g], groups.offsets[g + 1]), (i) => info.ids[i]).join('|');
+    const ids = Array.from(groups.members.subarray(groups.offsets[g], groups.offsets[g + 1]), (i) => info.ids[i]);
+    members[g] = JSON.stringify(ids);
   }
   return dfFromColumns(
     {

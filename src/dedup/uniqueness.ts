@@ -16,7 +16,7 @@ import type { Neighbors } from '../types';
 /** Weights of the 1st, 2nd and 3rd nearest neighbour distances. */
 export const UNIQUENESS_WEIGHTS = [0.6, 0.3, 0.1] as const;
 
-/** Uniqueness in [0, 1] per row; NaN for invalid rows or rows without neighbours. */
+/** Uniqueness in [0, 1] per row; NaN for invalid rows (skipped, aliases); 1 for a valid row without neighbours. */
 export function uniqueness(nb: Neighbors, valid?: Uint8Array): Float32Array {
   const { n, k, indices, scores } = nb;
   const raw = new Float32Array(n);
@@ -36,5 +36,7 @@ export function uniqueness(nb: Neighbors, valid?: Uint8Array): Float32Array {
     if (raw[i] > max) max = raw[i];
   }
   if (max > 0) for (let i = 0; i < n; i++) raw[i] = raw[i] / max;
+  // A valid sample with no neighbour at all (the only embedded image) is as unique as can be.
+  for (let i = 0; i < n; i++) if (Number.isNaN(raw[i]) && (!valid || valid[i] === 1)) raw[i] = 1;
   return raw;
 }

@@ -132,7 +132,7 @@ export function mergeHashPairs(
  * the embedding uses (squashed to `size` x `size`, default 64, EXIF applied, alpha on white). Unreadable files get
  * `valid[i] = 0`. For array datasets the hash comes straight from the stored pixels.
  */
-export async function datasetHashes(ds: Dataset, opts: { size?: number; concurrency?: number } = {}): Promise<{ hashes: Uint32Array; valid: Uint8Array }> {
+export async function datasetHashes(ds: Dataset, opts: { size?: number; concurrency?: number; maxPixels?: number } = {}): Promise<{ hashes: Uint32Array; valid: Uint8Array }> {
   const n = imageCount(ds.pixels);
   const px = arrayPixels(ds.pixels);
   const hashes = new Uint32Array(2 * n);
@@ -154,7 +154,7 @@ export async function datasetHashes(ds: Dataset, opts: { size?: number; concurre
       if (i >= n) return;
       const file = await readEncoded(ds.pixels, i);
       if (!file.ok) continue;
-      const d = await decodeImage(file.bytes, { size });
+      const d = await decodeImage(file.bytes, { size, maxPixels: opts.maxPixels });
       if (!d.ok) continue;
       hashes.set(phash(d.rgb, size, size, 3), 2 * i);
       valid[i] = 1;
@@ -175,6 +175,8 @@ export interface HashMatchOptions {
    * JPEGs then decode at 1/8 scale, several times faster than at 224, and the 32x32 hash grid is the same.
    */
   size?: number;
+  /** Decompression-bomb guard for the decode, in pixels (default 100 M; the scan passes its `maxPixels`). */
+  maxPixels?: number;
 }
 
 /**
@@ -188,7 +190,7 @@ export async function addHashMatches(
   nb: Neighbors,
   opts: HashMatchOptions = {},
 ): Promise<{ neighbors: Neighbors; pairs: HashPair[]; merged: number }> {
-  const { hashes, valid } = await datasetHashes(ds, { size: opts.size });
+  const { hashes, valid } = await datasetHashes(ds, { size: opts.size, maxPixels: opts.maxPixels });
   for (let i = 0; i < valid.length; i++) if (emb.status[i] !== 'ok') valid[i] = 0;
   const pairs = hashPairs(hashes, opts.bits ?? DEFAULT_HASH_BITS, valid);
   const minCosine = opts.minCosine ?? DEFAULT_HASH_MIN_COSINE;

@@ -209,7 +209,10 @@ async function runPipeline(
   // The head computes the same function as the JavaScript path up to float rounding, but the int8
   // network can turn a one-ulp input difference into a visibly different vector: keep their caches apart.
   const px = ds.pixels;
-  const preprocessing = head ? `${model.preprocessing} pixels=graph${isEncoded(px) ? `:${head.spec.width}` : ''}` : model.preprocessing;
+  // Encoded images: `decode=2` since transparency is flattened onto a contrasting background instead of
+  // always white (images/decode.ts); vectors cached by the earlier decode are not reused.
+  const decoder = isEncoded(px) ? ' decode=2' : '';
+  const preprocessing = (head ? `${model.preprocessing} pixels=graph${isEncoded(px) ? `:${head.spec.width}` : ''}` : model.preprocessing) + decoder;
   const cache = opts.cacheDir === false ? null : new EmbeddingCache(opts.cacheDir ?? defaultEmbeddingCacheDir(), model.sha256, preprocessing, dim, opts.cacheChunkRows);
   const tables = normalisationTables(mean, std);
   const stats = { total: n, computed: 0, cached: 0, skipped: 0, seconds: 0 };

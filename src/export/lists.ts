@@ -5,6 +5,7 @@
 import * as path from 'node:path';
 import type { DataFrame } from 'danfojs-node';
 import { NeardupError } from '../errors';
+import { fsPath } from '../datasets/names';
 import { rowsFromDf, writeCsv, writeJson, writeFileAtomic, type Row } from '../frame';
 
 /** Which samples a filtered export keeps. */
@@ -87,7 +88,9 @@ export function removeList(samples: DataFrame | Row[]): RemoveEntry[] {
 
 /**
  * Writes the list of files to remove: `.csv` (`id, filepath, duplicate_of`), `.json`, or `.txt`
- * (one file path per line; refused if a path contains a newline, which a line list cannot hold).
+ * (one file path per line, as the file's own bytes: a name that is not UTF-8 appears as it is on disk,
+ * while .csv/.json hold its encoded form, datasets/names.ts; refused if a path contains a newline,
+ * which a line list cannot hold).
  * Only writes the list; never deletes anything.
  */
 export async function writeRemoveList(entries: RemoveEntry[], file: string): Promise<void> {
@@ -96,5 +99,11 @@ export async function writeRemoveList(entries: RemoveEntry[], file: string): Pro
   if (fmt === 'csv') return writeCsv(entries as unknown as Row[], file, { columns: ['id', 'filepath', 'duplicate_of'] });
   const bad = entries.find((e) => /[\r\n]/.test(e.filepath));
   if (bad) throw new NeardupError(`${file}: path ${JSON.stringify(bad.filepath)} contains a newline; write the list as .csv or .json instead`);
-  await writeFileAtomic(file, entries.map((e) => e.filepath).join('\n') + (entries.length ? '\n' : ''));
+  // A name that is not UTF-8 is written with its own bytes (not its encoded id), so the line names
+  // the file for `xargs -d '\n' rm` and the like.
+  const lines = entries.map((e) => {
+    const p = fsPath(e.filepath);
+    return Buffer.concat([typeof p === 'string' ? Buffer.from(p, 'utf8') : p, Buffer.from('\n')]);
+  });
+  await writeFileAtomic(file, Buffer.concat(lines));
 }

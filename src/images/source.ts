@@ -11,6 +11,7 @@ import { readFile } from 'node:fs/promises';
 import type { PixelSource } from '../types';
 import { NeardupError } from '../errors';
 import { readImageFile } from './decode';
+import { fsPath } from '../datasets/names';
 
 /** Pixels held as one raw uint8 block (CIFAR, IDX, the sample). */
 export type ArrayPixels = Extract<PixelSource, { kind: 'array' }>;
@@ -72,7 +73,7 @@ export function encodedSizes(px: PixelSource): number[] {
     case 'files':
       return px.paths.map((p) => {
         try {
-          return statSync(p).size;
+          return statSync(fsPath(p)).size;
         } catch {
           return 0;
         }
@@ -88,7 +89,7 @@ export function encodedSizes(px: PixelSource): number[] {
 export async function encodedBytesOrNull(px: PixelSource, row: number): Promise<Buffer | null> {
   if (px.kind === 'files') {
     try {
-      return await readFile(px.paths[row]);
+      return await readFile(fsPath(px.paths[row]));
     } catch {
       return null;
     }
@@ -104,7 +105,7 @@ export async function encodedBytesOrNull(px: PixelSource, row: number): Promise<
 export async function hashEncoded(px: PixelSource, row: number): Promise<string> {
   const h = createHash('sha256');
   if (px.kind === 'files') {
-    for await (const chunk of createReadStream(px.paths[row], { flags: 'r' })) h.update(chunk as Buffer);
+    for await (const chunk of createReadStream(fsPath(px.paths[row]), { flags: 'r' })) h.update(chunk as Buffer);
   } else {
     const r = await readEncoded(px, row);
     if (!r.ok) throw new NeardupError(`row ${row}: ${r.reason}`, 'io');

@@ -16,6 +16,8 @@ import { arrayPixels, encodedSizes, isEncoded } from '../images/source';
 import { DEFAULT_THRESHOLD, checkThreshold, defaultThresholdFor, resolveThreshold } from '../dedup/defaults';
 import { checkKeepPolicy, groupAtThreshold, type GroupMethod, type GroupOptions, type GroupResult, type KeepPolicy } from '../dedup/groups';
 import { findExactDuplicates, type ExactDuplicates } from '../dedup/exact';
+import { findAliases } from '../datasets/aliases';
+import { fsPath } from '../datasets/names';
 import { histogram, maxSimilarity, nearestIndex, ThresholdIndex, type Histogram } from '../dedup/threshold';
 import { uniqueness } from '../dedup/uniqueness';
 import { addHashMatches, type HashMatchOptions } from '../dedup/verify';
@@ -85,6 +87,11 @@ export interface ScanOptions {
    * it off (every pair above the threshold counts, as in the article); an object sets its options.
    */
   verify?: boolean | VerifyOptions;
+  /**
+   * Decompression-bomb guard: images with more pixels than this are skipped with the reason.
+   * Default 100,000,000 (100 Mpx, a 10,000 × 10,000 image). Raise it for legitimately huge scans.
+   */
+  maxPixels?: number;
   /** Stops embedding early (vectors already computed stay in the cache). */
   signal?: AbortSignal;
   /** Progress: stage, units done, total units (a stage starts with done = 0). */
@@ -97,6 +104,8 @@ export interface ScanSummary {
   samples: number;
   embedded: number;
   skipped: number;
+  /** Rows that are another name of a file already in the dataset (status `alias`; never removed). */
+  aliases: number;
   flagged: number;
   groups: number;
   to_remove: number;
@@ -138,6 +147,8 @@ interface ScanCore {
   exact: ExactDuplicates | null;
   valid: Uint8Array;
   ids: string[];
+  /** Row of the canonical name of the same file, or -1 (see datasets/aliases.ts). */
+  aliasOf: Int32Array;
   filepaths: string[];
   splits: (string | null)[];
   labels: (string | number | null)[];
@@ -268,8 +279,9 @@ export class ScanResult {
 
   /**
    * One row per sample: `id, filepath, split, label, label_name, status, reason, max_similarity,
-   * nearest_id, group_id, is_duplicate, duplicate_of, keep, uniqueness, exact_group`.
-   * `duplicate_of` is the id of the kept copy (null when kept).
+   * nearest_id, group_id, is_duplicate, duplicate_of, keep, uniqueness, exact_group, alias_of`.
+   * `duplicate_of` is the id of the kept copy (null when kept); `alias_of` the id of the canonical
+   * name of the same file for rows with status `alias` (null otherwise).
    */
   get samples(): DataFrame {
     if (this.cache.samples) return this.cache.samples;
@@ -294,6 +306,7 @@ export class ScanResult {
         keep: Array.from(g.keep, (v) => v === 1),
         uniqueness: Array.from(c.uniqueness, num),
         exact_group: c.exact ? Array.from(c.exact.group) : new Array(n).fill(-1),
+        alias_of: Array.from(c.aliasOf, (j) => (j >= 0 ? c.ids[j] : null)),
       },
       SAMPLE_COLUMNS,
     );
@@ -358,12 +371,17 @@ export class ScanResult {
     const c = this.core;
     const counts = this.groups.counts;
     let embedded = 0;
-    for (let i = 0; i < c.valid.length; i++) embedded += c.valid[i];
+    let aliases = 0;
+    for (let i = 0; i < c.valid.length; i++) {
+      embedded += c.valid[i];
+      if (c.aliasOf[i] >= 0) aliases++;
+    }
     return {
       dataset: c.dataset.name,
       samples: c.ids.length,
       embedded,
-      skipped: c.ids.length - embedded,
+      skipped: c.ids.length - embedded - aliases,
+      aliases,
       flagged: counts.flagged,
       groups: counts.groups,
       to_remove: counts.to_remove,
@@ -413,6 +431,7 @@ export const SAMPLE_COLUMNS = [
   'keep',
   'uniqueness',
   'exact_group',
+  'alias_of',
 ];
 
 /**
@@ -427,6 +446,9 @@ export async function scan(spec: string | Dataset, opts: ScanOptions = {}): Prom
   const method = opts.method ?? 'components';
   if (method !== 'components' && method !== 'fiftyone') throw new NeardupError(`method must be components or fiftyone, got ${method}`);
   const keep = opts.keep ?? 'first';
+  if (opts.maxPixels !== undefined && !(Number.isFinite(opts.maxPixels) && opts.maxPixels >= 1)) {
+    throw new NeardupError(`maxPixels must be a positive number of pixels, got ${opts.maxPixels}`);
+  }
   const progress = opts.onProgress ?? (() => {});
   const timings: Record<string, number> = {};
   const t0 = performance.now();
@@ -444,6 +466,7 @@ export async function scan(spec: string | Dataset, opts: ScanOptions = {}): Prom
   if (n === 0) throw new NeardupError(`dataset ${dataset.name} has no samples`);
   // Fail on a bad keep policy now, not after embedding.
   checkKeepPolicy(keep, hasColumn(dataset.df, 'split') ? columnValues<string | null>(dataset.df, 'split') : undefined);
+  const aliasOf = await aliasRows(dataset, ids);
   progress('load', 1, 1);
   lap('load');
 
@@ -451,20 +474,27 @@ export async function scan(spec: string | Dataset, opts: ScanOptions = {}): Prom
   if (opts.exact !== false) {
     progress('exact', 0, n);
     const x = typeof opts.exact === 'object' ? opts.exact : {};
-    exact = await findExactDuplicates(dataset, { pixels: x.pixels, maxPixels: x.maxPixels, onProgress: (d, t) => progress('exact', d, t) });
+    const skip = Uint8Array.from(aliasOf, (j) => (j >= 0 ? 1 : 0));
+    exact = await findExactDuplicates(dataset, { pixels: x.pixels, maxPixels: x.maxPixels, skip, onProgress: (d, t) => progress('exact', d, t) });
     progress('exact', n, n);
   }
   lap('exact');
 
   progress('embed', 0, n);
-  const embeddings = await embedDataset(dataset, {
-    model: opts.model,
-    size: opts.size,
-    batchSize: opts.batchSize,
-    cacheDir: opts.cacheDir,
-    signal: opts.signal,
-    onProgress: (d, t) => progress('embed', d, t),
-  });
+  // Aliases are the same file as their canonical row: embed each file once.
+  const embeddings = withAliases(
+    await embedDataset(withoutAliases(dataset, ids, aliasOf), {
+      model: opts.model,
+      size: opts.size,
+      batchSize: opts.batchSize,
+      cacheDir: opts.cacheDir,
+      signal: opts.signal,
+      maxPixels: opts.maxPixels,
+      onProgress: (d, t) => progress('embed', d, t),
+    }),
+    ids,
+    aliasOf,
+  );
   lap('embed');
   // The default threshold depends on how the samples were embedded (dequantized or int8 model).
   const threshold = resolveThreshold(opts.threshold, dataset, embeddings.settings);
@@ -486,7 +516,7 @@ export async function scan(spec: string | Dataset, opts: ScanOptions = {}): Prom
   const phash = opts.phash ?? 'auto';
   if (phash === true || typeof phash === 'object' || (phash === 'auto' && isEncoded(dataset.pixels))) {
     progress('phash', 0, 1);
-    const h = await addHashMatches(dataset, embeddings, neighbors, typeof phash === 'object' ? phash : {});
+    const h = await addHashMatches(dataset, embeddings, neighbors, { maxPixels: opts.maxPixels, ...(typeof phash === 'object' ? phash : {}) });
     neighbors = h.neighbors;
     for (const p of h.pairs) hashBits.set(Math.min(p.a, p.b) * n + Math.max(p.a, p.b), p.bits);
     progress('phash', 1, 1);
@@ -525,6 +555,7 @@ export async function scan(spec: string | Dataset, opts: ScanOptions = {}): Prom
     exact,
     valid,
     ids,
+    aliasOf,
     filepaths: str('filepath') as string[],
     splits: str('split'),
     labels: hasColumn(dataset.df, 'label')
@@ -553,6 +584,61 @@ function cosineOf(e: Embeddings, a: number, b: number): number {
   const d = e.dim;
   for (let x = 0; x < d; x++) s += e.vectors[a * d + x] * e.vectors[b * d + x];
   return s;
+}
+
+/**
+ * Row of the canonical name of each row's file, or -1: from the loader's `alias_of` column (image
+ * folders) when present, else found by device and inode for any files dataset (manifests, own
+ * DataFrames). Array datasets have none.
+ */
+async function aliasRows(ds: Dataset, ids: string[]): Promise<Int32Array> {
+  const n = ids.length;
+  if (ds.pixels.kind !== 'files') return new Int32Array(n).fill(-1);
+  if (!hasColumn(ds.df, 'alias_of')) return findAliases(ds.pixels.paths);
+  const row = new Map<string, number>();
+  ids.forEach((id, i) => row.has(id) || row.set(id, i));
+  const col = columnValues<unknown>(ds.df, 'alias_of');
+  return Int32Array.from(col, (v) => (v == null || v === '' ? -1 : (row.get(String(v)) ?? -1)));
+}
+
+/** The dataset without its alias rows (the same object when it has none). */
+function withoutAliases(ds: Dataset, ids: string[], aliasOf: Int32Array): Dataset {
+  if (ds.pixels.kind !== 'files' || !aliasOf.some((j) => j >= 0)) return ds;
+  const rows: number[] = [];
+  for (let i = 0; i < aliasOf.length; i++) if (aliasOf[i] < 0) rows.push(i);
+  const paths = ds.pixels.paths;
+  const col = (name: string) => (hasColumn(ds.df, name) ? columnValues<unknown>(ds.df, name) : null);
+  const w = col('width');
+  const h = col('height');
+  const cols: Record<string, unknown[]> = { id: rows.map((i) => ids[i]) };
+  if (w && h) {
+    cols.width = rows.map((i) => w[i]);
+    cols.height = rows.map((i) => h[i]);
+  }
+  return { name: ds.name, df: dfFromColumns(cols), pixels: { kind: 'files', paths: rows.map((i) => paths[i]) } };
+}
+
+/** Embeddings of the rows without aliases spread back to every row; alias rows get status `alias`. */
+function withAliases<E extends Embeddings>(emb: E, ids: string[], aliasOf: Int32Array): E {
+  const n = ids.length;
+  if (emb.ids.length === n) return emb;
+  const dim = emb.dim;
+  const vectors = new Float32Array(n * dim);
+  const status: Embeddings['status'] = new Array(n);
+  const reasons: string[] = new Array(n);
+  let r = 0;
+  for (let i = 0; i < n; i++) {
+    if (aliasOf[i] >= 0) {
+      status[i] = 'alias';
+      reasons[i] = `same file as ${ids[aliasOf[i]]}`;
+      continue;
+    }
+    vectors.set(emb.vectors.subarray(r * dim, (r + 1) * dim), i * dim);
+    status[i] = emb.status[r];
+    reasons[i] = emb.reasons[r];
+    r++;
+  }
+  return { ...emb, ids, vectors, status, reasons };
 }
 
 function round3(x: number): number {

@@ -96,9 +96,12 @@ test('dedup copy keeps the tree, leaves originals untouched, resumes, and dry-ru
     const again = await dedupCopy(items, { inputRoot: root, outDir: out });
     assert.equal(again.written, 0);
     assert.ok(again.actions.every((a) => a.action === 'exists'));
-    // A different file in the way is never overwritten.
+    // A different file in the way is never overwritten: that row fails with its reason, the others stand.
     fs.writeFileSync(path.join(out, 'test/dog/c.jpg'), 'other');
-    await assert.rejects(dedupCopy(items, { inputRoot: root, outDir: out }), /already exists and differs/);
+    const blocked = await dedupCopy(items, { inputRoot: root, outDir: out });
+    assert.deepEqual(blocked.failed.map((f) => f.rel), ['test/dog/c.jpg']);
+    assert.match(blocked.failed[0].reason, /already exists and differs/);
+    assert.equal(blocked.actions.length, 2);
     assert.equal(fs.readFileSync(path.join(out, 'test/dog/c.jpg'), 'utf8'), 'other');
 
     const linked = path.join(outParent, 'linked');
@@ -117,22 +120,34 @@ test('dedup copy refuses path traversal and output folders overlapping the input
   const out = path.join(outParent, 'clean');
   try {
     const before = snapshot(root);
+    // An unsafe id is refused (listed in `failed`), and only that row: the safe ones are written.
     for (const rel of ['../escape.jpg', 'train/../../escape.jpg', '/etc/passwd', '..\\escape.jpg']) {
-      const bad = [...items, { rel, source: items[0].source, keep: true }];
-      await assert.rejects(dedupCopy(bad, { inputRoot: root, outDir: out }), /refusing/, rel);
+      const bad = [{ rel, source: items[0].source, keep: true }, ...items];
+      const dry = await dedupCopy(bad, { inputRoot: root, outDir: out, dryRun: true });
+      assert.equal(dry.failed.length, 1, rel);
+      assert.match(dry.failed[0].reason, /refusing/, rel);
+      assert.equal(fs.existsSync(out), false, 'a dry run writes nothing');
+      const res = await dedupCopy(bad, { inputRoot: root, outDir: out });
+      assert.deepEqual(res.failed.map((f) => f.rel), [rel]);
+      assert.equal(res.actions.length, items.filter((i) => i.keep).length, rel);
+      fs.rmSync(out, { recursive: true, force: true });
     }
-    assert.equal(fs.existsSync(out), false, 'nothing written before the refusal');
     assert.equal(fs.existsSync(path.join(outParent, 'escape.jpg')), false);
+    assert.equal(fs.existsSync('/escape.jpg'), false);
     // A source outside the input folder is refused too.
     const outside = [{ rel: 'x.jpg', source: path.join(FIX, 'base_images', 'ukbench00120.jpg'), keep: true }];
-    await assert.rejects(dedupCopy(outside, { inputRoot: root, outDir: out }), /outside the input folder/);
+    const outRes = await dedupCopy(outside, { inputRoot: root, outDir: out, dryRun: true });
+    assert.match(outRes.failed[0].reason, /outside the input folder/);
     await assert.rejects(dedupCopy(items, { inputRoot: root, outDir: root }), /is the input folder/);
     await assert.rejects(dedupCopy(items, { inputRoot: root, outDir: path.join(root, 'clean') }), /inside the input folder/);
     await assert.rejects(dedupCopy(items, { inputRoot: root, outDir: path.dirname(root) }), /contains the input folder/);
     // A symlink in the output pointing into the input is not followed.
     fs.mkdirSync(out, { recursive: true });
     fs.symlinkSync(path.join(root, 'train'), path.join(out, 'train'));
-    await assert.rejects(dedupCopy(items, { inputRoot: root, outDir: out }), /refusing|already exists/);
+    const viaLink = await dedupCopy(items, { inputRoot: root, outDir: out });
+    assert.ok(viaLink.failed.length > 0);
+    for (const f of viaLink.failed) assert.match(f.reason, /refusing|already exists/);
+    assert.ok(viaLink.failed.every((f) => f.rel.startsWith('train/')));
     assert.deepEqual(snapshot(root), before);
   } finally {
     fs.rmSync(root, { recursive: true, force: true });
