@@ -130,7 +130,7 @@ export interface ScanSummary {
    * Verification of candidate pairs (null when turned off): its settings, pairs checked with the
    * second signal, verified and rejected among them.
    */
-  verification: Verification['stats'] | null;
+  verification: Omit<Verification['stats'], 'seconds'> | null;
 }
 
 /** Everything computed once per scan and shared by every threshold view. */
@@ -141,7 +141,7 @@ interface ScanCore {
   neighbors: Neighbors;
   /** Evidence per candidate pair, keyed by a * n + b (a < b); empty when verification is off. */
   evidence: Map<number, PairEvidence>;
-  verification: Verification['stats'] | null;
+  verification: Omit<Verification['stats'], 'seconds'> | null;
   /** Hamming distance of pHash matches, keyed like `evidence`. */
   hashBits: Map<number, number>;
   exact: ExactDuplicates | null;
@@ -524,7 +524,7 @@ export async function scan(spec: string | Dataset, opts: ScanOptions = {}): Prom
   }
 
   let evidence = new Map<number, PairEvidence>();
-  let verification: Verification['stats'] | null = null;
+  let verification: Omit<Verification['stats'], 'seconds'> | null = null;
   if (opts.verify !== false) {
     progress('verify', 0, 1);
     const vo = typeof opts.verify === 'object' ? opts.verify : {};
@@ -537,7 +537,9 @@ export async function scan(spec: string | Dataset, opts: ScanOptions = {}): Prom
     });
     neighbors = v.neighbors;
     evidence = v.evidence;
-    verification = v.stats;
+    // Seconds go to `timings.verify`, so a rescan's summary equals the first one's.
+    const { seconds: _seconds, ...stats } = v.stats;
+    verification = stats;
     progress('verify', 1, 1);
     lap('verify');
   }
