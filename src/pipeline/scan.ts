@@ -11,7 +11,7 @@ import type { Dataset, Embeddings, Neighbors } from '../types';
 import { NeardupError } from '../errors';
 import { loadDataset, type LoadOptions } from '../datasets';
 import { embedDataset, type EmbedOptions } from '../embed';
-import { topK, defaultNeighborCacheDir } from '../similarity';
+import { defaultNeighborCacheDir, searchNeighbors, type SearchChoice, type SearchInfo } from '../similarity';
 import { columnValues, dfFromColumns, hasColumn } from '../frame';
 import { DEFAULT_THRESHOLD, defaultThresholdFor } from '../dedup/defaults';
 import { checkKeepPolicy, groupAtThreshold, type GroupMethod, type GroupOptions, type GroupResult, type KeepPolicy } from '../dedup/groups';
@@ -77,6 +77,12 @@ export interface ScanOptions {
    * files, off for in-memory arrays (28x28 / 32x32 datasets, where pHash matches many look-alikes).
    */
   phash?: boolean | 'auto' | HashMatchOptions;
+  /**
+   * k-NN backend (docs/similarity.md#backends): `'exact'` (default), `'ann'` (LanceDB index, exact
+   * re-rank), `'auto'` (approximate above AUTO_ANN_THRESHOLD vectors), a registered name with
+   * parameters, or a backend object. Recorded in summary.json.
+   */
+  search?: SearchChoice;
   /** Stops embedding early (vectors already computed stay in the cache). */
   signal?: AbortSignal;
   /** Progress: stage, units done, total units (a stage starts with done = 0). */
@@ -109,6 +115,8 @@ export interface ScanSummary {
   timings: Record<string, number>;
   /** The neighbour lists came from the on-disk cache (a rescan of the same embeddings). */
   neighbors_cached: boolean;
+  /** The k-NN backend that produced the lists, whether it is exact, and its parameters. */
+  search: SearchInfo;
 }
 
 /** Everything computed once per scan and shared by every threshold view. */
@@ -129,6 +137,7 @@ interface ScanCore {
   thresholds: ThresholdIndex;
   timings: Record<string, number>;
   neighborsCached: boolean;
+  search: SearchInfo;
   k: number;
   pixelCounts?: number[];
   fileSizes?: number[];
@@ -324,6 +333,7 @@ export class ScanResult {
       model: c.embeddings.model,
       timings: c.timings,
       neighbors_cached: c.neighborsCached,
+      search: c.search,
     };
   }
 
@@ -420,12 +430,15 @@ export async function scan(spec: string | Dataset, opts: ScanOptions = {}): Prom
   const valid = Uint8Array.from(embeddings.status, (s) => (s === 'ok' ? 1 : 0));
   progress('similarity', 0, 1);
   // The phash stage below adds matches to a copy; the cache holds the embedding search alone.
-  let neighbors = await topK(embeddings.vectors, n, embeddings.dim, k, {
+  const searched = await searchNeighbors(embeddings.vectors, n, embeddings.dim, k, {
+    search: opts.search,
     valid,
+    signal: opts.signal,
     cacheDir: opts.cacheDir === false ? undefined : opts.cacheDir ? join(opts.cacheDir, 'neighbors') : defaultNeighborCacheDir(),
     onProgress: (d, t) => progress('similarity', d, t),
   });
   lap('similarity');
+  let neighbors = searched.neighbors;
   const neighborsCached = neighbors.cached === true;
 
   const phash = opts.phash ?? 'auto';
@@ -458,6 +471,7 @@ export async function scan(spec: string | Dataset, opts: ScanOptions = {}): Prom
     thresholds: new ThresholdIndex(new Float32Array(0)),
     timings,
     neighborsCached,
+    search: searched.info,
     k,
   };
   core.thresholds = new ThresholdIndex(core.maxSimilarity);
