@@ -194,7 +194,7 @@ async function main() {
   const rss0 = process.memoryUsage().rss;
 
   const params = {
-    index: arg('index', 'ivf_pq') as 'ivf_pq' | 'ivf_hnsw_sq',
+    index: arg('index', 'ivf_pq') as 'ivf_pq' | 'ivf_flat' | 'ivf_hnsw_sq',
     nprobes: Number(arg('nprobes', '20')),
     candidates: Number(arg('candidates', '40')),
     partitions: Number(arg('partitions', '0')),

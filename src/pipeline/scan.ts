@@ -83,6 +83,11 @@ export interface ScanOptions {
    * parameters, or a backend object. Recorded in summary.json.
    */
   search?: SearchChoice;
+  /**
+   * Embeddings and neighbour lists computed elsewhere, in dataset row order (the merge of a sharded
+   * run, src/store/shard.ts): the scan neither embeds nor searches, and groups and reports as usual.
+   */
+  precomputed?: { embeddings: Embeddings; neighbors: Neighbors; search: SearchInfo; dequantized?: boolean };
   /** Stops embedding early (vectors already computed stay in the cache). */
   signal?: AbortSignal;
   /** Progress: stage, units done, total units (a stage starts with done = 0). */
@@ -415,7 +420,11 @@ export async function scan(spec: string | Dataset, opts: ScanOptions = {}): Prom
   lap('exact');
 
   progress('embed', 0, n);
-  const embeddings = await embedDataset(dataset, {
+  const pre = opts.precomputed;
+  if (pre && (pre.embeddings.ids.length !== n || pre.neighbors.n !== n)) {
+    throw new NeardupError(`precomputed embeddings/neighbours have ${pre.embeddings.ids.length}/${pre.neighbors.n} rows, the dataset ${n}`);
+  }
+  const embeddings = pre ? { ...pre.embeddings, settings: { dequantized: pre.dequantized } } : await embedDataset(dataset, {
     model: opts.model,
     size: opts.size,
     batchSize: opts.batchSize,
@@ -430,7 +439,7 @@ export async function scan(spec: string | Dataset, opts: ScanOptions = {}): Prom
   const valid = Uint8Array.from(embeddings.status, (s) => (s === 'ok' ? 1 : 0));
   progress('similarity', 0, 1);
   // The phash stage below adds matches to a copy; the cache holds the embedding search alone.
-  const searched = await searchNeighbors(embeddings.vectors, n, embeddings.dim, k, {
+  const searched = pre ? { neighbors: pre.neighbors, info: pre.search } : await searchNeighbors(embeddings.vectors, n, embeddings.dim, k, {
     search: opts.search,
     valid,
     signal: opts.signal,

@@ -23,8 +23,8 @@ import type { BackendParams, BackendSearchOptions, SearchBackend } from './types
 
 /** Index and query parameters (all of them change which candidates are found). */
 export interface LanceParams {
-  /** `ivf_pq` (default) or `ivf_hnsw_sq`. */
-  index: 'ivf_pq' | 'ivf_hnsw_sq';
+  /** `ivf_pq` (default), `ivf_flat` (no quantisation: cheaper to build, more bytes scanned) or `ivf_hnsw_sq`. */
+  index: 'ivf_pq' | 'ivf_flat' | 'ivf_hnsw_sq';
   /** IVF partitions; 0 = automatic: about √n (LanceDB's own default), at least 1. */
   partitions: number;
   /** PQ sub-vectors (ivf_pq); 0 = dim / 16 (LanceDB's default). */
@@ -64,7 +64,7 @@ export class LanceDbBackend implements SearchBackend {
   constructor(params: Partial<LanceParams> = {}, private readonly where: LanceLocation = {}) {
     this.p = { ...LANCE_DEFAULTS, ...params };
     const p = this.p;
-    if (p.index !== 'ivf_pq' && p.index !== 'ivf_hnsw_sq') throw new NeardupError(`lancedb index must be ivf_pq or ivf_hnsw_sq, got ${p.index}`);
+    if (p.index !== 'ivf_pq' && p.index !== 'ivf_flat' && p.index !== 'ivf_hnsw_sq') throw new NeardupError(`lancedb index must be ivf_pq, ivf_flat or ivf_hnsw_sq, got ${p.index}`);
     for (const key of ['partitions', 'subVectors', 'nprobes', 'candidates', 'ef'] as const) {
       if (!Number.isInteger(p[key]) || p[key] < 0) throw new NeardupError(`lancedb ${key} must be a non-negative integer, got ${p[key]}`);
     }
@@ -73,7 +73,9 @@ export class LanceDbBackend implements SearchBackend {
 
   get params(): BackendParams {
     const { index, partitions, subVectors, nprobes, candidates } = this.p;
-    return this.p.index === 'ivf_hnsw_sq' ? { index, partitions, nprobes, candidates, ef: this.p.ef } : { index, partitions, subVectors, nprobes, candidates };
+    if (index === 'ivf_hnsw_sq') return { index, partitions, nprobes, candidates, ef: this.p.ef };
+    if (index === 'ivf_flat') return { index, partitions, nprobes, candidates };
+    return { index, partitions, subVectors, nprobes, candidates };
   }
 
   /** Partitions actually used for n rows. */
@@ -129,7 +131,9 @@ export class LanceDbBackend implements SearchBackend {
       const config =
         this.p.index === 'ivf_pq'
           ? lancedb.Index.ivfPq({ numPartitions: partitions, numSubVectors: this.p.subVectors || undefined, distanceType: 'dot' })
-          : lancedb.Index.hnswSq({ numPartitions: partitions, distanceType: 'dot' });
+          : this.p.index === 'ivf_flat'
+            ? lancedb.Index.ivfFlat({ numPartitions: partitions, distanceType: 'dot' })
+            : lancedb.Index.hnswSq({ numPartitions: partitions, distanceType: 'dot' });
       await t.createIndex('vector', { config, replace: true });
     }
     return t;

@@ -56,7 +56,7 @@ registerSearchBackend('lancedb', (p, where) => {
   const num = (v: unknown) => (v === undefined ? undefined : Number(v));
   const params = Object.fromEntries(
     Object.entries({
-      index: p.index as 'ivf_pq' | 'ivf_hnsw_sq' | undefined,
+      index: p.index as 'ivf_pq' | 'ivf_flat' | 'ivf_hnsw_sq' | undefined,
       partitions: num(p.partitions),
       subVectors: num(p.subVectors),
       nprobes: num(p.nprobes),
