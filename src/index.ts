@@ -10,6 +10,8 @@ export * from "./errors";
 
 /** Similarity: exact blocked cosine top-k (`topK`, `topKSync`, `topKReference`; on-disk lists with `cacheDir`, `defaultNeighborCacheDir`) and queries over the result: `cosine`, `neighborsOf`, `neighborColumns`, `withNeighborColumns` (see docs/similarity.md). */
 export * from './similarity';
+/** Stores: embeddings and neighbour lists as Lance tables in a folder or s3:// (`writeStore`, `readStore`), and sharded runs (`embedShard`, `searchShard`, `mergeShards`; docs/scale.md). */
+export * from './store';
 
 /** DataFrame helpers and atomic CSV/JSON export: `writeFileAtomic`, `writeCsv`, `writeJson`, `dfFromRows`, `rowsFromDf`, `columnValues`, ... */
 export * from './frame';

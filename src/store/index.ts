@@ -3,3 +3,5 @@ export { openStore, isRemoteUri, storageOptionsFromEnv } from './connect';
 export type { StoreOptions } from './connect';
 export { writeStore, readStore } from './tables';
 export type { StoredScan } from './tables';
+export { embedShard, searchShard, buildSharedIndex, mergeShards, readEmbeddingShards, parseShard, shardRange, sliceDataset } from './shard';
+export type { EmbedShardOptions, ShardedEmbeddings } from './shard';
