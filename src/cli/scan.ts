@@ -122,7 +122,7 @@ export function register(program: Command): void {
     .option('--cache-dir <dir>', 'embedding cache folder (default $NEARDUP_CACHE/embeddings)')
     .option('--no-cache', 'do not read or write the embedding cache')
     .option('--search <backend>', `k-NN search: exact, ann (LanceDB index + exact re-rank) or auto (ann above ${AUTO_ANN_THRESHOLD.toLocaleString('en-US')} images); docs/similarity.md`, oneOf('exact', 'ann', 'auto'), 'exact')
-    .option('--search-param <key=value>', 'ann parameter, repeatable: nprobes, candidates, partitions, subVectors, index (ivf_pq|ivf_hnsw_sq), ef', keyValue, {})
+    .option('--search-param <key=value>', 'ann parameter, repeatable: nprobes, candidates, partitions, subVectors, index (ivf_pq|ivf_flat|ivf_hnsw_sq), ef', keyValue, {})
     .option('--limit <n>', 'only the first n samples (quick trial runs)', intIn(1, Number.MAX_SAFE_INTEGER))
     .option('-q, --quiet', 'no progress output')
     .action(async (dataset: string, o: ScanCliOptions) => {
