@@ -80,7 +80,7 @@ export function register(program: Command): void {
         phash: false,
         precomputed: { embeddings: m.embeddings, neighbors: m.neighbors, search: m.search, dequantized: m.dequantized },
       });
-      await writeStore(o.store, { embeddings: m.embeddings, splits: m.splits, labels: m.labels, neighbors: m.neighbors, search: m.search });
+      await writeStore(o.store, { embeddings: m.embeddings, splits: m.splits, labels: m.labels, neighbors: m.neighbors, search: m.search, dequantized: m.dequantized });
       const written = await writeScanOutputs(result, o.out);
       process.stdout.write(humanSummary(written.summary, written.outDir));
     });

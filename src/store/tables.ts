@@ -25,6 +25,8 @@ export interface StoredScan {
   labels: (string | null)[];
   neighbors: Neighbors;
   search: SearchInfo;
+  /** The model ran with float activations (decides the default threshold of tiny grayscale sets). */
+  dequantized?: boolean;
 }
 
 async function writeBatched(db: lancedb.Connection, name: string, n: number, make: (a: number, b: number) => ReturnType<typeof arrowTable>): Promise<void> {
@@ -72,8 +74,8 @@ export async function writeStore(uri: string, s: StoredScan, opts: StoreOptions 
         b - a,
       ),
     );
-    const meta = { model: e.model, dim: String(dim), n: String(n), k: String(nb.k), search: JSON.stringify(s.search) };
-    await db.createTable('meta', arrowTable({ key: { kind: 'utf8', data: Object.keys(meta) }, value: { kind: 'utf8', data: Object.values(meta) } }, 5), { mode: 'overwrite' });
+    const meta = { model: e.model, dim: String(dim), n: String(n), k: String(nb.k), search: JSON.stringify(s.search), dequantized: String(s.dequantized === true) };
+    await db.createTable('meta', arrowTable({ key: { kind: 'utf8', data: Object.keys(meta) }, value: { kind: 'utf8', data: Object.values(meta) } }, Object.keys(meta).length), { mode: 'overwrite' });
   } catch (e) {
     if (e instanceof NeardupError) throw e;
     throw new NeardupError(`cannot write store ${uri}: ${(e as Error).message}`, 'io', { cause: e });
@@ -119,5 +121,5 @@ export async function readStore(uri: string, opts: StoreOptions = {}): Promise<S
     }
   }
   if (seen !== n) throw new NeardupError(`store ${uri}: samples table has ${seen} rows, meta says ${n}`, 'bad_format');
-  return { embeddings: e, splits, labels, neighbors: nb, search: JSON.parse(meta.search) as SearchInfo };
+  return { embeddings: e, splits, labels, neighbors: nb, search: JSON.parse(meta.search) as SearchInfo, dequantized: meta.dequantized === 'true' };
 }

@@ -46,6 +46,7 @@ test('writeStore / readStore round trip (10,000 rows: several write batches), sk
   assert.deepEqual(back.neighbors.indices, neighbors.indices);
   assert.deepEqual(back.neighbors.scores, neighbors.scores);
   assert.deepEqual(back.search, info);
+  assert.equal(back.dequantized, false);
   await assert.rejects(readStore(fs.mkdtempSync(path.join(os.tmpdir(), 'neardup-empty-'))), /has no samples table/);
   fs.rmSync(uri, { recursive: true, force: true });
 });
