@@ -80,7 +80,7 @@ export function register(program: Command): void {
     .option('-q, --quiet', 'no progress output')
     .action(async (dataset: string, o: EmbedCliOptions) => {
       if (o.store) return embedShardCli(dataset, o.store, o);
-      if (!o.out) throw new NeardupError('embed needs --out <dir> (or --store <uri>)');
+      if (!o.out) throw new NeardupError("required option '-o, --out <dir>' not specified (or give --store <uri>)");
       const out = o.out;
       const ds = await loadDataset(dataset, { limit: o.limit, onProgress: o.quiet ? undefined : (m) => process.stderr.write(`${m}\n`) });
       const progress = progressCallback(Boolean(o.quiet));
