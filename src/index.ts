@@ -55,6 +55,18 @@ export { decodeImage, thumbnailPng, type DecodeOptions, type DecodeResult } from
  * `cosine`, `neighborsOf`, `neighborColumns`, `withNeighborColumns` (see docs/similarity.md).
  */
 export { topK, cosine, neighborsOf, neighborColumns, withNeighborColumns, type TopKOptions, type Neighbor, type NeighborColumns } from './similarity';
+/**
+ * Search backends (docs/similarity.md, docs/scale.md): `searchNeighbors` with `exact` or `ann` (LanceDB
+ * index, exact re-rank), `registerSearchBackend` for another engine; stores of embeddings and neighbour
+ * lists as Lance tables in a folder or s3:// (`writeStore`, `readStore`) and sharded runs.
+ */
+export { searchNeighbors, registerSearchBackend, searchBackendNames, AUTO_ANN_THRESHOLD, type SearchBackend, type SearchInfo, type SearchChoice } from './similarity';
+export { writeStore, readStore, embedShard, searchShard, mergeShards, type StoredScan } from './store';
+/**
+ * Verification of candidate pairs with a second signal (docs/duplicates.md): `verifyCandidates`,
+ * its defaults, and the evidence each pair carries.
+ */
+export { verifyCandidates, VERIFY_BAND, SURE_COSINE, MIN_INLIERS, MIN_COVERAGE, MIN_PIXEL_CORRELATION, type PairEvidence, type VerdictRule, type VerifyOptions, type Verification } from './verify';
 
 /**
  * Duplicate groups at a threshold (components or FiftyOne semantics, keep policies), exact

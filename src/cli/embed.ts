@@ -18,9 +18,13 @@ import { rowsFromDf } from '../frame/table';
 import { NeardupError } from '../errors';
 import { intIn, modelOption } from './options';
 import { datasetSyntax } from '../datasets/registry';
+import { embedShardCli } from './shard';
 
 interface EmbedCliOptions {
-  out: string;
+  out?: string;
+  shard?: string;
+  store?: string;
+  chunk?: number;
   model?: string;
   dequantize?: boolean;
   size?: number;
@@ -61,7 +65,10 @@ export function register(program: Command): void {
     .command('embed')
     .description('Embed every image of a dataset; write embeddings.f32, embeddings.json and samples.csv')
     .argument('<dataset>', datasetSyntax())
-    .requiredOption('-o, --out <dir>', 'output folder (created if needed)')
+    .option('-o, --out <dir>', 'output folder (created if needed); required unless --store')
+    .option('--store <uri>', 'write to a store instead (a folder or s3://bucket/prefix; docs/scale.md#sharded-runs)')
+    .option('--shard <i/n>', 'with --store: embed only shard i of n (independent, idempotent, resumable)', '0/1')
+    .option('--chunk <rows>', 'with --store: rows per commit (what a killed shard can lose)', intIn(1, 1 << 20), 1024)
     .option('--model <path>', 'an .onnx file or a model config .json (default: bundled MobileNetV2, 1280-d)')
     .option('--dequantize', 'run the int8 model with float activations: steadier similarities, the same on every CPU, about 2.5x the time per pixel (default for tiny grayscale datasets; docs/embeddings.md)')
     .option('--no-dequantize', 'run the int8 model as it is, also for tiny grayscale datasets')
@@ -73,6 +80,9 @@ export function register(program: Command): void {
     .option('--no-cache', 'do not read or write the embedding cache')
     .option('-q, --quiet', 'no progress output')
     .action(async (dataset: string, o: EmbedCliOptions) => {
+      if (o.store) return embedShardCli(dataset, o.store, o);
+      if (!o.out) throw new NeardupError("required option '-o, --out <dir>' not specified (or give --store <uri>)");
+      const out = o.out;
       const ds = await loadDataset(dataset, { limit: o.limit, onProgress: o.quiet ? undefined : (m) => process.stderr.write(`${m}\n`) });
       const progress = progressCallback(Boolean(o.quiet));
       // Ctrl-C: stop after the batch in flight and flush computed vectors to the cache, so a rerun resumes.
@@ -101,7 +111,7 @@ export function register(program: Command): void {
       }
       const n = emb.ids.length;
       const v = emb.vectors;
-      await writeFileAtomic(join(o.out, 'embeddings.f32'), new Uint8Array(v.buffer, v.byteOffset, v.byteLength));
+      await writeFileAtomic(join(out, 'embeddings.f32'), new Uint8Array(v.buffer, v.byteOffset, v.byteLength));
       const meta = {
         shape: [n, emb.dim],
         dtype: 'float32',
@@ -113,14 +123,14 @@ export function register(program: Command): void {
         skipped: emb.stats.skipped,
         ids: emb.ids,
       };
-      await writeFileAtomic(join(o.out, 'embeddings.json'), JSON.stringify(meta) + '\n');
+      await writeFileAtomic(join(out, 'embeddings.json'), JSON.stringify(meta) + '\n');
       const rows = rowsFromDf(ds.df).map((r, i) => ({ ...r, status: emb.status[i], reason: emb.reasons[i] }));
-      await writeCsv(rows, join(o.out, 'samples.csv'));
+      await writeCsv(rows, join(out, 'samples.csv'));
       const s = emb.stats;
       process.stdout.write(
         `${n.toLocaleString('en-US')} samples: ${(s.computed + s.cached).toLocaleString('en-US')} embedded (${s.cached.toLocaleString('en-US')} from cache), ` +
           `${s.skipped.toLocaleString('en-US')} skipped, ${s.seconds.toFixed(1)} s (${(n / Math.max(s.seconds, 1e-3)).toFixed(0)} img/s)\n` +
-          `wrote ${join(o.out, 'embeddings.f32')} (${n} x ${emb.dim} float32), embeddings.json, samples.csv\n`,
+          `wrote ${join(out, 'embeddings.f32')} (${n} x ${emb.dim} float32), embeddings.json, samples.csv\n`,
       );
     });
 }

@@ -10,6 +10,7 @@ import * as installCmd from './install';
 import * as kernelCmd from './kernel';
 import * as scanCmd from './scan';
 import * as exportCmd from './export';
+import * as shardCmd from './shard';
 
 /** Subcommand modules; each exports `register(program: Command): void`. */
 const subcommands: Array<{ register(program: Command): void }> = [
@@ -20,6 +21,7 @@ const subcommands: Array<{ register(program: Command): void }> = [
   kernelCmd,
   scanCmd,
   exportCmd,
+  shardCmd,
 ];
 
 export function buildProgram(): Command {

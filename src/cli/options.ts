@@ -46,3 +46,10 @@ export function keepPolicy(v: string): string {
   return v;
 }
 
+
+/** Collects repeatable `key=value` options into an object. */
+export function keyValue(v: string, prev: Record<string, string>): Record<string, string> {
+  const m = /^([A-Za-z][A-Za-z0-9_]*)=(.+)$/.exec(v);
+  if (!m) throw new InvalidArgumentError(`expected key=value, got '${v}'.`);
+  return { ...prev, [m[1]]: m[2] };
+}

@@ -12,8 +12,9 @@ import { DEFAULT_THRESHOLD, TINY_GRAYSCALE_DEQUANTIZED_THRESHOLD, TINY_GRAYSCALE
 import type { GroupMethod } from '../dedup/groups';
 import { isInside, realpathLoose } from '../export/safe-path';
 import { NeardupError } from '../errors';
-import { numberIn, intIn, oneOf, keepPolicy, modelOption } from './options';
+import { numberIn, intIn, oneOf, keepPolicy, modelOption, keyValue } from './options';
 import { datasetSyntax } from '../datasets/registry';
+import { AUTO_ANN_THRESHOLD } from '../similarity/backends/registry';
 
 const STAGE_LABEL: Record<ScanStage, string> = {
   load: 'loading',
@@ -98,6 +99,8 @@ interface ScanCliOptions {
   limit?: number;
   maxPixels: number;
   quiet?: boolean;
+  search: 'exact' | 'ann' | 'auto';
+  searchParam: Record<string, string>;
 }
 
 export function register(program: Command): void {
@@ -122,6 +125,8 @@ export function register(program: Command): void {
     .option('--cache-dir <dir>', 'embedding cache folder (default $NEARDUP_CACHE/embeddings)')
     .option('--no-cache', 'do not read or write the embedding cache')
     .option('--max-pixels <mpx>', 'skip images larger than this many megapixels (decompression-bomb guard; raise it for legitimately huge images)', numberIn(1e-6, 1e6), 100)
+    .option('--search <backend>', `k-NN search: exact, ann (LanceDB index + exact re-rank) or auto (ann above ${AUTO_ANN_THRESHOLD.toLocaleString('en-US')} images); docs/similarity.md`, oneOf('exact', 'ann', 'auto'), 'exact')
+    .option('--search-param <key=value>', 'ann parameter, repeatable: nprobes, candidates, partitions, subVectors, index (ivf_pq|ivf_flat|ivf_hnsw_sq), ef', keyValue, {})
     .option('--limit <n>', 'only the first n samples (quick trial runs)', intIn(1, Number.MAX_SAFE_INTEGER))
     .option('-q, --quiet', 'no progress output')
     .action(async (dataset: string, o: ScanCliOptions) => {
@@ -145,6 +150,7 @@ export function register(program: Command): void {
           exact: o.exact === false ? false : { pixels: o.pixelHash !== false, maxPixels: o.pixelHashMax * 1e6 },
           phash: o.phash === 'auto' ? 'auto' : o.phash === 'on',
           maxPixels: Math.round(o.maxPixels * 1e6),
+          search: Object.keys(o.searchParam).length === 0 ? o.search : { backend: o.search, params: o.searchParam },
           load: { limit: o.limit, onProgress: o.quiet ? undefined : (m) => process.stderr.write(`${m}\n`) },
           onProgress: progress.update,
         });
@@ -160,7 +166,7 @@ export function register(program: Command): void {
 
 /** The few lines printed at the end of a scan. */
 export function humanSummary(
-  s: Pick<ScanSummary, 'samples' | 'embedded' | 'skipped' | 'aliases' | 'flagged' | 'groups' | 'to_remove' | 'cross_split' | 'cross_split_by_split' | 'label_conflicts' | 'exact_duplicates' | 'threshold' | 'method' | 'keep' | 'timings' | 'neighbors_cached'>,
+  s: Pick<ScanSummary, 'samples' | 'embedded' | 'skipped' | 'aliases' | 'flagged' | 'groups' | 'to_remove' | 'cross_split' | 'cross_split_by_split' | 'label_conflicts' | 'exact_duplicates' | 'threshold' | 'method' | 'keep' | 'timings' | 'neighbors_cached'> & Partial<Pick<ScanSummary, 'search'>>,
   outDir: string,
 ): string {
   const f = (x: number) => x.toLocaleString('en-US');
@@ -172,7 +178,7 @@ export function humanSummary(
     `exact duplicates: ${f(s.exact_duplicates)}`,
     `near-duplicates at ${s.threshold} (${s.method}, keep ${s.keep}): ${f(s.flagged)} samples in ${f(s.groups)} groups, ${f(s.to_remove)} to remove`,
     `cross-split groups: ${f(s.cross_split)}${leak ? ` (samples involved: ${leak})` : ''}; label conflicts: ${f(s.label_conflicts)} groups`,
-    `time: ${s.timings.total} s (embed ${s.timings.embed} s, neighbours ${s.timings.similarity} s${s.neighbors_cached ? ', from cache' : ''})`,
+    `time: ${s.timings.total} s (embed ${s.timings.embed} s, neighbours ${s.timings.similarity} s${s.neighbors_cached ? ', from cache' : ''}${s.search && !s.search.exact ? `, approximate: ${s.search.backend} ${JSON.stringify(s.search.params)}` : ''})`,
     `wrote ${path.join(outDir, 'samples.csv')}, duplicates.csv, summary.json and report CSVs`,
     '',
   ].join('\n');

@@ -10,7 +10,7 @@ import type { Dataset, Embeddings, Neighbors } from '../types';
 import { NeardupError } from '../errors';
 import { loadDataset, type LoadOptions } from '../datasets';
 import { embedDataset, type EmbedOptions } from '../embed';
-import { topK, defaultNeighborCacheDir } from '../similarity';
+import { defaultNeighborCacheDir, searchNeighbors, type SearchChoice, type SearchInfo } from '../similarity';
 import { columnValues, dfFromColumns, hasColumn } from '../frame';
 import { arrayPixels, encodedSizes, isEncoded } from '../images/source';
 import { DEFAULT_THRESHOLD, checkThreshold, defaultThresholdFor, resolveThreshold } from '../dedup/defaults';
@@ -92,6 +92,17 @@ export interface ScanOptions {
    * Default 100,000,000 (100 Mpx, a 10,000 × 10,000 image). Raise it for legitimately huge scans.
    */
   maxPixels?: number;
+  /**
+   * k-NN backend (docs/similarity.md#backends): `'exact'` (default), `'ann'` (LanceDB index, exact
+   * re-rank), `'auto'` (approximate above AUTO_ANN_THRESHOLD vectors), a registered name with
+   * parameters, or a backend object. Recorded in summary.json.
+   */
+  search?: SearchChoice;
+  /**
+   * Embeddings and neighbour lists computed elsewhere, in dataset row order (the merge of a sharded
+   * run, src/store/shard.ts): the scan neither embeds nor searches, and groups and reports as usual.
+   */
+  precomputed?: { embeddings: Embeddings; neighbors: Neighbors; search: SearchInfo; dequantized?: boolean };
   /** Stops embedding early (vectors already computed stay in the cache). */
   signal?: AbortSignal;
   /** Progress: stage, units done, total units (a stage starts with done = 0). */
@@ -131,6 +142,8 @@ export interface ScanSummary {
    * second signal, verified and rejected among them.
    */
   verification: Omit<Verification['stats'], 'seconds'> | null;
+  /** The k-NN backend that produced the lists, whether it is exact, and its parameters. */
+  search: SearchInfo;
 }
 
 /** Everything computed once per scan and shared by every threshold view. */
@@ -159,6 +172,7 @@ interface ScanCore {
   thresholds: ThresholdIndex;
   timings: Record<string, number>;
   neighborsCached: boolean;
+  search: SearchInfo;
   k: number;
   pixelCounts?: number[];
   fileSizes?: number[];
@@ -397,6 +411,7 @@ export class ScanResult {
       timings: c.timings,
       neighbors_cached: c.neighborsCached,
       verification: c.verification,
+      search: c.search,
     };
   }
 
@@ -481,20 +496,26 @@ export async function scan(spec: string | Dataset, opts: ScanOptions = {}): Prom
   lap('exact');
 
   progress('embed', 0, n);
+  const pre = opts.precomputed;
+  if (pre && (pre.embeddings.ids.length !== n || pre.neighbors.n !== n)) {
+    throw new NeardupError(`precomputed embeddings/neighbours have ${pre.embeddings.ids.length}/${pre.neighbors.n} rows, the dataset ${n}`);
+  }
   // Aliases are the same file as their canonical row: embed each file once.
-  const embeddings = withAliases(
-    await embedDataset(withoutAliases(dataset, ids, aliasOf), {
-      model: opts.model,
-      size: opts.size,
-      batchSize: opts.batchSize,
-      cacheDir: opts.cacheDir,
-      signal: opts.signal,
-      maxPixels: opts.maxPixels,
-      onProgress: (d, t) => progress('embed', d, t),
-    }),
-    ids,
-    aliasOf,
-  );
+  const embeddings = pre
+    ? { ...pre.embeddings, settings: { dequantized: pre.dequantized } }
+    : withAliases(
+        await embedDataset(withoutAliases(dataset, ids, aliasOf), {
+          model: opts.model,
+          size: opts.size,
+          batchSize: opts.batchSize,
+          cacheDir: opts.cacheDir,
+          signal: opts.signal,
+          maxPixels: opts.maxPixels,
+          onProgress: (d, t) => progress('embed', d, t),
+        }),
+        ids,
+        aliasOf,
+      );
   lap('embed');
   // The default threshold depends on how the samples were embedded (dequantized or int8 model).
   const threshold = resolveThreshold(opts.threshold, dataset, embeddings.settings);
@@ -502,12 +523,15 @@ export async function scan(spec: string | Dataset, opts: ScanOptions = {}): Prom
   const valid = Uint8Array.from(embeddings.status, (s) => (s === 'ok' ? 1 : 0));
   progress('similarity', 0, 1);
   // The phash stage below adds matches to a copy; the cache holds the embedding search alone.
-  let neighbors = await topK(embeddings.vectors, n, embeddings.dim, k, {
+  const searched = pre ? { neighbors: pre.neighbors, info: pre.search } : await searchNeighbors(embeddings.vectors, n, embeddings.dim, k, {
+    search: opts.search,
     valid,
+    signal: opts.signal,
     cacheDir: opts.cacheDir === false ? undefined : opts.cacheDir ? join(opts.cacheDir, 'neighbors') : defaultNeighborCacheDir(),
     onProgress: (d, t) => progress('similarity', d, t),
   });
   lap('similarity');
+  let neighbors = searched.neighbors;
   const neighborsCached = neighbors.cached === true;
   // The histogram's axis is the plain cosine (the article's max_similarity), before any other signal.
   const cosineNeighbors = neighbors;
@@ -570,6 +594,7 @@ export async function scan(spec: string | Dataset, opts: ScanOptions = {}): Prom
     thresholds: new ThresholdIndex(new Float32Array(0)),
     timings,
     neighborsCached,
+    search: searched.info,
     k,
   };
   core.thresholds = new ThresholdIndex(core.maxSimilarity);

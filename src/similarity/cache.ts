@@ -2,9 +2,9 @@
  * On-disk cache of k-nearest-neighbour lists, so a rescan of the same embeddings (a new threshold,
  * keep policy or report) skips the all-pairs search: about a minute at 70,000 samples.
  *
- * The search is exact and deterministic (ties by lower index), so a list computed once is the list
- * a rerun would compute. The key hashes everything the result depends on: the vectors' bytes, n,
- * dim, k and the valid mask. Files are written atomically (temp + rename); a file that is short,
+ * The key hashes everything the result depends on: the vectors' bytes, n, dim, k, the valid mask
+ * and the search backend with its result-determining parameters (backends/types.ts), so an exact
+ * list and an approximate one are never served for each other. Files are written atomically (temp + rename); a file that is short,
  * of another format or for another shape is ignored and recomputed.
  *
  * File format (little-endian): magic `NDKNN001`, uint32 n, uint32 k, n·k int32 indices,
@@ -16,6 +16,7 @@ import { join } from 'node:path';
 import type { Neighbors } from '../types';
 import { writeFileAtomicSync } from '../frame/atomic';
 import { cacheRoot } from '../cache-root';
+import type { SearchInfo } from './backends/types';
 
 const MAGIC = Buffer.from('NDKNN001');
 const HEADER = MAGIC.length + 8;
@@ -25,9 +26,19 @@ export function defaultNeighborCacheDir(): string {
   return join(cacheRoot(), 'neighbors');
 }
 
-/** Hex key of one search: the vectors' bytes, their shape, k and the valid mask. */
-export function neighborCacheKey(vectors: Float32Array, n: number, dim: number, k: number, valid?: Uint8Array): string {
-  const h = createHash('sha256').update(`neardup-knn v1 n=${n} dim=${dim} k=${k}\n`);
+/** The backend part of a cache key: the exact search unless told otherwise. */
+const EXACT: SearchInfo = { backend: 'exact', exact: true, params: {} };
+
+/**
+ * Hex key of one search: the vectors' bytes, their shape, k, the valid mask and the backend
+ * (name and parameters, in sorted key order).
+ */
+export function neighborCacheKey(vectors: Float32Array, n: number, dim: number, k: number, valid?: Uint8Array, backend: SearchInfo = EXACT): string {
+  const params = Object.keys(backend.params)
+    .sort()
+    .map((p) => `${p}=${JSON.stringify(backend.params[p])}`)
+    .join(',');
+  const h = createHash('sha256').update(`neardup-knn v2 backend=${backend.backend} exact=${backend.exact} params=${params} n=${n} dim=${dim} k=${k}\n`);
   h.update(new Uint8Array(vectors.buffer, vectors.byteOffset, n * dim * 4));
   h.update(valid ? Uint8Array.from(valid, (v) => (v ? 1 : 0)) : new Uint8Array(0));
   return h.digest('hex').slice(0, 32);

@@ -1,0 +1,283 @@
+/**
+ * Scale benchmark (issue 13): all-pairs top-10 of N × 1280 real-derived embeddings with the
+ * approximate LanceDB backend, against exact search for a sample of queries in the same run.
+ *
+ *   npm run bench -- scale                        # N = 200,000 (default)
+ *   node --import tsx bench/scale.bench.ts --n 1000000 --queries 1000 --nprobes 20 --candidates 40
+ *
+ * Options: --n, --queries (exact-checked sample), --k, --nprobes, --candidates, --partitions,
+ *   --sub-vectors, --index ivf_pq|ivf_hnsw_sq, --base <embedding cache dir> (real vectors),
+ *   --threshold (duplicate threshold, default 0.98 = Fashion-MNIST's default), --seed,
+ *   --float16 (store/search the vectors rounded to float16 and measure the recall cost),
+ *   --dim-reduce <d> (keep the first d dims after a random rotation-free truncation: recall cost).
+ *
+ * Generator (documented in docs/scale.md): `m` real base embeddings (default: the bundled
+ * Fashion-MNIST sample's 3,000 MobileNetV2 vectors from the embedding cache, or any cache dir via
+ * --base). Row i = normalise(base[i mod m] + w·base[r] + noise) with r a random other base,
+ * w ~ U[0, 0.6] and an isotropic Gaussian noise of norm ~ U[0.3, 0.8]: perturbed variants that
+ * stay on the real embeddings' manifold without being copies. Then 1 % of rows are overwritten by
+ * planted near-duplicates of a random earlier row (noise norm ~ U[0.02, 0.12], cosine ≈ 0.993–0.9998):
+ * the known pairs.
+ *
+ * Figures printed: index build time, ANN all-pairs time, exact time for the sampled queries (and
+ * the ratio per query), recall@k vs exact on the sample, recall of exact pairs ≥ threshold on the
+ * sample, recall of the planted pairs, peak extra memory (VmHWM minus RSS after generating).
+ */
+import { readdirSync, readFileSync, statSync, mkdtempSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { tmpdir, loadavg, cpus } from 'node:os';
+import { LanceDbBackend } from '../src/similarity/backends/lancedb';
+import { openStore } from '../src/store/connect';
+import { createGemmSession } from '../src/similarity/knn-tile';
+import { TopKRows } from '../src/similarity/topk-rows';
+import * as ort from 'onnxruntime-node';
+
+const args = process.argv.slice(2);
+const arg = (name: string, def: string) => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 && i + 1 < args.length ? args[i + 1] : def;
+};
+const flag = (name: string) => args.includes(`--${name}`);
+const N = Number(arg('n', '200000'));
+const Q = Number(arg('queries', '1000'));
+const K = Number(arg('k', '10'));
+const THRESHOLD = Number(arg('threshold', '0.98'));
+let seed = Number(arg('seed', '13')) >>> 0;
+const rnd = () => ((seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0), seed / 2 ** 32);
+const gauss = () => Math.sqrt(-2 * Math.log(1 - rnd())) * Math.cos(2 * Math.PI * rnd());
+
+function vmHwm(): number {
+  const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'));
+  return m ? Number(m[1]) * 1024 : 0;
+}
+const GiB = 2 ** 30;
+const secs = (t0: number) => (performance.now() - t0) / 1000;
+
+function defaultBase(): string {
+  const root = join(process.env.NEARDUP_CACHE || join(process.env.HOME || '/root', '.cache', 'neardup'), 'embeddings');
+  // The largest cache folder (the sample's, or fashion-mnist's if it was embedded).
+  const dirs = readdirSync(root).map((d) => join(root, d)).filter((d) => statSync(d).isDirectory());
+  const size = (d: string) => readdirSync(d).reduce((s, f) => s + statSync(join(d, f)).size, 0);
+  dirs.sort((a, b) => size(b) - size(a));
+  if (!dirs.length) throw new Error(`no embedding cache under ${root}: run "node bin/neardup.js scan sample --out /tmp/s" first`);
+  return dirs[0];
+}
+
+/** Real vectors from an embedding cache dir (src/embed/cache.ts chunks: NDEMB001, dim, count, keys, vectors). */
+function loadBase(dir: string): { v: Float32Array; m: number; dim: number } {
+  const parts: Float32Array[] = [];
+  let dim = 0;
+  for (const f of readdirSync(dir).filter((x) => /^chunk-.*\.bin$/.test(x)).sort()) {
+    const buf = readFileSync(join(dir, f));
+    if (buf.subarray(0, 8).toString('latin1') !== 'NDEMB001') continue;
+    dim = buf.readUInt32LE(8);
+    const count = buf.readUInt32LE(12);
+    const off = 16 + count * 16;
+    const vec = new Float32Array(count * dim);
+    new Uint8Array(vec.buffer).set(buf.subarray(off, off + count * dim * 4));
+    parts.push(vec);
+  }
+  const v = new Float32Array(parts.reduce((s, p) => s + p.length, 0));
+  let o = 0;
+  for (const p of parts) (v.set(p, o), (o += p.length));
+  const m = v.length / dim;
+  // Zero rows (skipped samples) are dropped; the rest normalised.
+  const out: number[] = [];
+  for (let i = 0; i < m; i++) {
+    let s = 0;
+    for (let d = 0; d < dim; d++) s += v[i * dim + d] ** 2;
+    if (s > 0) out.push(i);
+  }
+  const w = new Float32Array(out.length * dim);
+  out.forEach((i, r) => {
+    let s = 0;
+    for (let d = 0; d < dim; d++) s += v[i * dim + d] ** 2;
+    const inv = 1 / Math.sqrt(s);
+    for (let d = 0; d < dim; d++) w[r * dim + d] = v[i * dim + d] * inv;
+  });
+  return { v: w, m: out.length, dim };
+}
+
+function generate(base: Float32Array, m: number, dim: number, n: number) {
+  const v = new Float32Array(n * dim);
+  const row = new Float64Array(dim);
+  const noise = (norm: number) => {
+    let s = 0;
+    const z = new Float64Array(dim);
+    for (let d = 0; d < dim; d++) (z[d] = gauss()), (s += z[d] * z[d]);
+    const f = norm / Math.sqrt(s);
+    for (let d = 0; d < dim; d++) z[d] *= f;
+    return z;
+  };
+  const put = (i: number) => {
+    let s = 0;
+    for (let d = 0; d < dim; d++) s += row[d] * row[d];
+    const inv = 1 / Math.sqrt(s);
+    for (let d = 0; d < dim; d++) v[i * dim + d] = row[d] * inv;
+  };
+  for (let i = 0; i < n; i++) {
+    const a = i % m;
+    const r = Math.floor(rnd() * m);
+    const w = 0.6 * rnd();
+    const z = noise(0.3 + 0.5 * rnd());
+    for (let d = 0; d < dim; d++) row[d] = base[a * dim + d] + w * base[r * dim + d] + z[d];
+    put(i);
+  }
+  const planted: [number, number][] = [];
+  for (let t = 0; t < Math.floor(n / 100); t++) {
+    const j = 1 + Math.floor(rnd() * (n - 1));
+    const i = Math.floor(rnd() * j);
+    const z = noise(0.02 + 0.1 * rnd());
+    for (let d = 0; d < dim; d++) row[d] = v[i * dim + d] + z[d];
+    put(j);
+    planted.push([i, j]);
+  }
+  return { v, planted };
+}
+
+/** Exact top-k of the query rows against all n rows: onnxruntime GEMM in column blocks. */
+async function exactForQueries(v: Float32Array, n: number, dim: number, k: number, qs: number[]): Promise<TopKRows> {
+  const session = await createGemmSession(dim, cpus().length);
+  const acc = new TopKRows(qs.length, k);
+  const A = new Float32Array(qs.length * dim);
+  qs.forEach((q, r) => A.set(v.subarray(q * dim, (q + 1) * dim), r * dim));
+  const ta = new ort.Tensor('float32', A, [qs.length, dim]);
+  const B = 8192;
+  for (let c0 = 0; c0 < n; c0 += B) {
+    const cols = Math.min(B, n - c0);
+    const tb = new ort.Tensor('float32', v.subarray(c0 * dim, (c0 + cols) * dim), [cols, dim]);
+    const out = await session.run({ A: ta, B: tb });
+    const S = out.S.data as Float32Array;
+    for (let r = 0; r < qs.length; r++) {
+      const floor = acc.worst;
+      for (let c = 0; c < cols; c++) {
+        const s = S[r * cols + c];
+        if (s >= floor[r] && c0 + c !== qs[r]) acc.offer(r, c0 + c, s);
+      }
+    }
+  }
+  await session.release();
+  return acc;
+}
+
+async function main() {
+  console.log(`scale bench: n=${N.toLocaleString('en-US')} k=${K} queries=${Q} cpus=${cpus().length} (${cpus()[0]?.model}) load ${loadavg().map((x) => x.toFixed(1)).join(' ')}`);
+  const baseDir = arg('base', '') || defaultBase();
+  const base = loadBase(baseDir);
+  let t0 = performance.now();
+  const { v: full, planted } = generate(base.v, base.m, base.dim, N);
+  let dim = base.dim;
+  let v = full;
+  const reduce = Number(arg('dim-reduce', '0'));
+  if (reduce > 0 && reduce < dim) {
+    // Truncation after the model's pooling is a crude reduction; it measures what fewer bytes cost in recall.
+    const r = new Float32Array(N * reduce);
+    for (let i = 0; i < N; i++) {
+      let s = 0;
+      for (let d = 0; d < reduce; d++) s += full[i * dim + d] ** 2;
+      const inv = 1 / Math.sqrt(s || 1);
+      for (let d = 0; d < reduce; d++) r[i * reduce + d] = full[i * dim + d] * inv;
+    }
+    v = r;
+  }
+  if (flag('float16')) {
+    // Round every value through float16 (what a float16 store would hold).
+    const h = new Float32Array(v.length);
+    const f16 = (globalThis as { Float16Array?: Float32ArrayConstructor }).Float16Array;
+    if (f16) h.set(new f16(v));
+    else for (let i = 0; i < v.length; i++) h[i] = roundHalf(v[i]);
+    v = h;
+  }
+  const searchDim = reduce > 0 && reduce < dim ? reduce : dim;
+  console.log(`generated ${N.toLocaleString('en-US')} × ${dim} from ${base.m} real base vectors (${baseDir}) in ${secs(t0).toFixed(1)} s; planted pairs ${planted.length}${searchDim !== dim ? `; searching ${searchDim} dims` : ''}${flag('float16') ? '; float16-rounded' : ''}`);
+  dim = searchDim;
+  const rss0 = process.memoryUsage().rss;
+
+  const params = {
+    index: arg('index', 'ivf_pq') as 'ivf_pq' | 'ivf_flat' | 'ivf_hnsw_sq',
+    nprobes: Number(arg('nprobes', '20')),
+    candidates: Number(arg('candidates', '40')),
+    partitions: Number(arg('partitions', '0')),
+    subVectors: Number(arg('sub-vectors', '0')),
+  };
+  const dir = mkdtempSync(join(tmpdir(), 'neardup-scale-'));
+  const backend = new LanceDbBackend(params, { uri: dir, table: 'vectors' });
+  t0 = performance.now();
+  const db = await openStore(dir);
+  await backend.indexedTable(db, v, N, dim);
+  const tBuild = secs(t0);
+  console.log(`lancedb ${JSON.stringify(backend.params)}: table + index built in ${tBuild.toFixed(1)} s (load ${loadavg()[0].toFixed(1)})`);
+
+  // All-pairs with the index (reuses the table just built).
+  const reuse = new LanceDbBackend(params, { uri: dir, table: 'vectors', reuse: true });
+  t0 = performance.now();
+  let lastPrint = t0;
+  const ann = await reuse.search(v, N, dim, K, {
+    onProgress: (d, t) => {
+      if (performance.now() - lastPrint > 30000) {
+        lastPrint = performance.now();
+        console.log(`  ann ${d}/${t} batches, ${secs(t0).toFixed(0)} s, ETA ${((secs(t0) * (t - d)) / d).toFixed(0)} s`);
+      }
+    },
+  });
+  const tAnn = secs(t0);
+  console.log(`ann all-pairs top-${K}: ${tAnn.toFixed(1)} s (${((1e3 * tAnn) / N).toFixed(3)} ms/query); with build ${(tAnn + tBuild).toFixed(1)} s`);
+
+  // Exact for a sample of queries, against all N, in the same run.
+  const qs = Array.from({ length: Q }, () => Math.floor(rnd() * N));
+  t0 = performance.now();
+  const ex = await exactForQueries(v, N, dim, K, qs);
+  const tExact = secs(t0);
+  const perQueryExact = tExact / Q;
+  console.log(`exact top-${K} for ${Q} sampled queries vs all ${N.toLocaleString('en-US')}: ${tExact.toFixed(1)} s (${(1e3 * perQueryExact).toFixed(2)} ms/query; all ${N.toLocaleString('en-US')} queries ≈ ${((perQueryExact * N) / 60).toFixed(1)} min, extrapolated, one-sided)`);
+  console.log(`ratio per query ann / exact: ${(tAnn / N / perQueryExact).toFixed(4)}`);
+
+  let hit = 0;
+  let tot = 0;
+  let pairHit = 0;
+  let pairTot = 0;
+  qs.forEach((q, r) => {
+    const mine = new Set(Array.from(ann.indices.subarray(q * K, (q + 1) * K)));
+    for (let j = 0; j < K; j++) {
+      const x = ex.indices[r * K + j];
+      if (x < 0) continue;
+      tot++;
+      if (mine.has(x)) hit++;
+      if (ex.scores[r * K + j] >= THRESHOLD) {
+        pairTot++;
+        if (mine.has(x)) pairHit++;
+      }
+    }
+  });
+  // Planted pairs: found if either row lists the other (that is what grouping uses).
+  const has = (i: number, j: number) => ann.indices.subarray(i * K, (i + 1) * K).includes(j);
+  let pl = 0;
+  let plTot = 0;
+  for (const [i, j] of planted) {
+    let s = 0;
+    for (let d = 0; d < dim; d++) s += v[i * dim + d] * v[j * dim + d];
+    if (s < THRESHOLD) continue;
+    plTot++;
+    if (has(i, j) || has(j, i)) pl++;
+  }
+  const extra = vmHwm() - rss0;
+  console.log(`recall@${K} vs exact (${Q} queries): ${(hit / tot).toFixed(4)}`);
+  console.log(`recall of exact pairs ≥ ${THRESHOLD} on the sample: ${pairTot ? (pairHit / pairTot).toFixed(4) : 'n/a'} (${pairHit}/${pairTot})`);
+  console.log(`recall of planted pairs ≥ ${THRESHOLD}: ${(pl / Math.max(1, plTot)).toFixed(4)} (${pl}/${plTot})`);
+  console.log(`peak extra memory: ${(extra / GiB).toFixed(2)} GiB (VmHWM ${(vmHwm() / GiB).toFixed(2)} GiB, RSS after generating ${(rss0 / GiB).toFixed(2)} GiB); load ${loadavg().map((x) => x.toFixed(1)).join(' ')}`);
+  console.log(`goals (1M, 2 cores): ≤ 600 s all-pairs, recall@10 ≥ 0.95, pair recall ≥ 0.99, extra ≤ 4 GiB`);
+  rmSync(dir, { recursive: true, force: true });
+}
+
+/** float32 → nearest float16 value (round to nearest even), as a float32. */
+function roundHalf(x: number): number {
+  if (x === 0 || !Number.isFinite(x)) return x;
+  const e = Math.floor(Math.log2(Math.abs(x)));
+  const step = 2 ** (Math.max(e, -14) - 10);
+  return Math.round(x / step) * step;
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});

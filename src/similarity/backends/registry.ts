@@ -1,0 +1,68 @@
+/**
+ * Registry of k-NN backends by name, and the `exact | ann | auto` choice of the scan and CLI.
+ * A new engine is one file in this folder plus one `registerSearchBackend` call.
+ */
+import { NeardupError } from '../../errors';
+import { ExactBackend } from './exact';
+import { LanceDbBackend, type LanceLocation } from './lancedb';
+import type { SearchBackend } from './types';
+
+/** Builds a backend from its parameters (strings from the CLI, numbers from code). */
+export type BackendFactory = (params: Record<string, unknown>, where: LanceLocation) => SearchBackend;
+
+const registry = new Map<string, BackendFactory>();
+
+/** Registers (or replaces) a backend factory under `name`. */
+export function registerSearchBackend(name: string, factory: BackendFactory): void {
+  registry.set(name, factory);
+}
+
+/** Registered backend names. */
+export function searchBackendNames(): string[] {
+  return [...registry.keys()];
+}
+
+/**
+ * Above this many valid vectors `auto` uses the approximate backend. Chosen from the measurements
+ * in docs/scale.md: below it the exact search takes minutes at most on 2 cores, and being exact
+ * is worth more than the time saved.
+ */
+export const AUTO_ANN_THRESHOLD = 250_000;
+
+/** What a caller may pass as `ScanOptions.search`. */
+export type SearchChoice = 'exact' | 'ann' | 'auto' | SearchBackend | { backend: string; params?: Record<string, unknown>; uri?: string };
+
+/**
+ * Resolves a choice to a backend for n valid vectors: `exact`; `ann` = LanceDB with default
+ * parameters; `auto` = exact up to {@link AUTO_ANN_THRESHOLD} vectors, else ann; a registered name
+ * with parameters; or a backend object as is.
+ * @throws NeardupError (`invalid_argument`) for an unknown name.
+ */
+export function resolveSearch(choice: SearchChoice | undefined, n: number, where: LanceLocation = {}): SearchBackend {
+  const c = choice ?? 'exact';
+  if (typeof c === 'object' && 'search' in c) return c;
+  let name = typeof c === 'string' ? c : c.backend;
+  if (name === 'auto') name = n > AUTO_ANN_THRESHOLD ? 'ann' : 'exact';
+  if (name === 'ann') name = 'lancedb';
+  const factory = registry.get(name);
+  if (!factory) throw new NeardupError(`unknown search backend ${JSON.stringify(name)}; known: ann, auto, ${searchBackendNames().join(', ')}`);
+  // Parameters belong to the approximate backend; with auto below the size limit they are unused.
+  const params = typeof c === 'object' && name !== 'exact' ? (c.params ?? {}) : {};
+  return factory(params, typeof c === 'object' && c.uri ? { ...where, uri: c.uri } : where);
+}
+
+registerSearchBackend('exact', (p) => new ExactBackend(p));
+registerSearchBackend('lancedb', (p, where) => {
+  const num = (v: unknown) => (v === undefined ? undefined : Number(v));
+  const params = Object.fromEntries(
+    Object.entries({
+      index: p.index as 'ivf_pq' | 'ivf_flat' | 'ivf_hnsw_sq' | undefined,
+      partitions: num(p.partitions),
+      subVectors: num(p.subVectors),
+      nprobes: num(p.nprobes),
+      candidates: num(p.candidates),
+      ef: num(p.ef),
+    }).filter(([, v]) => v !== undefined),
+  );
+  return new LanceDbBackend(params, where);
+});

@@ -1,0 +1,138 @@
+// The search-backend seam: the registry resolves exact / ann / auto; the neighbour cache never
+// serves an exact list for an approximate one (or for other ANN parameters); the LanceDB backend's
+// similarities are exact dot products, and on clustered data it finds the exact lists.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import {
+  AUTO_ANN_THRESHOLD,
+  ExactBackend,
+  LanceDbBackend,
+  resolveSearch,
+  searchNeighbors,
+  topKReference,
+} from '../../src/similarity';
+import type { Neighbors } from '../../src/types';
+
+/** n unit vectors in `clusters` tight clusters (seeded): near neighbours exist, as in real embeddings. */
+function clustered(n: number, dim: number, clusters: number, seed: number): Float32Array {
+  let a = seed >>> 0;
+  const rnd = () => ((a = (Math.imul(a, 1664525) + 1013904223) >>> 0), a / 2 ** 32 - 0.5);
+  const centers = Float32Array.from({ length: clusters * dim }, rnd);
+  const v = new Float32Array(n * dim);
+  for (let i = 0; i < n; i++) {
+    const c = i % clusters;
+    let s = 0;
+    for (let d = 0; d < dim; d++) {
+      const x = centers[c * dim + d] + 0.15 * rnd();
+      v[i * dim + d] = x;
+      s += x * x;
+    }
+    for (let d = 0; d < dim; d++) v[i * dim + d] /= Math.sqrt(s);
+  }
+  return v;
+}
+
+function dot(v: Float32Array, dim: number, i: number, j: number): number {
+  let s = 0;
+  for (let d = 0; d < dim; d++) s += v[i * dim + d] * v[j * dim + d];
+  return Math.fround(s);
+}
+
+/** Fraction of the exact lists' (row, neighbour) pairs that the other lists contain. */
+function recall(exact: Neighbors, other: Neighbors): number {
+  let hit = 0;
+  let total = 0;
+  for (let i = 0; i < exact.n; i++) {
+    const mine = new Set(Array.from(other.indices.subarray(i * other.k, (i + 1) * other.k)));
+    for (let j = 0; j < exact.k; j++) {
+      const x = exact.indices[i * exact.k + j];
+      if (x < 0) continue;
+      total++;
+      if (mine.has(x)) hit++;
+    }
+  }
+  return hit / total;
+}
+
+const tmp = (p: string) => fs.mkdtempSync(path.join(os.tmpdir(), p));
+
+test('resolveSearch: exact, ann = lancedb, auto by size, parameters, unknown names', () => {
+  assert.equal(resolveSearch(undefined, 10).name, 'exact');
+  assert.equal(resolveSearch('exact', 10).exact, true);
+  const ann = resolveSearch('ann', 10);
+  assert.equal(ann.name, 'lancedb');
+  assert.equal(ann.exact, false);
+  assert.equal(resolveSearch('auto', AUTO_ANN_THRESHOLD).name, 'exact');
+  assert.equal(resolveSearch('auto', AUTO_ANN_THRESHOLD + 1).name, 'lancedb');
+  assert.equal(resolveSearch({ backend: 'ann', params: { nprobes: '7' } }, 10).params.nprobes, 7);
+  assert.throws(() => resolveSearch({ backend: 'faiss' }, 10), /unknown search backend "faiss"/);
+  assert.throws(() => new LanceDbBackend({ nprobes: -1 }), /nprobes/);
+});
+
+test('cache keys never mix backends: exact and ANN lists (and two ANN settings) are kept apart', async () => {
+  const dir = path.join(tmp('neardup-seam-cache-'), 'neighbors');
+  const n = 600;
+  const dim = 32;
+  const v = clustered(n, dim, 40, 3);
+  const bins = () => fs.readdirSync(dir).filter((f) => f.endsWith('.bin')).length;
+  // Few candidates and one probe: the ANN lists differ from the exact ones, so a mix-up would show.
+  const ann = { backend: 'lancedb', params: { nprobes: 1, candidates: 11, partitions: 8 } };
+  const e1 = await searchNeighbors(v, n, dim, 10, { search: 'exact', cacheDir: dir });
+  assert.notEqual(e1.neighbors.cached, true);
+  const a1 = await searchNeighbors(v, n, dim, 10, { search: ann, cacheDir: dir });
+  assert.notEqual(a1.neighbors.cached, true, 'an ANN search must not be served the exact list');
+  assert.equal(bins(), 2);
+  assert.notDeepEqual(a1.neighbors.indices, e1.neighbors.indices, 'this setting is approximate enough to differ');
+  const e2 = await searchNeighbors(v, n, dim, 10, { search: 'exact', cacheDir: dir });
+  assert.equal(e2.neighbors.cached, true);
+  assert.deepEqual(e2.neighbors.indices, e1.neighbors.indices);
+  assert.equal(e2.info.backend, 'exact');
+  const a2 = await searchNeighbors(v, n, dim, 10, { search: ann, cacheDir: dir });
+  assert.equal(a2.neighbors.cached, true);
+  assert.deepEqual(a2.neighbors.indices, a1.neighbors.indices);
+  assert.deepEqual(a2.info, { backend: 'lancedb', exact: false, params: { index: 'ivf_pq', partitions: 8, subVectors: 0, nprobes: 1, candidates: 11 } });
+  const a3 = await searchNeighbors(v, n, dim, 10, { search: { ...ann, params: { ...ann.params, nprobes: 2 } }, cacheDir: dir });
+  assert.notEqual(a3.neighbors.cached, true, 'other ANN parameters are another search');
+  assert.equal(bins(), 3);
+});
+
+test('LanceDB backend: every similarity is the exact cosine, lists sorted, self and skipped rows excluded', async () => {
+  const n = 2000;
+  const dim = 48;
+  const v = clustered(n, dim, 100, 11);
+  const valid = new Uint8Array(n).fill(1);
+  valid[5] = 0;
+  valid[777] = 0;
+  const k = 10;
+  const ann = await new LanceDbBackend().search(v, n, dim, k, { valid });
+  const exact = topKReference(v, n, dim, k, valid);
+  for (let i = 0; i < n; i++) {
+    if (!valid[i]) {
+      assert.ok(Array.from(ann.indices.subarray(i * k, (i + 1) * k)).every((x) => x === -1));
+      assert.ok(Number.isNaN(ann.scores[i * k]));
+      continue;
+    }
+    for (let j = 0; j < k; j++) {
+      const x = ann.indices[i * k + j];
+      assert.ok(x >= 0 && x !== i && valid[x] === 1, `row ${i} slot ${j}: ${x}`);
+      assert.equal(ann.scores[i * k + j], dot(v, dim, i, x), 'reported similarity is the exact dot product');
+      if (j > 0) assert.ok(ann.scores[i * k + j] <= ann.scores[i * k + j - 1]);
+    }
+  }
+  const r = recall(exact, ann);
+  assert.ok(r >= 0.95, `recall@10 vs exact ${r}`);
+});
+
+test('exact backend with a query range gives the rows of the full exact search', async () => {
+  const n = 400;
+  const dim = 16;
+  const v = clustered(n, dim, 30, 5);
+  const full = topKReference(v, n, dim, 5);
+  const part = await new ExactBackend().search(v, n, dim, 5, { queryRange: [100, 250] });
+  assert.equal(part.n, 150);
+  assert.deepEqual(part.indices, full.indices.subarray(100 * 5, 250 * 5));
+  assert.deepEqual(part.scores, full.scores.subarray(100 * 5, 250 * 5));
+});
