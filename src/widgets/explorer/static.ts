@@ -156,7 +156,10 @@ export function histogramSvg(h: Histogram, threshold: number, width = 720, heigh
     `<line x1="${m.l}" x2="${m.l + w}" y1="${m.t + ht}" y2="${m.t + ht}" stroke="#666"/><line x1="${m.l}" x2="${m.l}" y1="${m.t}" y2="${m.t + ht}" stroke="#666"/>` +
     xt.join('') + yt.join('') +
     `<line x1="${tx.toFixed(1)}" x2="${tx.toFixed(1)}" y1="${m.t}" y2="${m.t + ht}" stroke="#d0463a" stroke-width="2"/>` +
-    `<text x="${Math.min(tx + 4, m.l + w - 60).toFixed(1)}" y="${m.t + 10}" fill="#d0463a">threshold ${threshold}</text>` +
+    // The label goes left of the line near the right edge, so it is never cut off.
+    (tx > m.l + w - 90
+      ? `<text x="${(tx - 4).toFixed(1)}" y="${m.t + 10}" fill="#d0463a" text-anchor="end">threshold ${threshold}</text>`
+      : `<text x="${(tx + 4).toFixed(1)}" y="${m.t + 10}" fill="#d0463a">threshold ${threshold}</text>`) +
     `<text x="${m.l + w / 2}" y="${height - 2}" text-anchor="middle">max_similarity (cosine to the nearest other sample)</text>` +
     `<text transform="translate(10 ${m.t + ht / 2}) rotate(-90)" text-anchor="middle">samples (log)</text>` +
     `</svg>`
@@ -193,9 +196,9 @@ function memberHtml(m: StaticMember, thumb: string | undefined, size: number): s
   const meta = [m.label, m.split].filter((x) => x).map((x) => escapeHtml(String(x))).join(' · ');
   const sim = m.similarity === null ? '' : `sim ${formatSimilarity(m.similarity)}`;
   return (
-    `<div style="width:${size + 8}px;border:3px solid ${border};border-radius:4px;padding:1px;font-size:10px;line-height:1.25" title="${escapeHtml(`${m.id}\n${m.evidence}`)}">` +
+    `<div style="width:${size + 18}px;border:3px solid ${border};border-radius:4px;padding:1px;font-size:10px;line-height:1.25" title="${escapeHtml(`${m.id}\n${m.evidence}`)}">` +
     img +
-    `<div style="font-family:monospace;white-space:nowrap;overflow:hidden">${escapeHtml(middleEllipsis(m.id, 18))}</div>` +
+    `<div style="font-family:monospace;font-size:9px;white-space:nowrap;overflow:hidden">${escapeHtml(middleEllipsis(m.id, 14))}</div>` +
     (meta ? `<div style="color:#555">${meta}</div>` : '') +
     `<div><span style="background:${kept ? '#c8e6c9' : '#f4c7c3'};padding:0 3px;border-radius:3px">${badge}${m.tag ? ' (tagged)' : ''}</span> ${sim}</div>` +
     `</div>`
