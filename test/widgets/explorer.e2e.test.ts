@@ -52,6 +52,8 @@ before(async () => {
     void d.dismiss();
   });
   await openNotebook(page, lab, 'explorer.ipynb');
+  // A 1024x768 screen: close the file browser, as a user short of space would.
+  await page.keyboard.press('Control+b');
 });
 
 after(async () => {
@@ -111,11 +113,15 @@ test('the explorer opens on the bundled sample: histogram, counts, and a screenf
   // Log ticks are powers of ten.
   const ticks = await explorer(0).locator('.nd-histogram .ytick text').allInnerTexts();
   assert.ok(ticks.length >= 2 && ticks.every((t) => /^10*$/.test(t.replace(/,/g, ''))), ticks.join(' '));
-  // Density: at 1024x768 the page shows several rows of cards below the histogram.
-  await explorer(0).locator('.nd-counts').scrollIntoViewIfNeeded();
+  // The plot fits the cell (no x axis running past the output area).
+  const out = (await explorer(0).boundingBox())!;
+  assert.ok(plotBox.x + plotBox.width <= out.x + out.width + 1, `plot inside the widget: ${JSON.stringify(plotBox)} vs ${JSON.stringify(out)}`);
   await page.evaluate(() => document.querySelector('.nd-explorer .nd-title')?.scrollIntoView({ block: 'start' }));
   await shot('explorer-cards.png');
+  // Density: scrolled to the cards, a 1024x768 screen shows a screenful of groups.
+  await page.evaluate(() => document.querySelector('.nd-explorer .nd-controls')?.scrollIntoView({ block: 'start' }));
   const visible = await cards.evaluateAll((cs) => cs.filter((c) => { const r = c.getBoundingClientRect(); return r.top >= 0 && r.bottom <= window.innerHeight; }).length);
+  await shot('explorer-cards-scrolled.png');
   assert.ok(visible >= 6, `cards fully visible on a 1024x768 screen: ${visible}`);
 });
 

@@ -42,7 +42,8 @@ export class Histogram {
         },
       ],
       {
-        height: 150,
+        height: 140,
+        autosize: true,
         margin: { l: 56, r: 12, t: 6, b: 34 },
         xaxis: { title: { text: 'max_similarity (cosine to the nearest other sample)', standoff: 4 }, range: [lo, hi], fixedrange: true, nticks: 12 },
         // One tick per power of ten (1, 10, 100, 1,000): readable, never crowded.
@@ -125,10 +126,17 @@ export class Histogram {
       if (last !== null) this.onThreshold(last, true);
     };
     this.gd.on?.('plotly_afterplot', () => this.place()); // resizes move the plot area
+    // The output area's width is only known once the widget is attached: follow it, so the plot
+    // (and the slider aligned to it) never runs past the cell.
+    const ro = typeof ResizeObserver !== 'undefined' ? new ResizeObserver(() => {
+      if (this.gd.clientWidth > 0) void this.plotly.Plots.resize(this.gd);
+    }) : null;
+    ro?.observe(this.gd);
     this.gd.addEventListener('pointerdown', down, true);
     window.addEventListener('pointermove', move, true);
     window.addEventListener('pointerup', up, true);
     this.detach = () => {
+      ro?.disconnect();
       this.gd.removeEventListener('pointerdown', down, true);
       window.removeEventListener('pointermove', move, true);
       window.removeEventListener('pointerup', up, true);

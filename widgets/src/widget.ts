@@ -106,6 +106,9 @@ type Thumb = { url: string; width?: number; height?: number } | { error: string 
 
 /** Cards per page: enough to fill a 1024×768 screen with small groups. */
 const DEFAULT_GROUPS_PER_PAGE = 12;
+/** Members drawn in a card, and in an expanded card. */
+const MAX_TILES = 5;
+const MAX_EXPANDED = 60;
 
 export class ExplorerView extends DOMWidgetView {
   private data!: ExplorerData;
@@ -124,6 +127,7 @@ export class ExplorerView extends DOMWidgetView {
   private pendingLarge = new Set<number>();
   private hist?: Histogram;
   private closer: { group: number; row: number } | null = null;
+  private expanded = new Set<number>();
   private ui!: {
     counts: Record<string, HTMLElement>;
     countsBox: HTMLElement;
@@ -431,7 +435,20 @@ export class ExplorerView extends DOMWidgetView {
     if (members.some((m) => d.exactGroups[m.row] >= 0)) head.append(this.badge('nd-badge-exact', 'exact', 'byte- or pixel-identical copies'));
     if (this.a.groupDropped[g]) head.append(this.badge('nd-badge-drop', 'all removed', 'every copy removed (confirmed)'));
     const tiles = el('div', 'nd-tiles');
-    members.forEach((m, j) => tiles.append(this.tile(g, m, j === 0, idx === this.selected && j === this.selectedMember, wanted)));
+    // Big groups (chains at a low threshold can hold hundreds) show their first members and a
+    // "+N more" button; the closer look steps through all of them.
+    const shown = this.expanded.has(g) ? MAX_EXPANDED : MAX_TILES;
+    members.slice(0, shown).forEach((m, j) => tiles.append(this.tile(g, m, j === 0, idx === this.selected && j === this.selectedMember, wanted)));
+    if (members.length > shown) {
+      const more = el('button', 'nd-more') as HTMLButtonElement;
+      text(more, `+${(members.length - shown).toLocaleString('en-US')} more`);
+      more.title = 'show more members of this group';
+      more.addEventListener('click', () => {
+        this.expanded.add(g);
+        this.renderPage();
+      });
+      tiles.append(more);
+    }
     card.append(head, tiles);
     return card;
   }
@@ -639,7 +656,7 @@ export class ExplorerView extends DOMWidgetView {
         }
         break;
       case 'ArrowRight':
-        if (cur) this.select(this.selected, Math.min(this.selectedMember + 1, this.a.offsets[cur.g + 1] - this.a.offsets[cur.g] - 1));
+        if (cur) this.select(this.selected, Math.min(this.selectedMember + 1, this.a.offsets[cur.g + 1] - this.a.offsets[cur.g] - 1, (this.expanded.has(cur.g) ? MAX_EXPANDED : MAX_TILES) - 1));
         break;
       case 'ArrowLeft':
         this.select(this.selected, Math.max(0, this.selectedMember - 1));
