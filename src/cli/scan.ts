@@ -13,6 +13,7 @@ import type { GroupMethod } from '../dedup/groups';
 import { isInside, realpathLoose } from '../export/safe-path';
 import { NeardupError } from '../errors';
 import { numberIn, intIn, oneOf, keepPolicy, modelOption } from './options';
+import { writeReport } from '../widgets/explorer/report';
 
 const STAGE_LABEL: Record<ScanStage, string> = {
   load: 'loading',
@@ -95,6 +96,7 @@ interface ScanCliOptions {
   cacheDir?: string;
   limit?: number;
   quiet?: boolean;
+  report?: boolean;
 }
 
 export function register(program: Command): void {
@@ -120,6 +122,7 @@ export function register(program: Command): void {
     .option('--no-cache', 'do not read or write the embedding cache')
     .option('--limit <n>', 'only the first n samples (quick trial runs)', intIn(1, Number.MAX_SAFE_INTEGER))
     .option('-q, --quiet', 'no progress output')
+    .option('--report', 'also write report.html: one offline HTML file with the histogram and the groups as images')
     .action(async (dataset: string, o: ScanCliOptions) => {
       // Refuse an output folder inside a dataset folder now, not after embedding.
       if (fs.existsSync(dataset) && fs.statSync(dataset).isDirectory() && isInside(realpathLoose(dataset), realpathLoose(o.out))) {
@@ -150,6 +153,10 @@ export function register(program: Command): void {
       const written = await writeScanOutputs(result, o.out);
       if (!o.quiet) process.stderr.write('\n');
       process.stdout.write(humanSummary(written.summary, written.outDir));
+      if (o.report) {
+        const file = await writeReport(result!, path.join(written.outDir, 'report.html'));
+        process.stdout.write(`report: ${file}\n`);
+      }
     });
 }
 

@@ -50,6 +50,9 @@ const SPEC: WidgetSpec = {
   viewName: 'ExplorerView',
 };
 
+/** Members drawn per card in the static picture (the card says "+N more"). */
+const MAX_STATIC_MEMBERS = 6;
+
 /** Most thumbnails served per request (a page shows about 12 samples x 5 pictures). */
 const MAX_THUMBS_PER_REQUEST = 256;
 
@@ -427,14 +430,14 @@ export class Explorer extends Widget<Record<string, any>> {
    * The static picture of the explorer as HTML (histogram, counts, the first `groups` group cards
    * with their thumbnails as PNG data URIs): what exported notebooks show. Offline, no script.
    */
-  async staticHtml(opts: { groups?: number; thumbSize?: number } = {}): Promise<string> {
+  async staticHtml(opts: { groups?: number; thumbSize?: number; note?: string } = {}): Promise<string> {
     const maxGroups = opts.groups ?? 12;
     const cards = this.cards(maxGroups);
     const thumbs = new Map<number, string>();
     const ds = this.src.dataset;
     if (ds) {
       for (const card of cards) {
-        for (const m of card.members.slice(0, 6)) {
+        for (const m of card.members.slice(0, MAX_STATIC_MEMBERS)) {
           if (thumbs.has(m.row)) continue;
           try {
             const png = await thumbnailPng(ds, m.row, Math.min(this.thumbSize, 96));
@@ -455,7 +458,7 @@ export class Explorer extends Widget<Record<string, any>> {
       thumbs,
       totalGroups: this.current.keepers.length,
       thumbSize: opts.thumbSize ?? 56,
-      note: 'Static picture saved with the notebook. Open the notebook in JupyterLab or Notebook 7 with the neardup kernel (npx neardup install) for the live explorer.',
+      note: opts.note ?? 'Static picture saved with the notebook. Open the notebook in JupyterLab or Notebook 7 with the neardup kernel (npx neardup install) for the live explorer.',
     });
   }
 
