@@ -111,7 +111,7 @@ test('the explorer opens on the bundled sample: histogram, counts, and a screenf
   const sliderBox = (await explorer(0).locator('.nd-slider').boundingBox())!;
   assert.ok(Math.abs(plotBox.x - sliderBox.x) <= 2 && Math.abs(plotBox.width - sliderBox.width) <= 2, `plot ${JSON.stringify(plotBox)} slider ${JSON.stringify(sliderBox)}`);
   // Log ticks are powers of ten.
-  const ticks = await explorer(0).locator('.nd-histogram .ytick text').allInnerTexts();
+  const ticks = await explorer(0).locator('.nd-histogram .ytick text').evaluateAll((ts) => ts.map((t) => t.textContent ?? ''));
   assert.ok(ticks.length >= 2 && ticks.every((t) => /^10*$/.test(t.replace(/,/g, ''))), ticks.join(' '));
   // The plot fits the cell (no x axis running past the output area).
   const out = (await explorer(0).boundingBox())!;

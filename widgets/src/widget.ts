@@ -460,7 +460,8 @@ export class ExplorerView extends DOMWidgetView {
     const t = el('div', `nd-tile ${m.kept ? 'nd-kept' : 'nd-removed'}${manual ? ' nd-manual' : ''}${first ? ' nd-keeper' : ''}`);
     t.dataset.row = String(row);
     if (selected) t.classList.add('nd-member-selected');
-    t.title = `${d.ids[row]}\n${m.evidence}`;
+    const parts = [d.labelNames[d.labelCodes[row]], d.splitNames[d.splitCodes[row]]].filter((x) => x);
+    t.title = [d.ids[row], parts.join(' · '), m.evidence].filter(Boolean).join('\n');
     const holder = el('div', 'nd-thumb');
     holder.dataset.thumbRow = String(row);
     this.fillThumb(holder, row);
@@ -472,7 +473,6 @@ export class ExplorerView extends DOMWidgetView {
     const id = el('div', 'nd-id');
     text(id, middleEllipsis(d.ids[row], 16));
     const meta = el('div', 'nd-meta');
-    const parts = [d.labelNames[d.labelCodes[row]], d.splitNames[d.splitCodes[row]]].filter((x) => x);
     text(meta, parts.join(' · '));
     const sim = el('div', 'nd-sim');
     text(sim, first ? (manual ? `kept (tag ${manual})` : 'kept copy') : m.similarity === null ? 'via chain' : `sim ${formatSimilarity(m.similarity)}`);
@@ -702,7 +702,9 @@ export class ExplorerView extends DOMWidgetView {
     if (idx >= 0) this.selected = idx;
     this.ui.overlay.hidden = false;
     this.renderCloser();
-    this.ui.overlay.focus();
+    this.ui.overlay.focus({ preventScroll: true });
+    // The widget can be taller than the screen: bring the closer look's panel into view.
+    this.ui.overlay.querySelector('.nd-closer-panel')?.scrollIntoView({ block: 'start' });
   }
 
   private closeCloser() {
