@@ -471,11 +471,19 @@ export class ExplorerView extends DOMWidgetView {
     text(state, m.kept ? (first ? 'KEEP' : 'keep') : 'remove');
     holder.append(state);
     const id = el('div', 'nd-id');
-    text(id, middleEllipsis(d.ids[row], 16));
+    text(id, middleEllipsis(d.ids[row], 13));
     const meta = el('div', 'nd-meta');
     text(meta, parts.join(' · '));
     const sim = el('div', 'nd-sim');
-    text(sim, first ? (manual ? `kept (tag ${manual})` : 'kept copy') : m.similarity === null ? 'via chain' : `sim ${formatSimilarity(m.similarity)}`);
+    const exact = !first && d.exactGroups[row] >= 0 && m.evidence.startsWith('exact');
+    text(
+      sim,
+      first
+        ? m.kept
+          ? manual ? 'kept (tagged)' : 'kept copy'
+          : `removed (${manual === 'drop' ? 'all copies' : 'tagged'})`
+        : exact ? 'exact copy' : m.similarity === null ? 'via chain' : `sim ${formatSimilarity(m.similarity)}`,
+    );
     t.append(holder, id);
     if (parts.length) t.append(meta);
     t.append(sim);
