@@ -2,7 +2,9 @@
  * The duplicate explorer, kernel side: a {@link Widget} whose `threshold` and `tags` are synced
  * with the browser view (widgets/ in this repo). The compact per-sample arrays go to the browser
  * once as binary buffers; every threshold or tag change is regrouped here with
- * `groupAtThreshold` (no new similarity search) and the counts are synced back.
+ * `groupAtThreshold` (no new similarity search), tags are applied with the last-copy rule
+ * (decide.ts) and the counts are synced back. `snapshot()` / `exportAll()` give every export from
+ * that one state; `staticHtml()` is the offline picture exported notebooks show.
  */
 import type { DataFrame } from 'danfojs-node';
 import { Widget, type WidgetSpec } from '../base';
@@ -22,6 +24,7 @@ import { mkdir } from 'node:fs/promises';
 import { EXPLORER_MODULE, EXPLORER_MODULE_VERSION } from './version';
 
 export type { ExplorerTag, ExplorerCounts } from './decide';
+
 
 /** Options of {@link explore}. */
 export interface ExploreOptions {
