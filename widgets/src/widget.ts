@@ -482,7 +482,12 @@ export class ExplorerView extends DOMWidgetView {
         ? m.kept
           ? manual ? 'kept (tagged)' : 'kept copy'
           : `removed (${manual === 'drop' ? 'all copies' : 'tagged'})`
-        : exact ? 'exact copy' : m.similarity === null ? 'via chain' : `sim ${formatSimilarity(m.similarity)}`,
+        : exact
+          ? 'exact copy'
+          : m.similarity === null
+            ? 'via chain'
+            : // Below the threshold: in the group through another member (the tooltip names it).
+              `${m.similarity < Math.fround(this.threshold) ? 'chain' : 'sim'} ${formatSimilarity(m.similarity)}`,
     );
     t.append(holder, id);
     if (parts.length) t.append(meta);
