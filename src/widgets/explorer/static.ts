@@ -121,6 +121,8 @@ const fmt = (x: number) => x.toLocaleString('en-US');
 
 /** Tick values for a log axis up to `max`: 1, 10, 100, … (never crowded). */
 function logTicks(max: number): number[] {
+  // Below 10 samples per bin a single "1" says little: add 2 and 5.
+  if (max < 10) return [1, 2, 5].filter((v) => v <= max);
   const out: number[] = [];
   for (let v = 1; v <= max * 1.0001; v *= 10) out.push(v);
   return out;
@@ -200,7 +202,8 @@ function memberHtml(m: StaticMember, thumb: string | undefined, size: number): s
     img +
     `<div style="font-family:monospace;font-size:9px;white-space:nowrap;overflow:hidden">${escapeHtml(middleEllipsis(m.id, 14))}</div>` +
     (meta ? `<div style="color:#555">${meta}</div>` : '') +
-    `<div><span style="background:${kept ? '#c8e6c9' : '#f4c7c3'};padding:0 3px;border-radius:3px">${badge}${m.tag ? ' (tagged)' : ''}</span> ${sim}</div>` +
+    `<div><span style="background:${kept ? '#c8e6c9' : '#f4c7c3'};padding:0 3px;border-radius:3px">${badge}${m.tag ? ' (tagged)' : ''}</span></div>` +
+    (sim ? `<div>${sim}</div>` : '') +
     `</div>`
   );
 }
