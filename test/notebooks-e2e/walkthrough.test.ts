@@ -50,7 +50,7 @@ function tree(dir: string): Record<string, string> {
 test('walkthrough.ipynb on the bundled sample exports consistent CSVs and prints the counts', { timeout: 16 * 60 * 1000 }, () => {
   const out = mkdtempSync(join(tmpdir(), 'neardup-walkthrough-'));
   const stdout = runNotebook(['--dataset', 'sample'], out);
-  assert.match(stdout, /flagged\s+\d+/);
+  assert.match(stdout, /flagged_samples\s+\d+/);
   const summary = JSON.parse(readFileSync(join(out, 'walkthrough-summary.json'), 'utf8'));
   assert.equal(summary.dataset, 'sample');
   assert.equal(summary.samples, 3000);
