@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Builds the browser side of the explorer (widgets/) into a prebuilt JupyterLab extension at
 // share/jupyter/labextensions/neardup-widgets/: TypeScript first, then `jupyter labextension build`
-// (JupyterLab's own builder: webpack module federation) from the project's .venv.
+// (JupyterLab's own builder, `jupyter-builder build`: webpack module federation) from the project's .venv.
 // Usage: node scripts/build-labextension.mjs [--development]
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
@@ -43,11 +43,15 @@ function corePackageFile(jupyter) {
 
 run(process.execPath, [tsc, '-p', join(pkgDir, 'tsconfig.json')]);
 const jupyter = findJupyter();
-const args = ['labextension', 'build', pkgDir];
+// `jupyter labextension build` is deprecated in favour of `jupyter-builder build` (same builder,
+// no deprecation notice); the old command stays as a fallback for JupyterLab installs without it.
+const builder = jupyter.includes('/') ? join(dirname(jupyter), 'jupyter-builder') : 'jupyter-builder';
+const useBuilder = jupyter.includes('/') ? existsSync(builder) : spawnSync(builder, ['--version']).status === 0;
+const args = useBuilder ? ['build', pkgDir] : ['labextension', 'build', pkgDir];
 const core = corePackageFile(jupyter);
 if (core) args.push(`--core-package-file=${core}`);
 if (process.argv.includes('--development')) args.push('--development', 'True');
-run(jupyter, args);
+run(useBuilder ? builder : jupyter, args);
 
 const built = JSON.parse(readFileSync(join(outDir, 'package.json'), 'utf8'));
 if (!built.jupyterlab?._build?.load) {

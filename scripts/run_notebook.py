@@ -24,6 +24,35 @@ def save_atomic(nb, path):
     os.replace(tmp, path)
 
 
+# Outputs whose static picture (text/html, image/png) beats the live widget view in an exported
+# HTML file: the widget view needs the widget manager from a CDN and our extension, neither of
+# which an offline HTML file has. The widget state is left out for the same reason.
+OFFLINE_PRIORITY = [
+    "text/html",
+    "image/svg+xml",
+    "image/png",
+    "image/jpeg",
+    "text/markdown",
+    "text/latex",
+    "application/vnd.jupyter.widget-view+json",
+    "text/plain",
+]
+
+
+def offline_html(nb):
+    """The notebook as one HTML file that shows every output offline (no widget manager, no CDN)."""
+    import copy
+
+    from nbconvert import HTMLExporter
+    from traitlets.config import Config
+
+    nb = copy.deepcopy(nb)
+    nb.metadata.pop("widgets", None)
+    c = Config({"NbConvertBase": {"display_data_priority": OFFLINE_PRIORITY}})
+    body, _ = HTMLExporter(config=c).from_notebook_node(nb)
+    return body
+
+
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("input")
@@ -46,8 +75,7 @@ def main():
         failed = e
     save_atomic(nb, a.output)
     if a.html:
-        from nbconvert import HTMLExporter
-        body, _ = HTMLExporter().from_notebook_node(nb)
+        body = offline_html(nb)
         d = os.path.dirname(os.path.abspath(a.html))
         fd, tmp = tempfile.mkstemp(dir=d, suffix=".html.tmp")
         with os.fdopen(fd, "w", encoding="utf-8") as f:

@@ -15,6 +15,7 @@ import { NeardupError } from '../errors';
 import { numberIn, intIn, oneOf, keepPolicy, modelOption, keyValue } from './options';
 import { datasetSyntax } from '../datasets/registry';
 import { AUTO_ANN_THRESHOLD } from '../similarity/backends/registry';
+import { writeReport } from '../widgets/explorer/report';
 
 const STAGE_LABEL: Record<ScanStage, string> = {
   load: 'loading',
@@ -101,6 +102,7 @@ interface ScanCliOptions {
   quiet?: boolean;
   search: 'exact' | 'ann' | 'auto';
   searchParam: Record<string, string>;
+  report?: boolean;
 }
 
 export function register(program: Command): void {
@@ -129,6 +131,7 @@ export function register(program: Command): void {
     .option('--search-param <key=value>', 'ann parameter, repeatable: nprobes, candidates, partitions, subVectors, index (ivf_pq|ivf_flat|ivf_hnsw_sq), ef', keyValue, {})
     .option('--limit <n>', 'only the first n samples (quick trial runs)', intIn(1, Number.MAX_SAFE_INTEGER))
     .option('-q, --quiet', 'no progress output')
+    .option('--report', 'also write report.html: one offline HTML file with the histogram and the groups as images')
     .action(async (dataset: string, o: ScanCliOptions) => {
       // Refuse an output folder inside a dataset folder now, not after embedding.
       if (fs.existsSync(dataset) && fs.statSync(dataset).isDirectory() && isInside(realpathLoose(dataset), realpathLoose(o.out))) {
@@ -161,6 +164,10 @@ export function register(program: Command): void {
       const written = await writeScanOutputs(result, o.out);
       if (!o.quiet) process.stderr.write('\n');
       process.stdout.write(humanSummary(written.summary, written.outDir));
+      if (o.report) {
+        const file = await writeReport(result!, path.join(written.outDir, 'report.html'));
+        process.stdout.write(`report: ${file}\n`);
+      }
     });
 }
 

@@ -36,7 +36,10 @@ export type KeepFunction = (members: readonly number[]) => number;
  * matches; so a chain A≈B≈C with A and C unrelated keeps A and C and removes B.
  * Policies:
  * - `'first'`: first in dataset order;
- * - `'largest'`: highest resolution (width × height), then largest file, then first;
+ * - `'largest'`: most pixels (width × height, as decoded), then the larger file in bytes, then the
+ *   first in dataset order. Unknown values (0, NaN, missing) count as smallest. Bytes compare across
+ *   formats as they are: a lossless PNG re-encode of a JPEG has the same pixels and more bytes, so
+ *   it wins the tie; use `'first'` or a {@link KeepFunction} to prefer originals;
  * - any other string: a split name to prefer (`'train'` keeps the train copy and drops copies in
  *   other splits, `'test'` the reverse), then first in dataset order;
  * - a {@link KeepFunction}.
@@ -447,15 +450,16 @@ function makePreference(keep: KeepPolicy, opts: GroupOptions): (a: number, b: nu
     const px = opts.pixelCounts;
     const fs = opts.fileSizes;
     if (!px && !fs) throw new NeardupError(`keep policy 'largest' needs pixelCounts or fileSizes`);
+    // Pixels first, then bytes, then dataset order (the tie rule); unknown sizes sort last.
+    const size = (v: ArrayLike<number> | undefined, i: number) => {
+      const x = v ? Number(v[i]) : 0;
+      return Number.isFinite(x) && x > 0 ? x : 0;
+    };
     return (a, b) => {
-      if (px) {
-        const d = (px[a] || 0) - (px[b] || 0);
-        if (d !== 0) return d > 0;
-      }
-      if (fs) {
-        const d = (fs[a] || 0) - (fs[b] || 0);
-        if (d !== 0) return d > 0;
-      }
+      const dp = size(px, a) - size(px, b);
+      if (dp !== 0) return dp > 0;
+      const df = size(fs, a) - size(fs, b);
+      if (df !== 0) return df > 0;
       return a < b;
     };
   }

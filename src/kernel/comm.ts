@@ -30,7 +30,9 @@ export interface CommTransport {
     buffers: BinaryFrames,
   ): void;
   /** Publishes a `display_data` message (a mime bundle) with the current parent header. */
-  display(data: JSONObject, metadata?: JSONObject): void;
+  display(data: JSONObject, metadata?: JSONObject, displayId?: string): void;
+  /** Replaces an earlier display with `displayId` (an `update_display_data` message). */
+  updateDisplay?(data: JSONObject, metadata: JSONObject, displayId: string): void;
   /** The msg_id of the request whose context we are in (used by the Output widget), or ''. */
   currentParentMsgId(): string;
   /** Writes a line to the kernel's own log (not to a cell). */

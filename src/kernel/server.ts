@@ -23,7 +23,7 @@ import { randomUUID } from 'node:crypto';
 import { getCommManager, type CommManager, type JSONObject } from './comm';
 import { buildFrames, newHeader, parseFrames, verify, type Header, type WireMessage } from './wire';
 import { makeRequireResolvable, makeTypesResolvable } from './resolve';
-import { MIME_BUNDLE, registerWidgetControl } from '../widgets/base';
+import { MIME_BUNDLE, MIME_BUNDLE_ASYNC, registerWidgetControl } from '../widgets/base';
 
 /** Comm messages larger than this (all frames together) are dropped. */
 export const DEFAULT_MAX_COMM_BYTES = 256 * 1024 * 1024;
@@ -134,10 +134,13 @@ export async function startKernel(opts: KernelOptions): Promise<RunningKernel> {
   process.stdout.write = streamWriter('stdout');
   process.stderr.write = streamWriter('stderr');
 
+  /** Async displays of the running cell, awaited before its execute reply. */
+  const pendingDisplays: Promise<unknown>[] = [];
   const manager: CommManager = getCommManager();
   manager.transport = {
     send: (msgType, content, metadata, buffers) => publish(msgType, content, metadata, buffers),
-    display: (data, metadata = {}) => publish('display_data', { data, metadata, transient: {} }),
+    display: (data, metadata = {}, displayId) => publish('display_data', { data, metadata, transient: displayId ? { display_id: displayId } : {} }),
+    updateDisplay: (data, metadata, displayId) => publish('update_display_data', { data, metadata, transient: { display_id: displayId } }),
     currentParentMsgId: () => String(currentParent()?.msg_id ?? ''),
     log,
   };
@@ -161,6 +164,16 @@ export async function startKernel(opts: KernelOptions): Promise<RunningKernel> {
       } catch (e) {
         log(`inspection failed: ${(e as Error).message}`);
         return { status: 'ok', found: false, data: {}, metadata: {} };
+      }
+    }
+
+    // A cell's last value with an async mime bundle (the explorer's static picture needs its
+    // thumbnails encoded) is published before the execute reply, so headless runs save it.
+    async handleExecuteImpl(...args: unknown[]): Promise<unknown> {
+      try {
+        return await super.handleExecuteImpl(...args);
+      } finally {
+        while (pendingDisplays.length) await pendingDisplays.shift();
       }
     }
 
@@ -278,6 +291,19 @@ export async function startKernel(opts: KernelOptions): Promise<RunningKernel> {
     // The executor prints a cell's last value with log(); widgets are displayed instead.
     log: (...args: unknown[]) => {
       const v = args[0] as any;
+      if (args.length === 1 && v && typeof v[MIME_BUNDLE_ASYNC] === 'function') {
+        const sync = () => v[MIME_BUNDLE]();
+        pendingDisplays.push(
+          Promise.resolve()
+            .then(() => v[MIME_BUNDLE_ASYNC]())
+            .catch((e: Error) => {
+              log(`async display failed, showing the plain bundle: ${e.message}`);
+              return sync();
+            })
+            .then((b: any) => publish('display_data', { data: b.data, metadata: b.metadata ?? {}, transient: {} })),
+        );
+        return;
+      }
       if (args.length === 1 && v && typeof v[MIME_BUNDLE] === 'function') {
         const b = v[MIME_BUNDLE]();
         publish('display_data', { data: b.data, metadata: b.metadata ?? {}, transient: {} });

@@ -64,6 +64,11 @@ export const CONTROL_TARGET = 'jupyter.widget.control';
  * name, not a symbol: TypeScript's completion in tslab fails on members with computed names.
  */
 export const MIME_BUNDLE = '_repr_mimebundle_';
+/**
+ * Like {@link MIME_BUNDLE} but returns a promise; the kernel prefers it for a cell's last value and
+ * publishes the bundle before the cell's execute reply (so headless runs save it).
+ */
+export const MIME_BUNDLE_ASYNC = '_repr_mimebundle_async_';
 
 /** A change event, as ipywidgets' `observe` delivers it. */
 export interface Change<S, K extends keyof S = keyof S> {

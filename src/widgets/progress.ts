@@ -7,7 +7,8 @@
  * Updates are throttled so a fast loop does not flood the comm channel.
  */
 import { IntProgress, HTML, HBox } from './controls';
-import { display } from './base';
+import { randomUUID } from 'node:crypto';
+import { escapeHtml } from './explorer/summary';
 import { getCommManager } from '../kernel/comm';
 
 /** The callback returned by {@link progressBar}; `.widget` is the displayed box. */
@@ -47,8 +48,35 @@ export function progressBar(total: number, description = '', opts: ProgressBarOp
   const bar = inKernel ? new IntProgress({ value: 0, min: 0, max, description, style: { description_width: 'initial' } }) : null;
   const label = inKernel ? new HTML({ value: `0 / ${max}` }) : null;
   const box = bar && label ? new HBox([bar, label]) : null;
-  if (box && opts.show !== false) display(box);
+  // The display carries an id so the finished bar replaces it with a static picture (text/html)
+  // that exported notebooks (nbconvert HTML) show without the widget manager.
+  const displayId = box ? `neardup-progress-${randomUUID()}` : '';
+  const staticBundle = (done: number, text: string, style: string) => {
+    const b = box!._repr_mimebundle_();
+    const pct = max > 0 ? Math.min(100, (100 * done) / max) : 100;
+    const colour = style === 'danger' ? '#d0463a' : style === 'success' ? '#2e9d4f' : '#1976d2';
+    const html =
+      `<div style="font-family:sans-serif;font-size:12px;display:flex;align-items:center;gap:8px">` +
+      (description ? `<span>${escapeHtml(description)}</span>` : '') +
+      `<span style="display:inline-block;width:240px;height:12px;border:1px solid #bbb;border-radius:2px;background:#eee">` +
+      `<span style="display:block;height:100%;width:${pct.toFixed(1)}%;background:${colour}"></span></span><span>${escapeHtml(text)}</span></div>`;
+    return { data: { ...b.data, 'text/plain': `${description ? `${description}: ` : ''}${text}`, 'text/html': html }, metadata: b.metadata };
+  };
+  if (box && opts.show !== false) {
+    const t = getCommManager().transport;
+    const b = staticBundle(0, `0 / ${max}`, '');
+    if (t) t.display(b.data, b.metadata, displayId);
+  }
 
+  let lastText = '';
+  const finishStatic = (style: 'success' | 'danger', done: number) => {
+    bar!.bar_style = style;
+    const t = getCommManager().transport;
+    if (t?.updateDisplay && opts.show !== false) {
+      const b = staticBundle(done, lastText, style);
+      t.updateDisplay(b.data, b.metadata, displayId);
+    }
+  };
   const render = (done: number): void => {
     const secs = (Date.now() - start) / 1000;
     const rate = secs > 0 ? done / secs : 0;
@@ -57,6 +85,7 @@ export function progressBar(total: number, description = '', opts: ProgressBarOp
     if (bar && label) {
       bar.set({ value: Math.min(done, max), max });
       label.value = text;
+      lastText = text;
     } else {
       process.stderr.write(`\r${description ? `${description}: ` : ''}${text}${done >= max ? '\n' : ''}`);
     }
@@ -69,13 +98,13 @@ export function progressBar(total: number, description = '', opts: ProgressBarOp
     if (done >= max || now - last >= interval) {
       last = now;
       render(done);
-      if (done >= max && bar) bar.bar_style = 'success';
+      if (done >= max && bar) finishStatic('success', done);
     }
   }) as ProgressCallback;
   cb.widget = box;
   cb.finish = (style = 'success') => {
     render(style === 'success' ? max : lastDone);
-    if (bar) bar.bar_style = style;
+    if (bar) finishStatic(style, style === 'success' ? max : lastDone);
   };
   return cb;
 }

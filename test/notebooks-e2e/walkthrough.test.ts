@@ -50,31 +50,45 @@ function tree(dir: string): Record<string, string> {
 test('walkthrough.ipynb on the bundled sample exports consistent CSVs and prints the counts', { timeout: 16 * 60 * 1000 }, () => {
   const out = mkdtempSync(join(tmpdir(), 'neardup-walkthrough-'));
   const stdout = runNotebook(['--dataset', 'sample'], out);
-  assert.match(stdout, /flagged\s+\d+/);
+  assert.match(stdout, /flagged_samples\s+\d+/);
   const summary = JSON.parse(readFileSync(join(out, 'walkthrough-summary.json'), 'utf8'));
   assert.equal(summary.dataset, 'sample');
   assert.equal(summary.samples, 3000);
-  assert.ok(summary.flagged > 0 && summary.flagged < summary.samples, `flagged ${summary.flagged}`);
-  assert.ok(summary.cross_split > 0, 'the sample has train/test duplicates');
+  assert.ok(summary.flagged_samples > 0 && summary.flagged_samples < summary.samples, `flagged ${summary.flagged_samples}`);
+  assert.ok(summary.cross_split_groups > 0, 'the sample has train/test duplicates');
 
   const train = csvRows(join(out, 'train_dedup.csv'));
   const testRows = csvRows(join(out, 'test_dedup.csv'));
   const removed = csvRows(join(out, 'removed.csv'));
+  const cross = csvRows(join(out, 'cross_split.csv'));
+  const conflicts = csvRows(join(out, 'label_conflicts.csv'));
   assert.ok(train.every((r) => r.split === 'train' && r.keep === 'true'));
   assert.ok(testRows.every((r) => r.split === 'test' && r.keep === 'true'));
   assert.ok(removed.every((r) => r.is_duplicate === 'true' && r.keep === 'false'));
   // Every sample is either kept (in one of the splits) or removed — the notebook tagged one removed sample "keep".
   assert.equal(train.length + testRows.length + removed.length, summary.samples);
-  assert.equal(removed.length, summary.to_remove - 1);
-  assert.equal(summary.removed_after_tags, removed.length);
+  // One state for every file: the summary's counts are the files' row counts, tags included.
+  assert.equal(removed.length, summary.samples_to_remove);
+  assert.equal(summary.samples_to_remove, summary.samples_to_remove_auto - 1);
+  assert.equal(cross.length, summary.cross_split_pairs);
+  assert.equal(conflicts.length, summary.label_conflict_samples);
+  assert.deepEqual(summary.files, { 'train_dedup.csv': train.length, 'test_dedup.csv': testRows.length, 'removed.csv': removed.length, 'cross_split.csv': cross.length, 'label_conflicts.csv': conflicts.length });
   const removedIds = new Set(removed.map((r) => r.id));
   assert.ok(![...train, ...testRows].some((r) => removedIds.has(r.id)));
-  assert.ok(existsSync(join(out, 'walkthrough.html')));
-  assert.ok(csvRows(join(out, 'cross_split.csv')).some((r) => r.a_split !== r.b_split));
+  assert.ok(cross.some((r) => r.a_split !== r.b_split));
+
+  // The exported HTML shows the explorer offline: histogram, counts, group cards as images.
+  const html = readFileSync(join(out, 'walkthrough.html'), 'utf8');
+  assert.match(html, /<svg[^>]*histogram of max_similarity/);
+  assert.match(html, /samples in groups/);
+  // nbconvert rewrites attribute order (alt first): count the inline PNG sources of <img> tags.
+  assert.ok((html.match(/<img [^>]*src="data:image\/png;base64,/g) ?? []).length >= 8, 'group cards as images');
+  assert.ok(!html.includes('application/vnd.jupyter.widget-state+json'), 'no widget state that needs a CDN');
+  assert.match(html, /embedding<\/span>.*done in/s, 'the progress bar as a static picture');
 
   const text = notebookText(join(out, 'walkthrough.ipynb'));
-  assert.match(text, new RegExp(`${summary.flagged} of 3000 images flagged in ${summary.groups} groups, ${summary.to_remove} to remove`));
-  assert.match(text, new RegExp(`train/test leakage: ${summary.cross_split} groups span splits`));
+  assert.match(text, new RegExp(`${summary.flagged_samples} of 3000 samples in ${summary.groups} groups; ${summary.samples_to_remove_auto} samples to remove`));
+  assert.match(text, new RegExp(`train/test leakage: ${summary.cross_split_groups} groups span splits, ${summary.cross_split_pairs} cross-split pairs`));
   const nb = JSON.parse(readFileSync(join(out, 'walkthrough.ipynb'), 'utf8'));
   assert.ok(nb.metadata.widgets, 'the saved notebook carries widget state');
 });
@@ -102,5 +116,7 @@ test('own-data.ipynb on a folder of real photos groups the copies, skips the cor
   const copied = Object.keys(tree(join(out, 'own-data-dedup')));
   assert.equal(copied.length, summary.copied);
   for (const r of remove) assert.ok(!copied.includes(r.id), `${r.id} was removed but copied`);
+  assert.ok(!copied.includes('mixed_images/ukbench09268_corrupt.jpg'), 'the corrupt (skipped) file is not copied into the clean set');
+  assert.equal(summary.skipped_not_copied, 1);
   assert.ok(copied.includes('base_images/ukbench01380.jpg'));
 });

@@ -13,7 +13,8 @@ import { MIME_BUNDLE } from '../../src/widgets/base';
 import { getCommManager } from '../../src/kernel/comm';
 import { groupAtThreshold } from '../../src/dedup/groups';
 import { NeardupError } from '../../src/errors';
-import { assign, sortedRows, visibleRows, type ExplorerData } from '../../widgets/src/compute';
+import { assign, formatSimilarity, groupMembers, middleEllipsis, sortedRows, visibleGroups, type ExplorerData } from '../../widgets/src/compute';
+import { MIME_BUNDLE_ASYNC } from '../../src/widgets/base';
 import { columnValues, parseCsv } from '../../src/frame';
 
 /** Symmetric k-NN lists from an explicit list of similar pairs; every other pair scores `base`. */
@@ -53,6 +54,14 @@ function tinyDataset(): Dataset {
   };
 }
 
+/** Full counts with the named fields set (others 0). */
+function C(threshold: number, x: Record<string, number>) {
+  return {
+    threshold, flagged_samples: 0, groups: 0, samples_to_remove: 0, samples_to_remove_auto: 0, cross_split_groups: 0, leaks_remaining: 0,
+    label_conflict_groups: 0, groups_dropped: 0, last_copies_kept: 0, tagged_keep: 0, tagged_remove: 0, ...x,
+  };
+}
+
 function make(threshold: number, extra: Partial<Parameters<typeof explore>[1]> = {}): Explorer {
   const ds = tinyDataset();
   return explore({ ids, neighbors: nb, splits, labels, dataset: ds, samples: ds.df }, { threshold, ...extra });
@@ -60,11 +69,11 @@ function make(threshold: number, extra: Partial<Parameters<typeof explore>[1]> =
 
 test('counts follow the threshold: groups, flagged, to-remove, cross-split, label conflicts', () => {
   const w = make(0.96);
-  assert.deepEqual(w.counts, { threshold: 0.96, flagged: 2, groups: 1, to_remove: 1, cross_split: 0, label_conflicts: 0, tagged_keep: 0, tagged_remove: 0 });
+  assert.deepEqual(w.counts, C(0.96, { flagged_samples: 2, groups: 1, samples_to_remove: 1, samples_to_remove_auto: 1 }));
   w.threshold = 0.94; // adds 2~3 (train/test, both dog)
-  assert.deepEqual(w.counts, { threshold: 0.94, flagged: 4, groups: 2, to_remove: 2, cross_split: 1, label_conflicts: 0, tagged_keep: 0, tagged_remove: 0 });
+  assert.deepEqual(w.counts, C(0.94, { flagged_samples: 4, groups: 2, samples_to_remove: 2, samples_to_remove_auto: 2, cross_split_groups: 1 }));
   w.threshold = 0.9; // 3~4 joins 2's group (dog/bird) and 5~6 appears; 4 is not a direct match of the kept 2, so it stays
-  assert.deepEqual(w.counts, { threshold: 0.9, flagged: 7, groups: 3, to_remove: 3, cross_split: 1, label_conflicts: 1, tagged_keep: 0, tagged_remove: 0 });
+  assert.deepEqual(w.counts, C(0.9, { flagged_samples: 7, groups: 3, samples_to_remove: 3, samples_to_remove_auto: 3, cross_split_groups: 1, label_conflict_groups: 1 }));
   assert.throws(() => (w.threshold = 1.5), NeardupError);
   assert.throws(() => (w.threshold = NaN as any), /threshold/);
   w.close();
@@ -90,7 +99,7 @@ test('tags override the automatic choice in counts, toDataFrame, removed and exp
   w.tag('b.png', 'keep'); // an automatic duplicate kept by hand
   w.tag('h.png', 'remove'); // a unique sample removed by hand
   assert.deepEqual(w.tags, { 'b.png': 'keep', 'h.png': 'remove' });
-  assert.equal(w.counts.to_remove, 3);
+  assert.equal(w.counts.samples_to_remove, 3);
   assert.equal(w.counts.tagged_keep, 1);
   assert.equal(w.counts.tagged_remove, 1);
   const df = w.toDataFrame();
@@ -100,9 +109,9 @@ test('tags override the automatic choice in counts, toDataFrame, removed and exp
   assert.deepEqual(columnValues(w.removed(), 'id'), ['d.png', 'g.png', 'h.png']);
   w.tag('b.png', null);
   assert.deepEqual(w.tags, { 'h.png': 'remove' });
-  assert.equal(w.counts.to_remove, 4);
+  assert.equal(w.counts.samples_to_remove, 4);
   assert.throws(() => (w.tags = { 'zz.png': 'keep' }), /unknown sample id "zz.png"/);
-  assert.throws(() => (w.tags = { 'a.png': 'maybe' as any }), /must be "keep" or "remove"/);
+  assert.throws(() => (w.tags = { 'a.png': 'maybe' as any }), /must be "keep", "remove" or "drop"/);
 
   const dir = mkdtempSync(join(tmpdir(), 'nd-explorer-'));
   try {
@@ -159,8 +168,10 @@ test('the browser side talks to the model: threshold and tags from the frontend,
     assert.equal((update!.content.data as any).state.counts.groups, 3);
 
     deliver({ method: 'update', state: { tags: { 'a.png': 'remove' } }, buffer_paths: [] });
-    assert.equal(columnValues<boolean>(w.toDataFrame(), 'keep')[0], false);
-    assert.equal(w.counts.to_remove, 4);
+    // a.png was the kept copy of {a, b}: removing it keeps b.png instead (never the last copy).
+    assert.deepEqual(columnValues<boolean>(w.toDataFrame(), 'keep').slice(0, 2), [false, true]);
+    assert.equal(w.counts.samples_to_remove, 3);
+    assert.equal(w.counts.last_copies_kept, 1);
 
     sent.length = 0;
     deliver({ method: 'custom', content: { type: 'thumbnails', rows: [1, 4, 99] } });
@@ -175,16 +186,26 @@ test('the browser side talks to the model: threshold and tags from the frontend,
   }
 });
 
-test('display bundle: widget view plus escaped HTML and text summaries for frontends without the extension', () => {
+test('display bundle: widget view, text summary, and a static HTML picture (histogram, counts, group cards with images) for exports', async () => {
   const w = make(0.9);
   const { data } = w[MIME_BUNDLE]();
   assert.ok(data['application/vnd.jupyter.widget-view+json']);
-  const html = String(data['text/html']);
-  assert.match(html, /<b>7<\/b> flagged/);
+  assert.match(String(data['text/plain']), /8 samples, threshold=0\.9: 7 samples in 3 groups, 4 samples to remove, 1 cross-split groups \(0 leaks kept\), 1 label-conflict groups/);
+  const full = await (w as any)[MIME_BUNDLE_ASYNC]();
+  const html = String(full.data['text/html']);
+  assert.ok(full.data['application/vnd.jupyter.widget-view+json']);
+  assert.match(html, /<svg[^>]*histogram of max_similarity, threshold 0\.9/);
+  assert.match(html, /<b[^>]*>7<\/b> samples in groups/);
+  assert.match(html, /<b[^>]*>4<\/b> samples to remove/);
+  assert.equal((html.match(/<img src="data:image\/png;base64,/g) ?? []).length, 7, 'every member of the 3 groups as an image');
+  assert.ok(!/<script|src="http/.test(html), 'offline: no script, no external resource');
   assert.ok(!html.includes('<img src=x'), 'file name must be escaped');
-  assert.ok(html.includes('&lt;img src=x onerror=alert(1)&gt;.png'));
-  assert.match(String(data['text/plain']), /8 samples, threshold=0\.9: 7 flagged, 3 groups, 3 to remove/);
+  assert.ok(html.includes('&lt;img src=x onerror=alert(1)&gt;.png') || html.includes('&lt;img src=x onerror=al'));
   assert.equal(escapeHtml(`<a href="x">'&'</a>`), '&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;');
+  // The picture follows the state: after a threshold change it is rebuilt.
+  w.threshold = 0.96;
+  const html2 = String((await (w as any)[MIME_BUNDLE_ASYNC]()).data['text/html']);
+  assert.match(html2, /<b[^>]*>2<\/b> samples in groups/);
   w.close();
 });
 
@@ -235,7 +256,12 @@ test('browser counts (widgets/src/compute.ts) equal the kernel groupAtThreshold 
       const g = groupAtThreshold(neighbors, t, opts);
       const a = assign(data, t, {});
       const { exact_duplicates: _x, ...kernel } = g.counts;
-      assert.deepEqual({ ...a.counts, threshold: undefined }, { ...kernel, threshold: undefined, tagged_keep: 0, tagged_remove: 0 }, `keep=${keep} t=${t}`);
+      const mine = a.counts;
+      assert.deepEqual(
+        [mine.flagged_samples, mine.groups, mine.samples_to_remove, mine.cross_split_groups, mine.label_conflict_groups],
+        [kernel.flagged, kernel.groups, kernel.to_remove, kernel.cross_split, kernel.label_conflicts],
+        `keep=${keep} t=${t}`,
+      );
       assert.deepEqual(Array.from(a.group), Array.from(g.group_id), `groups keep=${keep} t=${t}`);
       assert.deepEqual(Array.from(a.removed), Array.from(g.is_duplicate), `removed keep=${keep} t=${t}`);
     }
@@ -247,16 +273,31 @@ test('browser counts (widgets/src/compute.ts) equal the kernel groupAtThreshold 
     labelCodes: encodeCategories(labels, 8).codes, labelNames: encodeCategories(labels, 8).names,
     exactGroups: new Int32Array(8).fill(-1), valid: new Uint8Array(8).fill(1), keepRank: keepRank('first', 8, {})!, ids,
   };
-  const order = sortedRows(data);
-  assert.deepEqual(Array.from(order.subarray(0, 5)), [0, 1, 2, 3, 4]);
   const a = assign(data, 0.9);
-  assert.deepEqual(Array.from(visibleRows(data, order, a, 'flagged', '')), [0, 1, 2, 3, 4, 5, 6]);
-  assert.deepEqual(Array.from(visibleRows(data, order, a, 'cross_split', '')), [2, 3, 4]);
-  assert.deepEqual(Array.from(visibleRows(data, order, a, 'label_conflict', '')), [2, 3, 4]);
-  assert.deepEqual(Array.from(visibleRows(data, order, a, 'all', 'BIRD')), [4]);
-  assert.deepEqual(Array.from(visibleRows(data, order, a, 'all', 'g.p')), [6]);
-  assert.deepEqual(Array.from(visibleRows(data, order, a, 'exact', '')), []);
-  assert.equal(assign(data, 0.9, { 'h.png': 'remove', 'b.png': 'keep' }).counts.to_remove, 3);
+  // Groups at 0.9: {0,1} (0.99), {2,3,4} (0.95, cross-split, label conflict), {5,6} (0.90): most similar first.
+  assert.deepEqual(Array.from(visibleGroups(data, a, 'flagged', '')), [0, 1, 2]);
+  assert.deepEqual(Array.from(visibleGroups(data, a, 'cross_split', '')), [1]);
+  // c (train) is kept and d (test) removed as its direct copy; e (test) is kept because it is not a
+  // direct match of c: both splits keep a member, so the group stays visible as a leak to look at.
+  assert.deepEqual(Array.from(visibleGroups(data, a, 'leak', '')), [1]);
+  // Keeping the removed test copy d keeps both sides of the leak: it stays visible as a leak.
+  const kept = assign(data, 0.9, { 'd.png': 'keep' });
+  assert.deepEqual(Array.from(visibleGroups(data, kept, 'leak', '')), [1]);
+  assert.equal(kept.counts.leaks_remaining, 1);
+  assert.deepEqual(Array.from(visibleGroups(data, a, 'label_conflict', '')), [1]);
+  assert.deepEqual(Array.from(visibleGroups(data, a, 'flagged', 'BIRD')), [1]);
+  assert.deepEqual(Array.from(visibleGroups(data, a, 'flagged', 'g.p')), [2]);
+  assert.deepEqual(Array.from(visibleGroups(data, a, 'exact', '')), []);
+  assert.equal(assign(data, 0.9, { 'h.png': 'remove', 'b.png': 'keep' }).counts.samples_to_remove, 3);
+  // A card: kept copy first, then members with their similarity to it and the evidence.
+  const m = groupMembers(data, a, 1, 0.9);
+  assert.deepEqual(m.map((x) => x.row), [2, 3, 4]);
+  assert.equal(m[0].evidence, 'kept copy');
+  assert.ok(Math.abs(m[1].similarity! - 0.95) < 1e-6);
+  assert.match(m[1].evidence, /cosine 0\.950 ≥ 0\.9 to the kept copy/);
+  assert.equal(m[2].similarity, null, 'e is not a neighbour of c');
+  assert.match(m[2].evidence, /joined through d\.png \(cosine 0\.930\)/);
+  void sortedRows;
 });
 
 test('on the bundled sample, explore(result) agrees with scan at every threshold, and explore(df, result) keeps df columns', { timeout: 300_000 }, async () => {
@@ -268,14 +309,14 @@ test('on the bundled sample, explore(result) agrees with scan at every threshold
     w.threshold = t;
     const s = result.atThreshold(t).summary;
     assert.deepEqual(
-      [w.counts.flagged, w.counts.groups, w.counts.to_remove, w.counts.cross_split, w.counts.label_conflicts],
+      [w.counts.flagged_samples, w.counts.groups, w.counts.samples_to_remove, w.counts.cross_split_groups, w.counts.label_conflict_groups],
       [s.flagged, s.groups, s.to_remove, s.cross_split, s.label_conflicts],
       `t=${t}`,
     );
     assert.deepEqual(columnValues(w.toDataFrame(), 'keep'), columnValues(result.atThreshold(t).samples, 'keep'));
   }
   w.threshold = 0.9;
-  assert.ok(w.counts.flagged > 0 && w.counts.cross_split > 0, 'the sample has near duplicates and leakage at 0.9');
+  assert.ok(w.counts.flagged_samples > 0 && w.counts.cross_split_groups > 0, 'the sample has near duplicates and leakage at 0.9');
   w.close();
 
   const mine = result.samples.head(50);
@@ -286,4 +327,119 @@ test('on the bundled sample, explore(result) agrees with scan at every threshold
   assert.ok(df.columns.includes('note') && df.columns.includes('tag'));
   assert.deepEqual(columnValues(df, 'keep'), columnValues(result.atThreshold(0.95).samples, 'keep').slice(0, 50));
   w2.close();
+});
+
+test('tagging never drops a whole group silently: remove keeps another copy, tag() refuses the last one, drop is explicit; kernel and browser agree', () => {
+  const w = make(0.96); // one group {a, b}: a kept, b removed
+  // Removing the kept copy keeps b instead (the browser asks first; the kernel's rule is the safety net).
+  w.tags = { 'a.png': 'remove' };
+  assert.deepEqual(columnValues<boolean>(w.toDataFrame(), 'keep').slice(0, 2), [false, true]);
+  assert.equal(w.counts.samples_to_remove, 1);
+  assert.equal(w.counts.last_copies_kept, 1);
+  // Both tagged remove: the policy's favourite (a) is kept, and counted.
+  w.tags = { 'a.png': 'remove', 'b.png': 'remove' };
+  assert.deepEqual(columnValues<boolean>(w.toDataFrame(), 'keep').slice(0, 2), [true, false]);
+  assert.equal(w.counts.groups_dropped, 0);
+  // tag() refuses to take the last kept copy and names the way out.
+  w.tags = {};
+  assert.throws(() => w.tag('a.png', 'remove'), /last kept copy of group 0; tag it "drop"/);
+  assert.deepEqual(w.tags, {});
+  // An explicit drop removes every copy.
+  w.tag('a.png', 'drop');
+  assert.deepEqual(columnValues<boolean>(w.toDataFrame(), 'keep').slice(0, 2), [false, false]);
+  assert.equal(w.counts.groups_dropped, 1);
+  assert.equal(w.counts.samples_to_remove, 2);
+  // Leak that stays: at 0.94, {c (train), d (test)}; keeping d keeps both splits.
+  w.tags = {};
+  w.threshold = 0.94;
+  w.tag('d.png', 'keep');
+  assert.equal(w.counts.cross_split_groups, 1);
+  assert.equal(w.counts.leaks_remaining, 1);
+  const card = w.cards().find((c) => c.crossSplit)!;
+  assert.ok(card.leak, 'the group card says the leak is kept');
+  w.close();
+
+  // The browser's decision equals the kernel's, tags included, on random data.
+  const rand = rng(11);
+  const n = 300;
+  const k = 4;
+  const indices = new Int32Array(n * k);
+  const scores = new Float32Array(n * k);
+  for (let i = 0; i < n; i++) {
+    const sc = Array.from({ length: k }, () => 0.85 + 0.15 * rand()).sort((x, y) => y - x);
+    for (let j = 0; j < k; j++) {
+      let o = Math.floor(rand() * n);
+      if (o === i) o = (o + 1) % n;
+      indices[i * k + j] = o;
+      scores[i * k + j] = sc[j];
+    }
+  }
+  const idList = Array.from({ length: n }, (_, i) => `r${i}`);
+  const sp = Array.from({ length: n }, () => (rand() < 0.7 ? 'train' : 'test'));
+  const neighbors: Neighbors = { n, k, indices, scores };
+  const tags: Record<string, 'keep' | 'remove' | 'drop'> = {};
+  for (let i = 0; i < 80; i++) tags[`r${Math.floor(rand() * n)}`] = (['keep', 'remove', 'remove', 'drop'] as const)[Math.floor(rand() * 4)];
+  const wk = explore({ ids: idList, neighbors, splits: sp }, { threshold: 0.95, keep: 'test', tags });
+  const enc = encodeCategories(sp, n);
+  const data: ExplorerData = {
+    n, k, indices, scores, maxSimilarity: Float32Array.from({ length: n }, (_, i) => scores[i * k]),
+    splitCodes: enc.codes, splitNames: enc.names, labelCodes: new Int32Array(n).fill(-1), labelNames: [],
+    exactGroups: new Int32Array(n).fill(-1), valid: new Uint8Array(n).fill(1), keepRank: keepRank('test', n, { splits: sp })!, ids: idList,
+  };
+  for (const t of [0.9, 0.95, 0.98]) {
+    wk.threshold = t;
+    const b = assign(data, t, tags);
+    assert.deepEqual(b.counts, wk.counts, `t=${t}`);
+    assert.deepEqual(columnValues<boolean>(wk.toDataFrame(), 'keep'), Array.from(b.removed, (r) => r === 0), `t=${t}`);
+  }
+  wk.close();
+});
+
+test('exportAll writes every file from one state: the current threshold and tags, with counts named for what they count', async () => {
+  const w = make(0.96);
+  w.threshold = 0.9; // as if the slider moved after the cell that made the explorer
+  w.tag('d.png', 'keep'); // keeps the test copy of the train/test pair: the leak stays
+  const dir = mkdtempSync(join(tmpdir(), 'nd-export-all-'));
+  try {
+    const summary = await w.exportAll(dir, { extra: { dataset: 'tiny' } });
+    const read = (f: string) => parseCsv(readFileSync(join(dir, f), 'utf8')).rows;
+    const train = read('train_dedup.csv');
+    const testRows = read('test_dedup.csv');
+    const removed = read('removed.csv');
+    const cross = read('cross_split.csv');
+    const conflicts = read('label_conflicts.csv');
+    const json = JSON.parse(readFileSync(join(dir, 'summary.json'), 'utf8'));
+    assert.deepEqual(json, JSON.parse(JSON.stringify(summary)));
+    assert.equal(json.dataset, 'tiny');
+    assert.equal(json.threshold, 0.9);
+    assert.equal(json.samples_to_remove, removed.length);
+    assert.equal(json.samples_to_remove, 3); // b, e, g (d kept by tag)
+    assert.equal(json.samples_to_remove_auto, 4);
+    assert.equal(train.length + testRows.length + removed.length, 8);
+    assert.deepEqual(removed.map((r) => r.id).sort(), ['b.png', ids[4], 'g.png'].sort());
+    assert.equal(json.cross_split_groups, 1);
+    assert.equal(json.cross_split_pairs, cross.length);
+    assert.equal(cross.length, 1); // c~d (train/test); d~e are both test
+    assert.equal(json.leaks_remaining, 1);
+    assert.equal(json.label_conflict_groups, 1);
+    assert.equal(json.label_conflict_samples, conflicts.length);
+    assert.deepEqual(conflicts.map((r) => r.keep), ['true', 'true', 'false'], 'label_conflicts.csv carries the final keep (d kept by tag)');
+    assert.deepEqual(json.files, { 'train_dedup.csv': train.length, 'test_dedup.csv': testRows.length, 'removed.csv': 3, 'cross_split.csv': cross.length, 'label_conflicts.csv': 3 });
+    // The widget's counts are the same numbers.
+    assert.equal(w.counts.samples_to_remove, json.samples_to_remove);
+    assert.equal(w.counts.cross_split_groups, json.cross_split_groups);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+    w.close();
+  }
+});
+
+test('similarities below 1 never read 1.000; long ids are cut in the middle', () => {
+  assert.equal(formatSimilarity(0.9996), '0.9996');
+  assert.equal(formatSimilarity(0.99996), '0.99996');
+  assert.equal(formatSimilarity(0.999999), '0.99999+');
+  assert.equal(formatSimilarity(1), '1.000');
+  assert.equal(formatSimilarity(0.95), '0.950');
+  assert.equal(middleEllipsis('imagededup/base_images/ukbench01380.jpg', 20), 'imagede…nch01380.jpg');
+  assert.ok(middleEllipsis('imagededup/base_images/ukbench01380.jpg', 20).endsWith('.jpg'));
 });

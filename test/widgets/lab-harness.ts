@@ -43,6 +43,8 @@ function freePort(): Promise<number> {
   });
 }
 
+const APP_CLASS = { lab: 'LabApp', notebook: 'JupyterNotebookApp' } as const;
+
 export interface Lab {
   url: string;
   token: string;
@@ -50,8 +52,8 @@ export interface Lab {
   stop(): Promise<void>;
 }
 
-/** Starts JupyterLab serving `notebookDir`; resolves once its API answers. */
-export async function startLab(notebookDir: string): Promise<Lab> {
+/** Starts JupyterLab (or Jupyter Notebook 7 with `app: 'notebook'`) serving `notebookDir`; resolves once its API answers. */
+export async function startLab(notebookDir: string, app: 'lab' | 'notebook' = 'lab'): Promise<Lab> {
   const tmp = mkdtempSync(join(tmpdir(), 'nd-lab-'));
   const data = join(tmp, 'data');
   mkdirSync(join(data, 'kernels', 'neardup'), { recursive: true });
@@ -69,9 +71,9 @@ export async function startLab(notebookDir: string): Promise<Lab> {
   const proc: ChildProcess = spawn(
     JUPYTER,
     [
-      'lab', '--no-browser', `--port=${port}`, '--ip=127.0.0.1', `--IdentityProvider.token=${token}`,
-      `--ServerApp.root_dir=${notebookDir}`, '--LabApp.expose_app_in_browser=True',
-      `--LabApp.user_settings_dir=${join(tmp, 'settings')}`, `--LabApp.workspaces_dir=${join(tmp, 'workspaces')}`,
+      app, '--no-browser', `--port=${port}`, '--ip=127.0.0.1', `--IdentityProvider.token=${token}`,
+      `--ServerApp.root_dir=${notebookDir}`, `--${APP_CLASS[app]}.expose_app_in_browser=True`,
+      `--${APP_CLASS[app]}.user_settings_dir=${join(tmp, 'settings')}`, `--${APP_CLASS[app]}.workspaces_dir=${join(tmp, 'workspaces')}`,
       '--ServerApp.disable_check_xsrf=True', '--allow-root',
     ],
     { env, stdio: ['ignore', 'ignore', 'pipe'] },
@@ -122,9 +124,9 @@ export function writeNotebook(file: string, cells: string[]): void {
   writeFileSync(file, JSON.stringify(nb, null, 1));
 }
 
-/** Opens a notebook in JupyterLab and waits for its kernel to be idle. */
-export async function openNotebook(page: Page, lab: Lab, name: string): Promise<void> {
-  await page.goto(`${lab.url}/lab/tree/${encodeURIComponent(name)}?token=${lab.token}&reset`);
+/** Opens a notebook in JupyterLab (or Notebook 7 with `app: 'notebook'`) and waits for its kernel to be idle. */
+export async function openNotebook(page: Page, lab: Lab, name: string, app: 'lab' | 'notebook' = 'lab'): Promise<void> {
+  await page.goto(app === 'lab' ? `${lab.url}/lab/tree/${encodeURIComponent(name)}?token=${lab.token}&reset` : `${lab.url}/notebooks/${encodeURIComponent(name)}?token=${lab.token}`);
   await page.waitForFunction(
     () => {
       const app = (window as any).jupyterapp;

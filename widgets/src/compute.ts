@@ -35,24 +35,38 @@ export interface ExplorerData {
   ids: string[];
 }
 
-/** A manual override of the automatic keep/remove choice, keyed by sample id. */
-export type Tag = 'keep' | 'remove';
+/**
+ * A manual override of the automatic keep/remove choice, keyed by sample id: `remove` never takes
+ * the last kept copy of a group (another copy is kept instead); `drop` does, after the view asked.
+ */
+export type Tag = 'keep' | 'remove' | 'drop';
 export type Tags = Record<string, Tag>;
 
-/** The live counts shown above the grid (same names and meaning as the kernel's GroupCounts). */
+/**
+ * The live counts shown above the histogram: same names and meaning as the kernel's ExplorerCounts
+ * (src/widgets/explorer/decide.ts); each name says whether it counts samples, groups or pairs.
+ */
 export interface Counts {
   threshold: number;
-  /** Samples that belong to a group (have a near-duplicate at the threshold). */
-  flagged: number;
-  /** Connected groups (size >= 2) of samples linked by similarities >= threshold or exact copies. */
+  /** Samples that belong to a group (have a near-duplicate or exact copy at the threshold). */
+  flagged_samples: number;
+  /** Groups (size >= 2) of samples linked by similarities >= threshold or exact copies. */
   groups: number;
-  /** Samples that will be dropped: all but the kept copy of each group, with tags applied. */
-  to_remove: number;
+  /** Samples that will be dropped, tags applied. */
+  samples_to_remove: number;
+  /** Samples the keep policy alone would drop. */
+  samples_to_remove_auto: number;
   /** Groups whose members come from more than one split (train/test leakage). */
-  cross_split: number;
+  cross_split_groups: number;
+  /** Cross-split groups whose kept samples still span splits. */
+  leaks_remaining: number;
   /** Groups whose labelled members carry more than one label. */
-  label_conflicts: number;
-  /** Manual tags in force (known ids only). */
+  label_conflict_groups: number;
+  /** Groups with every copy removed (confirmed `drop`). */
+  groups_dropped: number;
+  /** Groups where tags removed every copy without `drop`: the best copy was kept. */
+  last_copies_kept: number;
+  /** Manual tags in force (known ids only); tagged_remove includes drop. */
   tagged_keep: number;
   tagged_remove: number;
 }
@@ -63,10 +77,23 @@ export interface Assignment {
   group: Int32Array;
   /** 1 when the sample is removed (automatic or tagged), else 0. */
   removed: Uint8Array;
+  /** Per group: the automatic kept copy (policy's choice). */
+  autoKeeper: Int32Array;
   /** Per group: 1 when it spans more than one split. */
   groupCrossSplit: Uint8Array;
   /** Per group: 1 when its members have more than one label. */
   groupLabelConflict: Uint8Array;
+  /** Per group: 1 when its kept members still span more than one split. */
+  groupLeak: Uint8Array;
+  /** Per group: 1 when a copy was kept against the tags (last-copy rule). */
+  groupRescued: Uint8Array;
+  /** Per group: 1 when every copy is removed (drop). */
+  groupDropped: Uint8Array;
+  /** Per group: highest max_similarity of a member (the sort key of the cards). */
+  groupBest: Float32Array;
+  /** Members of group g are members[offsets[g] .. offsets[g+1]) in row order. */
+  offsets: Int32Array;
+  members: Int32Array;
 }
 
 function find(parent: Int32Array, x: number): number {
@@ -89,8 +116,7 @@ function union(parent: Int32Array, i: number, j: number): void {
  * Groups, keep/remove and counts at `threshold`, with `tags` overriding the automatic choice.
  * Same rules as the kernel's `groupAtThreshold` (method `components`): k-NN edges with
  * score >= threshold (compared in float32) between valid rows, plus exact copies always together;
- * members are visited by keep rank; one not yet removed is kept and removes its DIRECT matches
- * (never through a chain), so a group can keep several members.
+ * the kept copy of a group is its member with the lowest keep rank.
  */
 export function assign(data: ExplorerData, threshold: number, tags: Tags = {}): Assignment {
   const { n, k, indices, scores, valid, exactGroups, keepRank } = data;
@@ -129,6 +155,7 @@ export function assign(data: ExplorerData, threshold: number, tags: Tags = {}): 
     if (groupOfRoot[r] < 0) groupOfRoot[r] = groups++;
   }
   const group = new Int32Array(n).fill(-1);
+  const keeper = new Int32Array(groups).fill(-1);
   const firstSplit = new Int32Array(groups).fill(-1);
   const firstLabel = new Int32Array(groups).fill(-1);
   const groupCrossSplit = new Uint8Array(groups);
@@ -139,6 +166,8 @@ export function assign(data: ExplorerData, threshold: number, tags: Tags = {}): 
     const g = groupOfRoot[find(parent, i)];
     group[i] = g;
     flagged++;
+    const kp = keeper[g];
+    if (kp < 0 || keepRank[i] < keepRank[kp]) keeper[g] = i; // ties keep the earlier row
     const sp = data.splitCodes[i];
     if (sp >= 0) {
       if (firstSplit[g] < 0) firstSplit[g] = sp;
@@ -150,31 +179,64 @@ export function assign(data: ExplorerData, threshold: number, tags: Tags = {}): 
       else if (firstLabel[g] !== lb) groupLabelConflict[g] = 1;
     }
   }
-  const removed = directRemovals(data, t, group, groups, firstOfExact);
-  const tagged = applyTags(data, removed, tags);
-  let toRemove = 0;
-  for (let i = 0; i < n; i++) toRemove += removed[i];
+  // The kernel's removal rule: only direct matches of a kept member are removed (never through a chain).
+  const autoRemoved = directRemovals(data, t, group, firstOfExact);
+  let toRemoveAuto = 0;
+  for (let i = 0; i < n; i++) toRemoveAuto += autoRemoved[i];
+  const tagRows = new Map<number, Tag>();
+  const rowOf = rowIndex(data);
+  for (const id of Object.keys(tags || {})) {
+    const row = rowOf.get(id);
+    const t = tags[id];
+    if (row !== undefined && (t === 'keep' || t === 'remove' || t === 'drop')) tagRows.set(row, t);
+  }
+  const d = decide(group, groups, autoRemoved, tagRows, keepRank, data.splitCodes);
   let crossSplit = 0;
   let labelConflicts = 0;
   for (let g = 0; g < groups; g++) {
     crossSplit += groupCrossSplit[g];
     labelConflicts += groupLabelConflict[g];
   }
+  // Members per group (counting sort by group), and each group's best similarity.
+  const offsets = new Int32Array(groups + 1);
+  for (let i = 0; i < n; i++) if (group[i] >= 0) offsets[group[i] + 1]++;
+  for (let g = 0; g < groups; g++) offsets[g + 1] += offsets[g];
+  const members = new Int32Array(offsets[groups]);
+  const fill = offsets.slice(0, groups);
+  const groupBest = new Float32Array(groups).fill(-Infinity);
+  for (let i = 0; i < n; i++) {
+    const g = group[i];
+    if (g < 0) continue;
+    members[fill[g]++] = i;
+    const s = data.maxSimilarity[i];
+    if (s > groupBest[g]) groupBest[g] = s;
+  }
   return {
     counts: {
       threshold,
-      flagged,
+      flagged_samples: flagged,
       groups,
-      to_remove: toRemove,
-      cross_split: crossSplit,
-      label_conflicts: labelConflicts,
-      tagged_keep: tagged.keep,
-      tagged_remove: tagged.remove,
+      samples_to_remove: d.samplesToRemove,
+      samples_to_remove_auto: toRemoveAuto,
+      cross_split_groups: crossSplit,
+      leaks_remaining: d.leaksRemaining,
+      label_conflict_groups: labelConflicts,
+      groups_dropped: d.groupsDropped,
+      last_copies_kept: d.lastCopiesKept,
+      tagged_keep: d.taggedKeep,
+      tagged_remove: d.taggedRemove,
     },
     group,
-    removed,
+    removed: d.removed,
+    autoKeeper: keeper,
     groupCrossSplit,
     groupLabelConflict,
+    groupLeak: d.leak,
+    groupRescued: d.rescued,
+    groupDropped: d.dropped,
+    groupBest,
+    offsets,
+    members,
   };
 }
 
@@ -183,7 +245,7 @@ export function assign(data: ExplorerData, threshold: number, tags: Tags = {}): 
  * group member not yet removed is kept and removes the members directly matched to it (an edge
  * ≥ t in either neighbour list, or the same exact-duplicate group). Returns 1 per removed row.
  */
-function directRemovals(data: ExplorerData, t: number, group: Int32Array, groups: number, firstOfExact: Map<number, number>): Uint8Array {
+function directRemovals(data: ExplorerData, t: number, group: Int32Array, firstOfExact: Map<number, number>): Uint8Array {
   const { n, k, indices, scores, valid, exactGroups, keepRank } = data;
   // Symmetric adjacency (CSR) of the edges ≥ t inside groups.
   const deg = new Int32Array(n + 1);
@@ -215,7 +277,6 @@ function directRemovals(data: ExplorerData, t: number, group: Int32Array, groups
       l.push(i);
     }
   }
-  // Members in keep order, group by group.
   const order: number[] = [];
   for (let i = 0; i < n; i++) if (group[i] >= 0) order.push(i);
   order.sort((a, b) => group[a] - group[b] || keepRank[a] - keepRank[b] || a - b);
@@ -233,23 +294,77 @@ function directRemovals(data: ExplorerData, t: number, group: Int32Array, groups
     const ex = exactGroups[kp] >= 0 ? exactRows.get(exactGroups[kp]) : undefined;
     if (ex) for (const x of ex) claim(kp, x);
   }
-  void groups;
   return removed;
 }
 
-/** Tags win over the automatic choice: `remove` drops any sample, `keep` keeps it. Unknown ids are ignored. */
-export function applyTags(data: { ids: string[] }, removed: Uint8Array, tags: Tags | null | undefined): { keep: number; remove: number } {
-  const tagged = { keep: 0, remove: 0 };
-  if (!tags) return tagged;
-  const rowOf = rowIndex(data);
-  for (const id of Object.keys(tags)) {
-    const row = rowOf.get(id);
-    if (row === undefined) continue;
-    const remove = tags[id] === 'remove';
-    removed[row] = remove ? 1 : 0;
-    tagged[remove ? 'remove' : 'keep']++;
+/**
+ * Tags on top of the automatic choice, with the last-copy rule: `keep` keeps, `remove` and `drop`
+ * remove; a group left with no kept copy keeps its best untagged member (lowest keep rank), else
+ * its best member, unless one of its members is tagged `drop`. Mirrors src/widgets/explorer/decide.ts.
+ */
+export function decide(
+  groupOf: Int32Array,
+  nGroups: number,
+  autoRemoved: Uint8Array,
+  tags: Map<number, Tag>,
+  rank: ArrayLike<number>,
+  splitCodes: ArrayLike<number>,
+) {
+  const n = groupOf.length;
+  const removed = Uint8Array.from(autoRemoved);
+  let taggedKeep = 0;
+  let taggedRemove = 0;
+  for (const [row, tag] of tags) {
+    removed[row] = tag === 'keep' ? 0 : 1;
+    if (tag === 'keep') taggedKeep++;
+    else taggedRemove++;
   }
-  return tagged;
+  const hasKept = new Uint8Array(nGroups);
+  const hasDrop = new Uint8Array(nGroups);
+  const bestUntagged = new Int32Array(nGroups).fill(-1);
+  const bestAny = new Int32Array(nGroups).fill(-1);
+  for (let i = 0; i < n; i++) {
+    const g = groupOf[i];
+    if (g < 0) continue;
+    if (!removed[i]) hasKept[g] = 1;
+    const tag = tags.get(i);
+    if (tag === 'drop') hasDrop[g] = 1;
+    if (bestAny[g] < 0 || rank[i] < rank[bestAny[g]]) bestAny[g] = i;
+    if (tag === undefined && (bestUntagged[g] < 0 || rank[i] < rank[bestUntagged[g]])) bestUntagged[g] = i;
+  }
+  const rescued = new Uint8Array(nGroups);
+  const dropped = new Uint8Array(nGroups);
+  let lastCopiesKept = 0;
+  let groupsDropped = 0;
+  for (let g = 0; g < nGroups; g++) {
+    if (hasKept[g]) continue;
+    if (hasDrop[g]) {
+      dropped[g] = 1;
+      groupsDropped++;
+      continue;
+    }
+    const keep = bestUntagged[g] >= 0 ? bestUntagged[g] : bestAny[g];
+    if (keep >= 0) {
+      removed[keep] = 0;
+      rescued[g] = 1;
+      lastCopiesKept++;
+    }
+  }
+  const firstKeptSplit = new Int32Array(nGroups).fill(-1);
+  const leak = new Uint8Array(nGroups);
+  let samplesToRemove = 0;
+  for (let i = 0; i < n; i++) {
+    samplesToRemove += removed[i];
+    const g = groupOf[i];
+    if (g < 0 || removed[i]) continue;
+    const s = splitCodes[i];
+    if (s < 0) continue;
+    if (firstKeptSplit[g] < 0) firstKeptSplit[g] = s;
+    else if (firstKeptSplit[g] !== s) leak[g] = 1;
+  }
+  let leaksRemaining = 0;
+  for (let g = 0; g < nGroups; g++) leaksRemaining += leak[g];
+  return { removed, leak, rescued, dropped, samplesToRemove, leaksRemaining, groupsDropped, lastCopiesKept, taggedKeep, taggedRemove };
 }
 
 const rowIndexCache = new WeakMap<string[], Map<string, number>>();
@@ -274,61 +389,133 @@ export function sortedRows(data: ExplorerData): Int32Array {
   return order.sort((a, b) => key(b) - key(a) || a - b);
 }
 
-export type Filter = 'all' | 'flagged' | 'cross_split' | 'label_conflict' | 'exact';
+/** Filters select groups. */
+export type Filter = 'flagged' | 'cross_split' | 'leak' | 'label_conflict' | 'exact';
 export const FILTERS: { value: Filter; label: string }[] = [
-  { value: 'all', label: 'All' },
-  { value: 'flagged', label: 'Flagged' },
+  { value: 'flagged', label: 'All groups' },
   { value: 'cross_split', label: 'Cross-split' },
+  { value: 'leak', label: 'Leaks kept' },
   { value: 'label_conflict', label: 'Label conflicts' },
-  { value: 'exact', label: 'Exact duplicates' },
+  { value: 'exact', label: 'Exact copies' },
 ];
 
-/** The rows the grid lists, in sorted order, for a filter and a case-insensitive search on id or label. */
-export function visibleRows(
-  data: ExplorerData,
-  order: Int32Array,
-  a: Assignment,
-  filter: Filter,
-  search: string,
-): Int32Array {
+/**
+ * The groups the view lists for a filter and a case-insensitive search on the members' ids and
+ * labels, most similar first (ties by group number).
+ */
+export function visibleGroups(data: ExplorerData, a: Assignment, filter: Filter, search: string): Int32Array {
   const q = search.trim().toLowerCase();
   const labelMatch = q ? data.labelNames.map((l) => l.toLowerCase().includes(q)) : [];
-  const out = new Int32Array(data.n);
-  let m = 0;
-  for (let p = 0; p < order.length; p++) {
-    const i = order[p];
-    const g = a.group[i];
-    switch (filter) {
-      case 'flagged':
-        if (g < 0) continue;
-        break;
-      case 'cross_split':
-        if (g < 0 || !a.groupCrossSplit[g]) continue;
-        break;
-      case 'label_conflict':
-        if (g < 0 || !a.groupLabelConflict[g]) continue;
-        break;
-      case 'exact':
-        if (data.exactGroups[i] < 0) continue;
-        break;
+  const nG = a.groupBest.length;
+  const out: number[] = [];
+  for (let g = 0; g < nG; g++) {
+    if (filter === 'cross_split' && !a.groupCrossSplit[g]) continue;
+    if (filter === 'leak' && !a.groupLeak[g]) continue;
+    if (filter === 'label_conflict' && !a.groupLabelConflict[g]) continue;
+    let exact = false;
+    let hit = !q;
+    for (let m = a.offsets[g]; m < a.offsets[g + 1]; m++) {
+      const i = a.members[m];
+      if (data.exactGroups[i] >= 0) exact = true;
+      if (!hit && ((data.labelCodes[i] >= 0 && labelMatch[data.labelCodes[i]]) || data.ids[i].toLowerCase().includes(q))) hit = true;
     }
-    if (q && !(data.labelCodes[i] >= 0 && labelMatch[data.labelCodes[i]]) && !data.ids[i].toLowerCase().includes(q)) continue;
-    out[m++] = i;
+    if (filter === 'exact' && !exact) continue;
+    if (hit) out.push(g);
   }
-  return out.subarray(0, m);
+  out.sort((x, y) => a.groupBest[y] - a.groupBest[x] || x - y);
+  return Int32Array.from(out);
 }
 
-/** Neighbours of `row` to show beside it: those at or above the threshold, else just the nearest one. */
-export function shownNeighbors(data: ExplorerData, row: number, threshold: number, max = 4): { row: number; score: number }[] {
-  const out: { row: number; score: number }[] = [];
-  for (let j = 0; j < data.k && out.length < max; j++) {
-    const nb = data.indices[row * data.k + j];
-    const s = data.scores[row * data.k + j];
-    if (nb < 0) break;
-    if (s >= threshold || out.length === 0) out.push({ row: nb, score: s });
-    else break;
+/** The copy a group keeps in the end: the policy's choice unless tags removed it, then the first kept member. */
+export function keptCopy(a: Assignment, g: number): number {
+  const auto = a.autoKeeper[g];
+  if (!a.removed[auto]) return auto;
+  for (let m = a.offsets[g]; m < a.offsets[g + 1]; m++) if (!a.removed[a.members[m]]) return a.members[m];
+  return auto;
+}
+
+/** Similarity of two rows from the k-NN lists (either direction), or null when neither lists the other. */
+export function pairSimilarity(data: ExplorerData, row: number, other: number): number | null {
+  const { k, indices, scores } = data;
+  for (const [x, y] of [[row, other], [other, row]]) {
+    for (let j = 0; j < k; j++) {
+      const nb = indices[x * k + j];
+      if (nb < 0) break;
+      if (nb === y) return scores[x * k + j];
+    }
   }
-  return out;
+  return null;
+}
+
+/** 3 decimals, more when needed so that a similarity below 1 never reads "1.000". */
+export function formatSimilarity(s: number): string {
+  if (!Number.isFinite(s)) return '–';
+  if (s >= 1) return '1.000';
+  for (let d = 3; d <= 5; d++) {
+    const t = s.toFixed(d);
+    if (!t.startsWith('1')) return t;
+  }
+  return '0.99999+';
+}
+
+/** Shortens a string in the middle so the file name at the end stays readable. */
+export function middleEllipsis(s: string, max: number): string {
+  if (s.length <= max) return s;
+  const tail = Math.ceil((max - 1) * 0.6);
+  return `${s.slice(0, max - 1 - tail)}…${s.slice(s.length - tail)}`;
+}
+
+/** One member of a group card: its similarity to the kept copy and the evidence, in words. */
+export interface MemberView {
+  row: number;
+  kept: boolean;
+  /** Cosine similarity to the kept copy (null for the kept copy itself or when not direct neighbours). */
+  similarity: number | null;
+  evidence: string;
+}
+
+/**
+ * The members of group `g`, kept copy first, then by similarity to it. The evidence says why the
+ * member is in the group: an exact copy, a direct similarity at or above the threshold, or the
+ * member it was joined through.
+ */
+export function groupMembers(data: ExplorerData, a: Assignment, g: number, threshold: number): MemberView[] {
+  const keeper = keptCopy(a, g);
+  const t = Math.fround(threshold);
+  const out: MemberView[] = [];
+  for (let m = a.offsets[g]; m < a.offsets[g + 1]; m++) {
+    const row = a.members[m];
+    if (row === keeper) {
+      out.push({ row, kept: !a.removed[row], similarity: null, evidence: a.groupRescued[g] ? 'kept: last copy of the group' : 'kept copy' });
+      continue;
+    }
+    const s = pairSimilarity(data, row, keeper);
+    let evidence: string;
+    if (data.exactGroups[row] >= 0 && data.exactGroups[row] === data.exactGroups[keeper]) evidence = 'exact copy of the kept copy';
+    else if (s !== null && s >= t) evidence = `cosine ${formatSimilarity(s)} ≥ ${threshold} to the kept copy`;
+    else {
+      let via = -1;
+      let viaScore = 0;
+      for (let j = 0; j < data.k; j++) {
+        const nb = data.indices[row * data.k + j];
+        if (nb < 0) break;
+        if (nb !== row && a.group[nb] === g) {
+          via = nb;
+          viaScore = data.scores[row * data.k + j];
+          break;
+        }
+      }
+      evidence = via >= 0 ? `joined through ${data.ids[via]} (cosine ${formatSimilarity(viaScore)})` : 'joined through other members';
+    }
+    out.push({ row, kept: !a.removed[row], similarity: s, evidence });
+  }
+  const first = out.shift()!;
+  // The kept copy may not be the first row in the group: find it.
+  const all = [first, ...out];
+  const kIdx = all.findIndex((x) => x.row === keeper);
+  const [kept] = all.splice(kIdx, 1);
+  all.sort((x, y) => (y.similarity ?? -2) - (x.similarity ?? -2) || x.row - y.row);
+  return [kept, ...all];
 }
 
 /** Equal-width histogram of max_similarity (NaN skipped), for the plot; computed once. */

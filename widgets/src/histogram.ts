@@ -5,6 +5,8 @@
  */
 type Hist = { x0: number; width: number; counts: number[] };
 type OnThreshold = (t: number, final: boolean) => void;
+/** The plot area in the host's pixels and its x range (the slider is aligned to it). */
+export type PlotArea = { left: number; width: number; min: number; max: number };
 
 let plotlyPromise: Promise<any> | undefined;
 /** Starts loading plotly (idempotent); the plugin calls it when JupyterLab is idle. */
@@ -19,9 +21,10 @@ export class Histogram {
     private readonly plotly: any,
     private readonly gd: any,
     private readonly onThreshold: OnThreshold,
+    private readonly onArea: (a: PlotArea) => void,
   ) {}
 
-  static async create(host: HTMLElement, h: Hist, threshold: number, onThreshold: OnThreshold): Promise<Histogram> {
+  static async create(host: HTMLElement, h: Hist, threshold: number, onThreshold: OnThreshold, onArea: (a: PlotArea) => void = () => {}): Promise<Histogram> {
     const plotly = await loadPlotly();
     const x = h.counts.map((_, i) => h.x0 + (i + 0.5) * h.width);
     const lo = h.x0;
@@ -39,16 +42,18 @@ export class Histogram {
         },
       ],
       {
-        height: 180,
-        margin: { l: 50, r: 10, t: 10, b: 35 },
-        xaxis: { title: { text: 'max_similarity' }, range: [lo, hi], fixedrange: true },
-        yaxis: { type: 'log', title: { text: 'samples' }, fixedrange: true },
+        height: 140,
+        autosize: true,
+        margin: { l: 56, r: 12, t: 6, b: 34 },
+        xaxis: { title: { text: 'max_similarity (cosine to the nearest other sample)', standoff: 4 }, range: [lo, hi], fixedrange: true, nticks: 12 },
+        // One tick per power of ten (1, 10, 100, 1,000): readable, never crowded.
+        yaxis: { type: 'log', title: { text: 'samples' }, fixedrange: true, dtick: 1, tickformat: ',d' },
         bargap: 0,
         dragmode: false,
       },
       { displayModeBar: false, responsive: true },
     );
-    const hist = new Histogram(plotly, host, onThreshold);
+    const hist = new Histogram(plotly, host, onThreshold, onArea);
     hist.listen();
     hist.setThreshold(threshold);
     return hist;
@@ -59,6 +64,7 @@ export class Histogram {
   private line = Object.assign(document.createElement('div'), { className: 'nd-threshold-line' });
   private area = Object.assign(document.createElement('div'), { className: 'nd-flagged-area' });
   private t = 0;
+  private areaKey = '';
 
   private place() {
     const fl = this.gd._fullLayout;
@@ -69,6 +75,11 @@ export class Histogram {
     }
     const { l, t: top, w, h } = fl._size;
     const [r0, r1] = fl.xaxis.range;
+    const key = `${l},${w},${r0},${r1}`;
+    if (key !== this.areaKey) {
+      this.areaKey = key;
+      this.onArea({ left: l, width: w, min: r0, max: r1 });
+    }
     const x = l + Math.min(1, Math.max(0, (this.t - r0) / (r1 - r0))) * w;
     Object.assign(this.line.style, { left: `${x - 1}px`, top: `${top}px`, height: `${h}px` });
     Object.assign(this.area.style, { left: `${x}px`, top: `${top}px`, height: `${h}px`, width: `${Math.max(0, l + w - x)}px` });
@@ -115,10 +126,17 @@ export class Histogram {
       if (last !== null) this.onThreshold(last, true);
     };
     this.gd.on?.('plotly_afterplot', () => this.place()); // resizes move the plot area
+    // The output area's width is only known once the widget is attached: follow it, so the plot
+    // (and the slider aligned to it) never runs past the cell.
+    const ro = typeof ResizeObserver !== 'undefined' ? new ResizeObserver(() => {
+      if (this.gd.clientWidth > 0) void this.plotly.Plots.resize(this.gd);
+    }) : null;
+    ro?.observe(this.gd);
     this.gd.addEventListener('pointerdown', down, true);
     window.addEventListener('pointermove', move, true);
     window.addEventListener('pointerup', up, true);
     this.detach = () => {
+      ro?.disconnect();
       this.gd.removeEventListener('pointerdown', down, true);
       window.removeEventListener('pointermove', move, true);
       window.removeEventListener('pointerup', up, true);

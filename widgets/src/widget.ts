@@ -11,13 +11,16 @@ import {
   ExplorerData,
   Filter,
   FILTERS,
+  formatSimilarity,
+  groupMembers,
   histogram,
+  keptCopy,
+  MemberView,
+  middleEllipsis,
   rowIndex,
-  shownNeighbors,
-  sortedRows,
   Tag,
   Tags,
-  visibleRows,
+  visibleGroups,
 } from './compute';
 import { Histogram } from './histogram';
 import { el, text } from './dom';
@@ -49,7 +52,7 @@ export class ExplorerModel extends DOMWidgetModel {
       threshold: 0.9,
       tags: {},
       counts: null,
-      page_size: 12,
+      page_size: 0,
       title: '',
       _n: 0,
       _k: 0,
@@ -89,30 +92,42 @@ export class ExplorerModel extends DOMWidgetModel {
   static view_module_version = MODULE_VERSION;
 }
 
-const COUNT_LABELS: [keyof Counts, string][] = [
-  ['flagged', 'flagged'],
-  ['groups', 'groups'],
-  ['to_remove', 'to remove'],
-  ['cross_split', 'cross-split groups'],
-  ['label_conflicts', 'label conflicts'],
+/** The counts line: each name says what it counts (samples, groups). */
+const COUNT_LABELS: [keyof Counts, string, string][] = [
+  ['flagged_samples', 'samples in groups', 'samples that have a near-duplicate or exact copy at this threshold'],
+  ['groups', 'groups', 'groups of near-duplicates (one card each)'],
+  ['samples_to_remove', 'samples to remove', 'all but the kept copy of each group, with your tags applied'],
+  ['cross_split_groups', 'cross-split groups', 'groups with members in more than one split (train/test leakage)'],
+  ['leaks_remaining', 'leaks kept', 'cross-split groups whose kept copies are still in more than one split'],
+  ['label_conflict_groups', 'label-conflict groups', 'groups whose members carry different labels'],
 ];
 
-type Thumb = { url: string } | { error: string };
+type Thumb = { url: string; width?: number; height?: number } | { error: string };
+
+/** Cards per page: enough to fill a 1024×768 screen with small groups. */
+const DEFAULT_GROUPS_PER_PAGE = 12;
+/** Members drawn in a card, and in an expanded card. */
+const MAX_TILES = 5;
+const MAX_EXPANDED = 60;
 
 export class ExplorerView extends DOMWidgetView {
   private data!: ExplorerData;
-  private order!: Int32Array;
   private a!: Assignment;
-  private rows: Int32Array = new Int32Array(0);
+  private groups: Int32Array = new Int32Array(0);
   private threshold = 0.9;
-  private filter: Filter = 'all';
+  private filter: Filter = 'flagged';
   private search = '';
   private page = 0;
   private selected = 0;
+  private selectedMember = 0;
   private thumbs = new Map<number, Thumb>();
+  private large = new Map<number, Thumb>();
   private scheduled = false;
   private pending = new Set<number>();
+  private pendingLarge = new Set<number>();
   private hist?: Histogram;
+  private closer: { group: number; row: number } | null = null;
+  private expanded = new Set<number>();
   private ui!: {
     counts: Record<string, HTMLElement>;
     countsBox: HTMLElement;
@@ -124,12 +139,13 @@ export class ExplorerView extends DOMWidgetView {
     prev: HTMLButtonElement;
     next: HTMLButtonElement;
     filterButtons: Map<Filter, HTMLButtonElement>;
+    overlay: HTMLElement;
+    confirm: HTMLElement;
   };
 
   render() {
     this.el.classList.add('nd-explorer');
     this.data = this.readData();
-    this.order = sortedRows(this.data);
     this.threshold = this.model.get('threshold');
     this.buildDom();
     this.recompute();
@@ -142,9 +158,9 @@ export class ExplorerView extends DOMWidgetView {
     this.listenTo(this.model, 'msg:custom', (content: any, buffers: (DataView | ArrayBuffer)[]) =>
       this.onCustom(content, buffers),
     );
-    // The histogram (plotly, a large script) loads after the counts and the grid are on screen.
+    // The histogram (plotly, a large script) loads after the counts and the cards are on screen.
     const h = histogram(this.data.maxSimilarity, 100);
-    Histogram.create(this.ui.plot, h, this.threshold, (t, final) => this.setThreshold(t, true, final)).then(
+    Histogram.create(this.ui.plot, h, this.threshold, (t, final) => this.setThreshold(t, true, final), (area) => this.alignSlider(area)).then(
       (hist) => {
         this.hist = hist;
         hist.setThreshold(this.threshold);
@@ -154,7 +170,7 @@ export class ExplorerView extends DOMWidgetView {
   }
 
   remove() {
-    for (const t of this.thumbs.values()) if ('url' in t) URL.revokeObjectURL(t.url);
+    for (const m of [this.thumbs, this.large]) for (const t of m.values()) if ('url' in t) URL.revokeObjectURL(t.url);
     this.hist?.dispose();
     return super.remove();
   }
@@ -180,13 +196,14 @@ export class ExplorerView extends DOMWidgetView {
 
   private buildDom() {
     const title = el('div', 'nd-title');
-    text(title, this.model.get('title') || `Duplicate explorer: ${this.data.n.toLocaleString()} samples`);
+    text(title, this.model.get('title') || `Duplicate explorer: ${this.data.n.toLocaleString('en-US')} samples`);
 
     const countsBox = el('div', 'nd-counts');
     const counts: Record<string, HTMLElement> = {};
-    for (const [key, label] of COUNT_LABELS) {
+    for (const [key, label, help] of COUNT_LABELS) {
       const box = el('span', 'nd-count');
       box.dataset.count = key;
+      box.title = help;
       const value = el('span', 'nd-count-value');
       const name = el('span', 'nd-count-label');
       text(name, ` ${label}`);
@@ -195,19 +212,24 @@ export class ExplorerView extends DOMWidgetView {
       counts[key] = value;
     }
 
+    // The slider sits under the plot and is aligned with its x axis once plotly has drawn it,
+    // so the thumb is under the red line (same range, same pixels).
+    const plotWrap = el('div', 'nd-plot-wrap');
     const plot = el('div', 'nd-histogram');
-
-    const controls = el('div', 'nd-controls');
-    const sliderLabel = el('label', 'nd-slider-label');
-    text(sliderLabel, 'threshold ');
     const slider = el('input', 'nd-slider') as HTMLInputElement;
     slider.type = 'range';
-    const lo = Math.max(0, Math.floor(histogram(this.data.maxSimilarity, 1).x0 * 100) / 100);
-    slider.min = String(Math.min(lo, 0.5));
+    const h1 = histogram(this.data.maxSimilarity, 1);
+    slider.min = String(Math.max(0, h1.x0));
     slider.max = '1';
     slider.step = '0.001';
     slider.value = String(this.threshold);
+    slider.setAttribute('aria-label', 'threshold');
     slider.addEventListener('input', () => this.setThreshold(Number(slider.value), true));
+    plotWrap.append(plot, slider);
+
+    const controls = el('div', 'nd-controls');
+    const numberLabel = el('label', 'nd-threshold-label');
+    text(numberLabel, 'threshold ');
     const number = el('input', 'nd-threshold') as HTMLInputElement;
     number.type = 'number';
     number.min = '0';
@@ -223,7 +245,7 @@ export class ExplorerView extends DOMWidgetView {
       if (e.key === 'Enter') typed();
       e.stopPropagation(); // typing here must not trigger notebook shortcuts
     });
-    sliderLabel.append(slider, number);
+    numberLabel.append(number);
 
     const filters = el('span', 'nd-filters');
     const filterButtons = new Map<Filter, HTMLButtonElement>();
@@ -250,17 +272,22 @@ export class ExplorerView extends DOMWidgetView {
       this.selected = 0;
       this.refreshGrid();
     });
-    controls.append(sliderLabel, filters, search);
 
-    const pager = el('div', 'nd-pager');
     const prev = el('button', 'nd-prev') as HTMLButtonElement;
-    text(prev, '◀ prev');
+    text(prev, '◀');
+    prev.title = 'previous page (PageUp)';
     prev.addEventListener('click', () => this.goPage(this.page - 1));
     const next = el('button', 'nd-next') as HTMLButtonElement;
-    text(next, 'next ▶');
+    text(next, '▶');
+    next.title = 'next page (PageDown)';
     next.addEventListener('click', () => this.goPage(this.page + 1));
     const pageLabel = el('span', 'nd-page');
+    const pager = el('span', 'nd-pager');
     pager.append(prev, pageLabel, next);
+    controls.append(numberLabel, filters, search, pager);
+
+    const confirm = el('div', 'nd-confirm');
+    confirm.hidden = true;
 
     const grid = el('div', 'nd-grid');
     grid.tabIndex = 0;
@@ -268,15 +295,31 @@ export class ExplorerView extends DOMWidgetView {
     grid.dataset.lmSuppressShortcuts = 'true';
     grid.addEventListener('keydown', (e) => this.onKey(e));
 
+    const overlay = el('div', 'nd-closer');
+    overlay.hidden = true;
+    overlay.tabIndex = 0;
+    overlay.dataset.lmSuppressShortcuts = 'true';
+    overlay.addEventListener('keydown', (e) => this.onCloserKey(e));
+
     const help = el('div', 'nd-help');
     text(
       help,
-      'Click a picture (or press k / r) to keep / remove it, a resets to automatic. ↑ ↓ select, ← → change page. ' +
-        'Drag on the histogram or the slider to set the threshold.',
+      'One card per group, kept copy first. Click a picture (or Enter) for a closer look. ' +
+        'Keys: ↑ ↓ group, ← → member, k keep, r remove, a automatic, PageUp/PageDown page. Drag on the histogram or its slider to set the threshold.',
     );
 
-    this.el.append(title, countsBox, plot, controls, pager, grid, help);
-    this.ui = { counts, countsBox, slider, number, plot, grid, pageLabel, prev, next, filterButtons };
+    this.el.append(title, countsBox, plotWrap, controls, confirm, grid, help, overlay);
+    this.ui = { counts, countsBox, slider, number, plot, grid, pageLabel, prev, next, filterButtons, overlay, confirm };
+  }
+
+  /** Puts the slider exactly under the plot's x axis: same left edge, width and range. */
+  private alignSlider(area: { left: number; width: number; min: number; max: number }) {
+    const s = this.ui.slider;
+    s.style.marginLeft = `${area.left}px`;
+    s.style.width = `${area.width}px`;
+    s.min = String(area.min);
+    s.max = String(area.max);
+    s.value = String(this.threshold);
   }
 
   /** Threshold changed here (slider, histogram) or in the kernel. */
@@ -308,6 +351,7 @@ export class ExplorerView extends DOMWidgetView {
     this.a = assign(this.data, this.threshold, this.tags());
     this.showCounts();
     this.refreshGrid(true);
+    if (this.closer) this.renderCloser();
   }
 
   /** Counts computed here are shown at once; the kernel's own figures confirm them when they arrive. */
@@ -316,33 +360,31 @@ export class ExplorerView extends DOMWidgetView {
     const mine = this.a.counts;
     // With a keep function or FiftyOne grouping only the kernel knows the exact numbers.
     const local = this.model.get('_local_counts') !== false;
-    // Synced = the kernel has caught up with this view's threshold and tags and agrees with it.
     const compared: (keyof Counts)[] = local ? (Object.keys(mine) as (keyof Counts)[]) : ['tagged_keep', 'tagged_remove'];
     const synced =
       !!kernel &&
       Math.abs(kernel.threshold - mine.threshold) < 1e-9 &&
       compared.every((key) => key === 'threshold' || kernel[key] === mine[key]);
     const c = !local && kernel ? kernel : mine;
-    for (const [key] of COUNT_LABELS) text(this.ui.counts[key], Number(c[key]).toLocaleString('en-US'));
+    for (const [key] of COUNT_LABELS) text(this.ui.counts[key], Number(c[key] ?? 0).toLocaleString('en-US'));
     this.ui.countsBox.dataset.threshold = mine.threshold.toFixed(3);
     this.ui.countsBox.dataset.synced = String(synced);
   }
 
   private refreshGrid(keepPage = false) {
-    this.rows = visibleRows(this.data, this.order, this.a, this.filter, this.search);
+    this.groups = visibleGroups(this.data, this.a, this.filter, this.search);
     for (const [f, b] of this.ui.filterButtons) b.classList.toggle('nd-active', f === this.filter);
-    const pages = this.pageCount();
     if (!keepPage) this.page = 0;
-    this.page = Math.min(this.page, pages - 1);
+    this.page = Math.min(this.page, this.pageCount() - 1);
     this.renderPage();
   }
 
   private pageSize(): number {
-    return Math.max(1, Number(this.model.get('page_size')) || 12);
+    return Math.max(1, Number(this.model.get('page_size')) || DEFAULT_GROUPS_PER_PAGE);
   }
 
   private pageCount(): number {
-    return Math.max(1, Math.ceil(this.rows.length / this.pageSize()));
+    return Math.max(1, Math.ceil(this.groups.length / this.pageSize()));
   }
 
   private goPage(p: number) {
@@ -350,87 +392,119 @@ export class ExplorerView extends DOMWidgetView {
     if (p < 0 || p >= pages) return;
     this.page = p;
     this.selected = 0;
+    this.selectedMember = 0;
     this.renderPage();
   }
 
-  private renderPage() {
+  private pageGroups(): Int32Array {
     const size = this.pageSize();
     const start = this.page * size;
-    const pageRows = this.rows.subarray(start, Math.min(this.rows.length, start + size));
-    text(
-      this.ui.pageLabel,
-      ` page ${this.page + 1} / ${this.pageCount()} · ${this.rows.length.toLocaleString('en-US')} samples `,
-    );
+    return this.groups.subarray(start, Math.min(this.groups.length, start + size));
+  }
+
+  private renderPage() {
+    const groups = this.pageGroups();
+    text(this.ui.pageLabel, ` page ${this.page + 1} / ${this.pageCount()} · ${this.groups.length.toLocaleString('en-US')} groups `);
     this.ui.prev.disabled = this.page === 0;
     this.ui.next.disabled = this.page >= this.pageCount() - 1;
-    this.selected = Math.min(this.selected, Math.max(0, pageRows.length - 1));
+    this.selected = Math.min(this.selected, Math.max(0, groups.length - 1));
     const frag = document.createDocumentFragment();
     const wanted: number[] = [];
-    pageRows.forEach((row, idx) => {
-      const line = el('div', 'nd-row');
-      line.dataset.row = String(row);
-      if (idx === this.selected) line.classList.add('nd-selected');
-      line.append(this.tile(row, null, wanted));
-      for (const nb of shownNeighbors(this.data, row, this.threshold)) {
-        const arrow = el('span', 'nd-arrow');
-        text(arrow, '≈');
-        line.append(arrow, this.tile(nb.row, { of: row, score: nb.score }, wanted));
-      }
-      frag.append(line);
-    });
-    if (pageRows.length === 0) {
+    groups.forEach((g, idx) => frag.append(this.card(g, idx, wanted)));
+    if (groups.length === 0) {
       const empty = el('div', 'nd-empty');
-      text(empty, 'No samples match this filter.');
+      text(empty, this.a.counts.groups === 0 ? 'No groups at this threshold: lower it on the histogram.' : 'No group matches this filter.');
       frag.append(empty);
     }
     this.ui.grid.replaceChildren(frag);
     this.requestThumbs(wanted);
   }
 
-  private tile(row: number, pair: { of: number; score: number } | null, wanted: number[]): HTMLElement {
+  private card(g: number, idx: number, wanted: number[]): HTMLElement {
     const d = this.data;
-    const t = el('div', pair ? 'nd-tile nd-nb' : 'nd-tile nd-main');
-    t.dataset.row = String(row);
-    const removed = this.a.removed[row] === 1;
-    const manual = this.tags()[d.ids[row]];
-    t.classList.add(removed ? 'nd-removed' : 'nd-kept');
-    if (manual) t.classList.add('nd-manual');
+    const card = el('div', 'nd-card');
+    card.dataset.group = String(g);
+    if (idx === this.selected) card.classList.add('nd-selected');
+    const members = groupMembers(d, this.a, g, this.threshold);
+    const head = el('div', 'nd-card-head');
+    const name = el('span', 'nd-card-title');
+    text(name, `${members.length} copies`);
+    head.append(name);
+    if (this.a.groupCrossSplit[g]) head.append(this.badge('nd-badge-cross', this.a.groupLeak[g] ? 'leak kept' : 'cross-split', this.a.groupLeak[g] ? 'kept copies are still in more than one split' : 'members in more than one split'));
+    if (this.a.groupLabelConflict[g]) head.append(this.badge('nd-badge-label', 'label conflict', 'members carry different labels'));
+    if (members.some((m) => d.exactGroups[m.row] >= 0)) head.append(this.badge('nd-badge-exact', 'exact', 'byte- or pixel-identical copies'));
+    if (this.a.groupDropped[g]) head.append(this.badge('nd-badge-drop', 'all removed', 'every copy removed (confirmed)'));
+    const tiles = el('div', 'nd-tiles');
+    // Big groups (chains at a low threshold can hold hundreds) show their first members and a
+    // "+N more" button; the closer look steps through all of them.
+    const shown = this.expanded.has(g) ? MAX_EXPANDED : MAX_TILES;
+    members.slice(0, shown).forEach((m, j) => tiles.append(this.tile(g, m, j === 0, idx === this.selected && j === this.selectedMember, wanted)));
+    if (members.length > shown) {
+      const more = el('button', 'nd-more') as HTMLButtonElement;
+      text(more, `+${(members.length - shown).toLocaleString('en-US')} more`);
+      more.title = 'show more members of this group';
+      more.addEventListener('click', () => {
+        this.expanded.add(g);
+        this.renderPage();
+      });
+      tiles.append(more);
+    }
+    card.append(head, tiles);
+    return card;
+  }
 
+  private tile(g: number, m: MemberView, first: boolean, selected: boolean, wanted: number[]): HTMLElement {
+    const d = this.data;
+    const row = m.row;
+    const manual = this.tags()[d.ids[row]];
+    const t = el('div', `nd-tile ${m.kept ? 'nd-kept' : 'nd-removed'}${manual ? ' nd-manual' : ''}${first ? ' nd-keeper' : ''}`);
+    t.dataset.row = String(row);
+    if (selected) t.classList.add('nd-member-selected');
+    const parts = [d.labelNames[d.labelCodes[row]], d.splitNames[d.splitCodes[row]]].filter((x) => x);
+    t.title = [d.ids[row], parts.join(' · '), m.evidence].filter(Boolean).join('\n');
     const holder = el('div', 'nd-thumb');
     holder.dataset.thumbRow = String(row);
     this.fillThumb(holder, row);
     if (!this.thumbs.has(row)) wanted.push(row);
-    holder.addEventListener('click', () => this.toggle(row));
-
+    holder.addEventListener('click', () => this.openCloser(g, row));
+    const state = el('span', `nd-state ${m.kept ? 'nd-state-keep' : 'nd-state-remove'}`);
+    text(state, m.kept ? (first ? 'KEEP' : 'keep') : 'remove');
+    holder.append(state);
     const id = el('div', 'nd-id');
-    text(id, d.ids[row]);
-    id.title = d.ids[row];
+    text(id, middleEllipsis(d.ids[row], 13));
     const meta = el('div', 'nd-meta');
-    text(meta, `${d.labelNames[d.labelCodes[row]] ?? ''} · ${d.splitNames[d.splitCodes[row]] ?? ''}`);
+    text(meta, parts.join(' · '));
     const sim = el('div', 'nd-sim');
-    const score = pair ? pair.score : d.maxSimilarity[row];
-    text(sim, Number.isNaN(score) ? 'skipped' : `${pair ? 'sim' : 'max'} ${score.toFixed(3)}`);
-    const badges = el('div', 'nd-badges');
-    const status = el('span', removed ? 'nd-badge nd-status nd-status-remove' : 'nd-badge nd-status nd-status-keep');
-    text(status, (removed ? 'remove' : 'keep') + (manual ? ' (tagged)' : ''));
-    badges.append(status);
-    if (pair) {
-      if (d.splitCodes[row] !== d.splitCodes[pair.of]) badges.append(this.badge('nd-badge-cross', 'cross-split'));
-      if (d.labelCodes[row] !== d.labelCodes[pair.of]) badges.append(this.badge('nd-badge-label', 'label conflict'));
-    }
-    if (d.exactGroups[row] >= 0) badges.append(this.badge('nd-badge-exact', 'exact'));
-    t.append(holder, id, meta, sim, badges);
+    const exact = !first && d.exactGroups[row] >= 0 && m.evidence.startsWith('exact');
+    text(
+      sim,
+      first
+        ? m.kept
+          ? manual ? 'kept (tagged)' : 'kept copy'
+          : `removed (${manual === 'drop' ? 'all copies' : 'tagged'})`
+        : exact
+          ? 'exact copy'
+          : m.similarity === null
+            ? 'via chain'
+            : // Below the threshold: in the group through another member (the tooltip names it).
+              `${m.similarity < Math.fround(this.threshold) ? 'chain' : 'sim'} ${formatSimilarity(m.similarity)}`,
+    );
+    t.append(holder, id);
+    if (parts.length) t.append(meta);
+    t.append(sim);
     return t;
   }
 
-  private badge(cls: string, label: string): HTMLElement {
+  private badge(cls: string, label: string, help = ''): HTMLElement {
     const b = el('span', `nd-badge ${cls}`);
     text(b, label);
+    if (help) b.title = help;
     return b;
   }
 
-  private fillThumb(holder: HTMLElement, row: number) {
-    const t = this.thumbs.get(row);
+  private fillThumb(holder: HTMLElement, row: number, source = this.thumbs) {
+    const t = source.get(row);
+    const state = holder.querySelector('.nd-state');
     if (!t) {
       holder.classList.add('nd-loading');
       return;
@@ -447,97 +521,177 @@ export class ExplorerView extends DOMWidgetView {
       text(msg, t.error);
       holder.replaceChildren(msg);
     }
+    if (state) holder.append(state);
   }
 
   /** Ask the kernel for the thumbnails of the rows on screen (never the whole dataset). */
-  private requestThumbs(rows: number[]) {
-    const ask = [...new Set(rows)].filter((r) => !this.pending.has(r) && !this.thumbs.has(r));
+  private requestThumbs(rows: number[], full = false) {
+    const pend = full ? this.pendingLarge : this.pending;
+    const have = full ? this.large : this.thumbs;
+    const ask = [...new Set(rows)].filter((r) => !pend.has(r) && !have.has(r));
     if (!ask.length) return;
-    for (const r of ask) this.pending.add(r);
-    this.model.send({ type: 'thumbnails', rows: ask }, {});
+    for (const r of ask) pend.add(r);
+    this.model.send({ type: 'thumbnails', rows: ask, full }, {});
   }
 
   private onCustom(content: any, buffers: (DataView | ArrayBuffer)[]) {
     if (!content || content.type !== 'thumbnails') return;
     const rows: number[] = content.rows || [];
     const errors: Record<string, string> = content.errors || {};
+    const dims: Record<string, [number, number]> = content.dims || {};
     const mime: string = content.mime || 'image/png';
+    const full = !!content.full;
+    const store = full ? this.large : this.thumbs;
     rows.forEach((row, i) => {
-      this.pending.delete(row);
+      (full ? this.pendingLarge : this.pending).delete(row);
       const buf = buffers[i];
       const err = errors[String(row)];
-      if (err || !buf || buf.byteLength === 0) this.thumbs.set(row, { error: err || 'no thumbnail' });
+      const dim = dims[String(row)];
+      if (err || !buf || buf.byteLength === 0) store.set(row, { error: err || 'no thumbnail' });
       else {
         const b = buf instanceof DataView ? bytes(buf) : buf;
-        this.thumbs.set(row, { url: URL.createObjectURL(new Blob([b], { type: mime })) });
+        store.set(row, { url: URL.createObjectURL(new Blob([b], { type: mime })), width: dim?.[0], height: dim?.[1] });
       }
-      this.ui.grid.querySelectorAll<HTMLElement>(`.nd-thumb[data-thumb-row="${row}"]`).forEach((h) => this.fillThumb(h, row));
+      if (!full) this.ui.grid.querySelectorAll<HTMLElement>(`.nd-thumb[data-thumb-row="${row}"]`).forEach((h) => this.fillThumb(h, row));
     });
+    if (full && this.closer) this.renderCloser();
     this.evictThumbs();
   }
 
   // Keep memory bounded when paging through 70,000 samples.
   private evictThumbs(max = 2000) {
-    if (this.thumbs.size <= max) return;
-    const onScreen = new Set(
-      Array.from(this.ui.grid.querySelectorAll<HTMLElement>('.nd-thumb')).map((h) => Number(h.dataset.thumbRow)),
-    );
-    for (const [row, t] of this.thumbs) {
-      if (this.thumbs.size <= max) break;
-      if (onScreen.has(row)) continue;
-      if ('url' in t) URL.revokeObjectURL(t.url);
-      this.thumbs.delete(row);
+    for (const [store, limit] of [[this.thumbs, max], [this.large, 40]] as const) {
+      if (store.size <= limit) continue;
+      const onScreen = new Set(Array.from(this.el.querySelectorAll<HTMLElement>('[data-thumb-row]')).map((h) => Number(h.dataset.thumbRow)));
+      for (const [row, t] of store) {
+        if (store.size <= limit) break;
+        if (onScreen.has(row)) continue;
+        if ('url' in t) URL.revokeObjectURL(t.url);
+        store.delete(row);
+      }
     }
   }
 
-  private setTag(row: number, tag: Tag | null) {
-    const tags = { ...this.tags() };
-    const id = this.data.ids[row];
-    if (tag) tags[id] = tag;
-    else delete tags[id];
+  private writeTags(tags: Tags) {
     this.model.set('tags', tags);
     this.model.save_changes();
     this.recompute();
   }
 
-  /** Click: flip the current (automatic or tagged) choice. */
-  private toggle(row: number) {
-    this.setTag(row, this.a.removed[row] ? 'keep' : 'remove');
+  /**
+   * Tags one sample. Removing the last kept copy of a group is never silent: the view asks first
+   * and offers to keep another copy instead.
+   */
+  private setTag(row: number, tag: Tag | null) {
+    const tags = { ...this.tags() };
+    const id = this.data.ids[row];
+    const g = this.a.group[row];
+    if (tag === 'remove' && g >= 0 && !this.a.removed[row]) {
+      let othersKept = 0;
+      let other = -1;
+      for (let m = this.a.offsets[g]; m < this.a.offsets[g + 1]; m++) {
+        const r = this.a.members[m];
+        if (r === row) continue;
+        if (!this.a.removed[r]) othersKept++;
+        else if (other < 0 && tags[this.data.ids[r]] !== 'remove' && tags[this.data.ids[r]] !== 'drop') other = r;
+      }
+      if (othersKept === 0) {
+        this.askLastCopy(row, other);
+        return;
+      }
+    }
+    if (tag) tags[id] = tag;
+    else delete tags[id];
+    this.writeTags(tags);
+  }
+
+  /** The last-copy confirmation: keep another copy instead, remove every copy, or cancel. */
+  private askLastCopy(row: number, other: number) {
+    const box = this.ui.confirm;
+    const msg = el('span', 'nd-confirm-text');
+    text(msg, `${middleEllipsis(this.data.ids[row], 40)} is the last kept copy of its group. `);
+    const buttons: HTMLButtonElement[] = [];
+    const done = () => {
+      box.hidden = true;
+      box.replaceChildren();
+      (this.closer ? this.ui.overlay : this.ui.grid).focus();
+    };
+    if (other >= 0) {
+      const swap = el('button', 'nd-confirm-swap') as HTMLButtonElement;
+      text(swap, `Keep ${middleEllipsis(this.data.ids[other], 24)} instead`);
+      swap.addEventListener('click', () => {
+        const tags = { ...this.tags(), [this.data.ids[row]]: 'remove' as Tag, [this.data.ids[other]]: 'keep' as Tag };
+        done();
+        this.writeTags(tags);
+      });
+      buttons.push(swap);
+    }
+    const all = el('button', 'nd-confirm-drop') as HTMLButtonElement;
+    text(all, 'Remove every copy');
+    all.addEventListener('click', () => {
+      done();
+      this.writeTags({ ...this.tags(), [this.data.ids[row]]: 'drop' });
+    });
+    const cancel = el('button', 'nd-confirm-cancel') as HTMLButtonElement;
+    text(cancel, 'Cancel');
+    cancel.addEventListener('click', done);
+    buttons.push(all, cancel);
+    box.replaceChildren(msg, ...buttons);
+    box.hidden = false;
+    if (this.closer) this.ui.overlay.querySelector('.nd-closer-actions')?.after(box);
+    else this.ui.grid.before(box);
+    buttons[0].focus();
+  }
+
+  private currentMember(): { g: number; row: number } | null {
+    const groups = this.pageGroups();
+    const g = groups[this.selected];
+    if (g === undefined) return null;
+    const members = groupMembers(this.data, this.a, g, this.threshold);
+    const m = members[Math.min(this.selectedMember, members.length - 1)];
+    return m ? { g, row: m.row } : null;
   }
 
   private onKey(e: KeyboardEvent) {
-    const lines = this.ui.grid.querySelectorAll<HTMLElement>('.nd-row');
-    const current = lines[this.selected];
-    const row = current ? Number(current.dataset.row) : -1;
+    const groups = this.pageGroups();
+    const cur = this.currentMember();
     switch (e.key) {
       case 'ArrowDown':
       case 'j':
-        if (this.selected < lines.length - 1) this.select(this.selected + 1);
+        if (this.selected < groups.length - 1) this.select(this.selected + 1, 0);
         else if (this.page < this.pageCount() - 1) this.goPage(this.page + 1);
         break;
       case 'ArrowUp':
-        if (this.selected > 0) this.select(this.selected - 1);
+        if (this.selected > 0) this.select(this.selected - 1, 0);
         else if (this.page > 0) {
           this.goPage(this.page - 1);
-          this.select(this.ui.grid.querySelectorAll('.nd-row').length - 1);
+          this.select(this.pageGroups().length - 1, 0);
         }
         break;
       case 'ArrowRight':
+        if (cur) this.select(this.selected, Math.min(this.selectedMember + 1, this.a.offsets[cur.g + 1] - this.a.offsets[cur.g] - 1, (this.expanded.has(cur.g) ? MAX_EXPANDED : MAX_TILES) - 1));
+        break;
+      case 'ArrowLeft':
+        this.select(this.selected, Math.max(0, this.selectedMember - 1));
+        break;
       case 'PageDown':
         this.goPage(this.page + 1);
         break;
-      case 'ArrowLeft':
       case 'PageUp':
         this.goPage(this.page - 1);
         break;
+      case 'Enter':
+      case ' ':
+        if (cur) this.openCloser(cur.g, cur.row);
+        break;
       case 'k':
-        if (row >= 0) this.setTag(row, 'keep');
+        if (cur) this.setTag(cur.row, 'keep');
         break;
       case 'r':
-        if (row >= 0) this.setTag(row, 'remove');
+        if (cur) this.setTag(cur.row, 'remove');
         break;
       case 'a':
-        if (row >= 0) this.setTag(row, null);
+        if (cur) this.setTag(cur.row, null);
         break;
       default:
         return;
@@ -546,12 +700,140 @@ export class ExplorerView extends DOMWidgetView {
     e.stopPropagation(); // keep JupyterLab's notebook shortcuts out of the grid
   }
 
-  private select(idx: number) {
-    const lines = this.ui.grid.querySelectorAll<HTMLElement>('.nd-row');
-    lines.forEach((l, i) => l.classList.toggle('nd-selected', i === idx));
+  private select(idx: number, member: number) {
     this.selected = idx;
-    lines[idx]?.scrollIntoView({ block: 'nearest' });
+    this.selectedMember = member;
+    this.renderPage();
+    this.ui.grid.querySelector('.nd-card.nd-selected')?.scrollIntoView({ block: 'nearest' });
+  }
+
+  // ---- the closer look --------------------------------------------------------------------
+
+  private openCloser(g: number, row: number) {
+    this.closer = { group: g, row };
+    const idx = Array.from(this.pageGroups()).indexOf(g);
+    if (idx >= 0) this.selected = idx;
+    this.ui.overlay.hidden = false;
+    this.renderCloser();
+    this.ui.overlay.focus({ preventScroll: true });
+    // The widget can be taller than the screen: bring the closer look's panel into view.
+    this.ui.overlay.querySelector('.nd-closer-panel')?.scrollIntoView({ block: 'start' });
+  }
+
+  private closeCloser() {
+    this.closer = null;
+    this.ui.overlay.hidden = true;
+    this.ui.confirm.hidden = true;
+    this.ui.grid.focus();
+  }
+
+  private renderCloser() {
+    const c = this.closer;
+    if (!c) return;
+    const d = this.data;
+    const g = this.a.group[c.row];
+    if (g < 0) {
+      // The threshold moved and the sample left every group.
+      this.closeCloser();
+      return;
+    }
+    c.group = g;
+    const members = groupMembers(d, this.a, g, this.threshold);
+    const me = members.find((m) => m.row === c.row)!;
+    const keeper = members[0];
+    this.requestThumbs(members.map((m) => m.row), true);
+    const panel = el('div', 'nd-closer-panel');
+    const head = el('div', 'nd-closer-head');
+    const pos = members.findIndex((m) => m.row === c.row);
+    text(head, `group of ${members.length} · member ${pos + 1} of ${members.length} · ${me.evidence}`);
+    const close = el('button', 'nd-closer-close') as HTMLButtonElement;
+    text(close, '✕ close (Esc)');
+    close.addEventListener('click', () => this.closeCloser());
+    head.append(close);
+    const pics = el('div', 'nd-closer-pics');
+    const side = (m: MemberView, label: string) => {
+      const box = el('div', `nd-closer-side ${m.kept ? 'nd-kept' : 'nd-removed'}`);
+      const cap = el('div', 'nd-closer-label');
+      text(cap, label);
+      const holder = el('div', 'nd-closer-img');
+      holder.dataset.thumbRow = String(m.row);
+      this.fillThumb(holder, m.row, this.large);
+      const t = this.large.get(m.row);
+      // Small images (28 px digits) are enlarged without blur; photos are scaled smoothly.
+      if (t && 'url' in t && t.width && t.width <= 170) holder.classList.add('nd-small');
+      const info = el('div', 'nd-closer-info');
+      const lines = [
+        d.ids[m.row],
+        [d.labelNames[d.labelCodes[m.row]] && `label ${d.labelNames[d.labelCodes[m.row]]}`, d.splitNames[d.splitCodes[m.row]] && `split ${d.splitNames[d.splitCodes[m.row]]}`].filter(Boolean).join(' · '),
+        t && 'url' in t && t.width ? `${t.width} × ${t.height} px` : '',
+        m.kept ? 'kept' : 'removed',
+      ].filter(Boolean);
+      for (const l of lines) info.append(text(el('div'), l));
+      box.append(cap, holder, info);
+      return box;
+    };
+    if (me.row === keeper.row) pics.append(side(me, 'kept copy'));
+    else {
+      pics.append(side(me, me.similarity === null ? 'this copy (joined through the group)' : `this copy · sim ${formatSimilarity(me.similarity)} to the kept copy`), side(keeper, 'kept copy'));
+    }
+    const actions = el('div', 'nd-closer-actions');
+    const btn = (cls: string, label: string, fn: () => void) => {
+      const b = el('button', cls) as HTMLButtonElement;
+      text(b, label);
+      b.addEventListener('click', fn);
+      actions.append(b);
+    };
+    btn('nd-prev-member', '◀ previous (←)', () => this.stepCloser(-1));
+    btn('nd-tag-keep', 'Keep (k)', () => this.setTag(me.row, 'keep'));
+    btn('nd-tag-remove', 'Remove (r)', () => this.setTag(me.row, 'remove'));
+    btn('nd-tag-auto', 'Automatic (a)', () => this.setTag(me.row, null));
+    btn('nd-next-member', 'next (→) ▶', () => this.stepCloser(1));
+    panel.append(head, pics, actions);
+    const confirmOpen = !this.ui.confirm.hidden;
+    this.ui.overlay.replaceChildren(panel);
+    if (confirmOpen) actions.after(this.ui.confirm);
+  }
+
+  private stepCloser(delta: number) {
+    const c = this.closer;
+    if (!c) return;
+    const members = groupMembers(this.data, this.a, c.group, this.threshold);
+    const i = members.findIndex((m) => m.row === c.row);
+    const j = i + delta;
+    if (j >= 0 && j < members.length) {
+      c.row = members[j].row;
+      this.renderCloser();
+    }
+  }
+
+  private onCloserKey(e: KeyboardEvent) {
+    const c = this.closer;
+    if (!c) return;
+    switch (e.key) {
+      case 'Escape':
+        this.closeCloser();
+        break;
+      case 'ArrowLeft':
+        this.stepCloser(-1);
+        break;
+      case 'ArrowRight':
+        this.stepCloser(1);
+        break;
+      case 'k':
+        this.setTag(c.row, 'keep');
+        break;
+      case 'r':
+        this.setTag(c.row, 'remove');
+        break;
+      case 'a':
+        this.setTag(c.row, null);
+        break;
+      default:
+        return;
+    }
+    e.preventDefault();
+    e.stopPropagation();
   }
 }
 
-export { rowIndex };
+export { rowIndex, keptCopy };

@@ -2,7 +2,9 @@
  * The duplicate explorer, kernel side: a {@link Widget} whose `threshold` and `tags` are synced
  * with the browser view (widgets/ in this repo). The compact per-sample arrays go to the browser
  * once as binary buffers; every threshold or tag change is regrouped here with
- * `groupAtThreshold` (no new similarity search) and the counts are synced back.
+ * `groupAtThreshold` (no new similarity search), tags are applied with the last-copy rule
+ * (decide.ts) and the counts are synced back. `snapshot()` / `exportAll()` give every export from
+ * that one state; `staticHtml()` is the offline picture exported notebooks show.
  */
 import type { DataFrame } from 'danfojs-node';
 import { Widget, type WidgetSpec } from '../base';
@@ -13,24 +15,17 @@ import { checkThreshold } from '../../dedup/defaults';
 import { columnValues, dfFromColumns, hasColumn, writeCsv, writeJson } from '../../frame';
 import { thumbnailPng } from '../../images/thumbnail';
 import { checkSource, encodeCategories, keepRank, sourceMaxSimilarity, type ExplorerSource } from './source';
-import { summaryHtml, summaryText } from './summary';
+import { summaryText } from './summary';
+import { decide, type Decision, type ExplorerCounts, type ExplorerTag } from './decide';
+import { crossSplitReport, labelConflictReport, pairsAtThreshold, type SampleInfo } from '../../dedup/report';
+import { histogram as simHistogram } from '../../dedup/threshold';
+import { groupCards, staticExplorerHtml, type StaticGroup } from './static';
+import { join } from 'node:path';
+import { mkdir } from 'node:fs/promises';
 import { EXPLORER_MODULE, EXPLORER_MODULE_VERSION } from './version';
 
-/** A manual override of the automatic choice. */
-export type ExplorerTag = 'keep' | 'remove';
+export type { ExplorerTag, ExplorerCounts } from './decide';
 
-/** Counts at the current threshold with tags applied (what the widget shows). */
-export interface ExplorerCounts {
-  threshold: number;
-  flagged: number;
-  groups: number;
-  to_remove: number;
-  cross_split: number;
-  label_conflicts: number;
-  /** Manual tags in force. */
-  tagged_keep: number;
-  tagged_remove: number;
-}
 
 /** Options of {@link explore}. */
 export interface ExploreOptions {
@@ -59,6 +54,9 @@ const SPEC: WidgetSpec = {
   viewName: 'ExplorerView',
 };
 
+/** Members drawn per card in the static picture (the card says "+N more"). */
+const MAX_STATIC_MEMBERS = 6;
+
 /** Most thumbnails served per request (a page shows about 12 samples x 5 pictures). */
 const MAX_THUMBS_PER_REQUEST = 256;
 
@@ -66,7 +64,7 @@ function checkTags(tags: unknown, known: Map<string, number>): Record<string, Ex
   if (!tags || typeof tags !== 'object' || Array.isArray(tags)) throw new NeardupError('tags must be an object {sampleId: "keep" | "remove"}');
   const out: Record<string, ExplorerTag> = {};
   for (const [id, v] of Object.entries(tags as Record<string, unknown>)) {
-    if (v !== 'keep' && v !== 'remove') throw new NeardupError(`tags["${id}"] must be "keep" or "remove", got ${JSON.stringify(v)}`);
+    if (v !== 'keep' && v !== 'remove' && v !== 'drop') throw new NeardupError(`tags["${id}"] must be "keep", "remove" or "drop", got ${JSON.stringify(v)}`, 'invalid_argument');
     if (!known.has(id)) throw new NeardupError(`tags: unknown sample id "${id}"`);
     out[id] = v;
   }
@@ -86,8 +84,14 @@ export class Explorer extends Widget<Record<string, any>> {
   private readonly opts: GroupOptions;
   private readonly maxSim: Float32Array;
   private readonly thumbSize: number;
+  private readonly rank: Int32Array;
+  private readonly splitCodes: Int32Array;
+  private readonly splitNames: string[];
+  private readonly labelCodes: Int32Array;
+  private readonly labelNames: string[];
   private current!: GroupResult;
   private removedMask!: Uint8Array;
+  private decision!: Decision;
 
   constructor(src: ExplorerSource, options: ExploreOptions & { threshold: number }) {
     checkSource(src);
@@ -135,12 +139,17 @@ export class Explorer extends Widget<Record<string, any>> {
     this.method = method;
     this.opts = opts;
     this.maxSim = maxSim;
+    this.rank = rank ?? Int32Array.from({ length: n }, (_, i) => i);
+    this.splitCodes = splits.codes;
+    this.splitNames = splits.names;
+    this.labelCodes = labels.codes;
+    this.labelNames = labels.names;
     this.thumbSize = Math.max(8, Math.floor(options.thumbnailSize ?? 96));
     this.recompute();
     this.on('change:threshold', () => this.recompute());
     this.on('change:tags', () => this.recompute());
     this.on('msg:custom', (content: any) => {
-      if (content && content.type === 'thumbnails') void this.sendThumbnails(content.rows);
+      if (content && content.type === 'thumbnails') void this.sendThumbnails(content.rows, content.full === true);
     });
   }
 
@@ -160,11 +169,33 @@ export class Explorer extends Widget<Record<string, any>> {
     this.set('tags', checkTags(tags, this.rowOf));
   }
 
-  /** Tags one sample (`null` clears its tag). */
+  /**
+   * Tags one sample (`null` clears its tag). `'remove'` never takes the last kept copy of a group:
+   * use `'drop'` to remove every copy on purpose.
+   *
+   * @throws NeardupError (`invalid_argument`) for an unknown id, or when `'remove'` would remove the
+   *   last kept copy of its group.
+   */
   tag(id: string, tag: ExplorerTag | null): void {
     const t = this.tags;
     if (tag === null) delete t[id];
     else t[id] = tag;
+    if (tag === 'remove') {
+      const r = this.rowOf.get(id);
+      const g = r === undefined ? -1 : this.current.group_id[r];
+      if (g >= 0) {
+        const lo = this.current.offsets[g];
+        const hi = this.current.offsets[g + 1];
+        let othersKept = false;
+        for (let m = lo; m < hi; m++) {
+          const row = this.current.members[m];
+          if (row !== r && this.removedMask[row] === 0 && !(this.decision.rescued[g] && t[this.src.ids[row]] === 'remove')) othersKept = true;
+        }
+        if (!othersKept) {
+          throw new NeardupError(`tag("${id}", "remove"): it is the last kept copy of group ${g}; tag it "drop" to remove every copy, or keep another copy first`, 'invalid_argument');
+        }
+      }
+    }
     this.tags = t;
   }
 
@@ -229,16 +260,11 @@ export class Explorer extends Widget<Record<string, any>> {
   removed(): DataFrame {
     const df = this.toDataFrame();
     const keep = columnValues<boolean>(df, 'keep');
-    const cols: Record<string, unknown[]> = {};
     const idx: number[] = [];
     keep.forEach((k, i) => {
       if (!k) idx.push(i);
     });
-    for (const c of df.columns) {
-      const v = columnValues(df, c);
-      cols[c] = idx.map((i) => v[i]);
-    }
-    return dfFromColumns(cols, [...df.columns]);
+    return subset(df, idx);
   }
 
   /** Ids of the samples to drop. */
@@ -269,40 +295,243 @@ export class Explorer extends Widget<Record<string, any>> {
   private recompute(): void {
     const t = this.get('threshold') as number;
     const g = groupAtThreshold(this.src.neighbors, t, this.opts);
-    const removed = Uint8Array.from(g.is_duplicate);
-    const tags = this.get('tags') as Record<string, ExplorerTag>;
-    let taggedKeep = 0;
-    let taggedRemove = 0;
-    for (const [id, tag] of Object.entries(tags)) {
+    const tags = new Map<number, ExplorerTag>();
+    for (const [id, tag] of Object.entries(this.get('tags') as Record<string, ExplorerTag>)) {
       const r = this.rowOf.get(id);
-      if (r === undefined) continue;
-      removed[r] = tag === 'remove' ? 1 : 0;
-      if (tag === 'remove') taggedRemove++;
-      else taggedKeep++;
+      if (r !== undefined) tags.set(r, tag);
     }
-    let toRemove = 0;
-    for (let i = 0; i < removed.length; i++) toRemove += removed[i];
+    const d = decide(g.group_id, g.keepers.length, g.is_duplicate, tags, this.rank, this.splitCodes);
     this.current = g;
-    this.removedMask = removed;
-    this.set('counts', {
+    this.decision = d;
+    this.removedMask = d.removed;
+    this.staticCache = null;
+    const counts: ExplorerCounts = {
       threshold: t,
-      flagged: g.counts.flagged,
+      flagged_samples: g.counts.flagged,
       groups: g.counts.groups,
-      to_remove: toRemove,
-      cross_split: g.counts.cross_split,
-      label_conflicts: g.counts.label_conflicts,
-      tagged_keep: taggedKeep,
-      tagged_remove: taggedRemove,
+      samples_to_remove: d.samplesToRemove,
+      samples_to_remove_auto: g.counts.to_remove,
+      cross_split_groups: g.counts.cross_split,
+      leaks_remaining: d.leaksRemaining,
+      label_conflict_groups: g.counts.label_conflicts,
+      groups_dropped: d.groupsDropped,
+      last_copies_kept: d.lastCopiesKept,
+      tagged_keep: d.taggedKeep,
+      tagged_remove: d.taggedRemove,
+    };
+    this.set('counts', counts);
+  }
+
+  private info(): SampleInfo {
+    return { ids: this.src.ids, splits: this.src.splits, labels: this.src.labels, labelNames: this.src.labelNames };
+  }
+
+  /**
+   * Everything an export needs, from ONE state: the explorer's current threshold and tags.
+   * `samples` is {@link toDataFrame}; `removed` its rows with `keep` false; `crossSplit` one row
+   * per cross-split pair above the threshold (`a, a_split, a_keep, b, b_split, b_keep, similarity,
+   * group_id`); `labelConflicts` one row per member of a label-conflict group (`keep` is the final
+   * choice); `summary` the counts (named for what they count) plus the row count of each table.
+   */
+  snapshot(): ExplorerSnapshot {
+    const g = this.current;
+    const info = this.info();
+    const keepFinal = Uint8Array.from(this.removedMask, (r) => 1 - r);
+    const finalGroups: GroupResult = { ...g, keep: keepFinal };
+    const pairs = pairsAtThreshold(this.src.neighbors, this.threshold, this.src.valid);
+    const cross = crossSplitReport(finalGroups, pairs, info);
+    const crossRows = columnValues<string>(cross.df, 'a').map(String);
+    const crossB = columnValues<string>(cross.df, 'b').map(String);
+    const keepOf = (id: string) => keepFinal[this.rowOf.get(id)!] === 1;
+    const crossSplit = crossRows.length
+      ? dfFromColumns(
+          {
+            a: crossRows,
+            a_split: columnValues(cross.df, 'a_split'),
+            a_keep: crossRows.map(keepOf),
+            b: crossB,
+            b_split: columnValues(cross.df, 'b_split'),
+            b_keep: crossB.map(keepOf),
+            similarity: columnValues(cross.df, 'similarity'),
+            group_id: columnValues(cross.df, 'group_id'),
+          },
+          ['a', 'a_split', 'a_keep', 'b', 'b_split', 'b_keep', 'similarity', 'group_id'],
+        )
+      : dfFromColumns({ a: [], a_split: [], a_keep: [], b: [], b_split: [], b_keep: [], similarity: [], group_id: [] }, ['a', 'a_split', 'a_keep', 'b', 'b_split', 'b_keep', 'similarity', 'group_id']);
+    const conflicts = labelConflictReport(finalGroups, info);
+    const samples = this.toDataFrame();
+    const removed = this.removed();
+    const c = this.counts;
+    const tags = this.tags;
+    return {
+      threshold: this.threshold,
+      tags,
+      counts: c,
+      samples,
+      removed,
+      crossSplit,
+      labelConflicts: conflicts.df,
+      summary: {
+        samples: this.size,
+        keep: typeof this.keepPolicy === 'function' ? 'custom' : this.keepPolicy,
+        method: this.method,
+        ...c,
+        cross_split_pairs: crossRows.length,
+        cross_split_samples_by_split: cross.counts.bySplit,
+        label_conflict_samples: conflicts.counts.samples,
+        tags: Object.keys(tags).length,
+      },
+    };
+  }
+
+  /**
+   * Writes one consistent export of the current threshold and tags into `dir` (atomically, file by
+   * file): `<split>_dedup.csv` per split (`dedup.csv` for samples without a split), `removed.csv`,
+   * `cross_split.csv` (pairs), `label_conflicts.csv` (samples) and `<prefix>summary.json`, whose
+   * `files` field gives each file's row count (`extra` fields go first, e.g. the dataset name).
+   * Returns the summary written.
+   *
+   * @throws NeardupError (`invalid_argument`) for an empty `dir`; I/O errors from the writes.
+   */
+  async exportAll(dir: string, opts: { summaryName?: string; extra?: Record<string, unknown> } = {}): Promise<ExplorerSnapshot['summary'] & { files: Record<string, number> }> {
+    if (typeof dir !== 'string' || dir === '') throw new NeardupError('exportAll: dir must be a non-empty string', 'invalid_argument');
+    await mkdir(dir, { recursive: true });
+    const snap = this.snapshot();
+    const files: Record<string, number> = {};
+    const keep = columnValues<boolean>(snap.samples, 'keep');
+    const split = hasColumn(snap.samples, 'split') ? columnValues<unknown>(snap.samples, 'split') : keep.map(() => null);
+    const splitNames = [...new Set(split.map((s) => (s == null || s === '' ? '' : String(s))))];
+    for (const s of splitNames) {
+      const idx: number[] = [];
+      keep.forEach((k, i) => {
+        if (k && (split[i] == null || split[i] === '' ? '' : String(split[i])) === s) idx.push(i);
+      });
+      const name = s ? `${s}_dedup.csv` : 'dedup.csv';
+      await writeCsv(subset(snap.samples, idx), join(dir, name));
+      files[name] = idx.length;
+    }
+    await writeCsv(snap.removed, join(dir, 'removed.csv'));
+    files['removed.csv'] = snap.removed.shape[0];
+    await writeCsv(snap.crossSplit, join(dir, 'cross_split.csv'));
+    files['cross_split.csv'] = snap.crossSplit.shape[0];
+    await writeCsv(snap.labelConflicts, join(dir, 'label_conflicts.csv'));
+    files['label_conflicts.csv'] = snap.labelConflicts.shape[0];
+    const summary = { ...(opts.extra ?? {}), ...snap.summary, files };
+    await writeJson(summary as any, join(dir, opts.summaryName ?? 'summary.json'), { pretty: true });
+    return summary;
+  }
+
+  private staticCache: Promise<string> | null = null;
+
+  /**
+   * The static picture of the explorer as HTML (histogram, counts, the first `groups` group cards
+   * with their thumbnails as PNG data URIs): what exported notebooks show. Offline, no script.
+   */
+  async staticHtml(opts: { groups?: number; thumbSize?: number; note?: string } = {}): Promise<string> {
+    const maxGroups = opts.groups ?? 12;
+    const cards = this.cards(maxGroups);
+    const thumbs = new Map<number, string>();
+    const ds = this.src.dataset;
+    if (ds) {
+      for (const card of cards) {
+        for (const m of card.members.slice(0, MAX_STATIC_MEMBERS)) {
+          if (thumbs.has(m.row)) continue;
+          try {
+            const png = await thumbnailPng(ds, m.row, Math.min(this.thumbSize, 96));
+            thumbs.set(m.row, `data:image/png;base64,${Buffer.from(png).toString('base64')}`);
+          } catch {
+            // a grey square stands in
+          }
+        }
+      }
+    }
+    return staticExplorerHtml({
+      title: this.get('title') || 'neardup explorer',
+      samples: this.size,
+      threshold: this.threshold,
+      counts: this.counts,
+      histogram: simHistogram(this.maxSim, { bins: 60 }),
+      groups: cards,
+      thumbs,
+      totalGroups: this.current.keepers.length,
+      thumbSize: opts.thumbSize ?? 56,
+      note: opts.note ?? 'Static picture saved with the notebook. Open the notebook in JupyterLab or Notebook 7 with the neardup kernel (npx neardup install) for the live explorer.',
     });
   }
 
+  /** Group cards in display order (highest similarity first), kept copy first in each. */
+  cards(max = 12): StaticGroup[] {
+    const g = this.current;
+    const nG = g.keepers.length;
+    const best = new Float32Array(nG).fill(-Infinity);
+    for (let i = 0; i < g.group_id.length; i++) {
+      const gi = g.group_id[i];
+      if (gi >= 0 && this.maxSim[i] > best[gi]) best[gi] = this.maxSim[i];
+    }
+    const order = Array.from({ length: nG }, (_, i) => i).sort((a, b) => best[b] - best[a] || a - b).slice(0, max);
+    const tags = new Map<number, string>();
+    for (const [id, tag] of Object.entries(this.get('tags') as Record<string, string>)) {
+      const r = this.rowOf.get(id);
+      if (r !== undefined) tags.set(r, tag);
+    }
+    const keptOf = (gi: number) => {
+      // The final kept copy: the automatic one unless tags removed it.
+      const auto = g.keepers[gi];
+      if (!this.removedMask[auto]) return auto;
+      for (let m = g.offsets[gi]; m < g.offsets[gi + 1]; m++) if (!this.removedMask[g.members[m]]) return g.members[m];
+      return auto;
+    };
+    const crossFlags = this.groupFlags();
+    return groupCards({
+      groups: order,
+      members: (gi) => Array.from(g.members.subarray(g.offsets[gi], g.offsets[gi + 1])),
+      keeper: keptOf,
+      removed: this.removedMask,
+      tags,
+      nb: this.src.neighbors,
+      threshold: this.threshold,
+      groupOf: g.group_id,
+      exactGroups: this.src.exactGroups,
+      ids: this.src.ids,
+      labels: (r) => this.labelNames[this.labelCodes[r]] ?? null,
+      splits: (r) => this.splitNames[this.splitCodes[r]] ?? null,
+      flags: (gi) => ({ crossSplit: crossFlags.cross[gi] === 1, labelConflict: crossFlags.label[gi] === 1, leak: this.decision.leak[gi] === 1 }),
+    });
+  }
+
+  private groupFlags(): { cross: Uint8Array; label: Uint8Array } {
+    const g = this.current;
+    const nG = g.keepers.length;
+    const cross = new Uint8Array(nG);
+    const label = new Uint8Array(nG);
+    for (let gi = 0; gi < nG; gi++) {
+      let s0 = -1;
+      let l0 = -1;
+      for (let m = g.offsets[gi]; m < g.offsets[gi + 1]; m++) {
+        const r = g.members[m];
+        const s = this.splitCodes[r];
+        if (s >= 0) {
+          if (s0 < 0) s0 = s;
+          else if (s !== s0) cross[gi] = 1;
+        }
+        const l = this.labelCodes[r];
+        if (l >= 0) {
+          if (l0 < 0) l0 = l;
+          else if (l !== l0) label[gi] = 1;
+        }
+      }
+    }
+    return { cross, label };
+  }
+
   /** Thumbnails for the rows the browser shows, as one custom message with one PNG buffer per row. */
-  private async sendThumbnails(rowsIn: unknown): Promise<void> {
+  private async sendThumbnails(rowsIn: unknown, full = false): Promise<void> {
     const n = this.size;
     const rows = (Array.isArray(rowsIn) ? rowsIn : [])
       .filter((r): r is number => Number.isInteger(r) && r >= 0 && r < n)
       .slice(0, MAX_THUMBS_PER_REQUEST);
     const errors: Record<string, string> = {};
+    const dims: Record<string, [number, number]> = {};
     const buffers: Uint8Array[] = new Array(rows.length);
     const ds = this.src.dataset;
     let next = 0;
@@ -316,7 +545,10 @@ export class Explorer extends Widget<Record<string, any>> {
           continue;
         }
         try {
-          buffers[i] = await thumbnailPng(ds, row, this.thumbSize);
+          // The closer look gets the image at its own resolution (up to 1024 px a side).
+          buffers[i] = await thumbnailPng(ds, row, full ? 1024 : this.thumbSize);
+          const dim = this.dims(row);
+          if (dim) dims[row] = dim;
         } catch (err) {
           errors[row] = (err as Error).message || String(err);
           buffers[i] = new Uint8Array(0);
@@ -324,8 +556,21 @@ export class Explorer extends Widget<Record<string, any>> {
       }
     };
     await Promise.all(Array.from({ length: Math.min(8, rows.length) }, worker));
-    if (!this.closed) this.send({ type: 'thumbnails', rows, mime: 'image/png', errors }, buffers);
+    if (!this.closed) this.send({ type: 'thumbnails', rows, mime: 'image/png', errors, dims, full }, buffers);
   }
+
+  /** Width and height of a sample's original image, when known. */
+  private dims(row: number): [number, number] | null {
+    const ds = this.src.dataset;
+    if (!ds) return null;
+    if (ds.pixels.kind === 'array') return [ds.pixels.width, ds.pixels.height];
+    this.sizeCols ??= hasColumn(ds.df, 'width') && hasColumn(ds.df, 'height') ? [columnValues<number>(ds.df, 'width'), columnValues<number>(ds.df, 'height')] : [[], []];
+    const w = Number(this.sizeCols[0][row]);
+    const h = Number(this.sizeCols[1][row]);
+    return w > 0 && h > 0 ? [w, h] : null;
+  }
+
+  private sizeCols?: [number[], number[]];
 
   private summaryInput() {
     // The 10 most similar samples, by one linear pass (a full sort of 70,000 values is not needed).
@@ -353,10 +598,46 @@ export class Explorer extends Widget<Record<string, any>> {
     return summaryText(this.summaryInput()).split('\n')[0];
   }
 
-  /** Widget view plus readable `text/plain` and `text/html` summaries for frontends without the extension. */
+  /** Widget view plus a readable `text/plain` summary (the kernel prefers the async bundle with the static picture). */
   _repr_mimebundle_(): { data: JSONObject; metadata: JSONObject } {
     const b = super._repr_mimebundle_();
     const s = this.summaryInput();
-    return { data: { ...b.data, 'text/plain': summaryText(s), 'text/html': summaryHtml(s) }, metadata: b.metadata };
+    return { data: { ...b.data, 'text/plain': summaryText(s) }, metadata: b.metadata };
   }
+
+  /** The widget view plus `text/html`: the static picture ({@link staticHtml}) for nbconvert and frontends without the extension. */
+  async _repr_mimebundle_async_(): Promise<{ data: JSONObject; metadata: JSONObject }> {
+    const b = this._repr_mimebundle_();
+    this.staticCache ??= this.staticHtml();
+    return { data: { ...b.data, 'text/html': await this.staticCache }, metadata: b.metadata };
+  }
+}
+
+/** What {@link Explorer.snapshot} returns: one consistent state of the explorer. */
+export interface ExplorerSnapshot {
+  threshold: number;
+  tags: Record<string, ExplorerTag>;
+  counts: ExplorerCounts;
+  samples: DataFrame;
+  removed: DataFrame;
+  crossSplit: DataFrame;
+  labelConflicts: DataFrame;
+  summary: ExplorerCounts & {
+    samples: number;
+    keep: string;
+    method: GroupMethod;
+    cross_split_pairs: number;
+    cross_split_samples_by_split: Record<string, number>;
+    label_conflict_samples: number;
+    tags: number;
+  };
+}
+
+function subset(df: DataFrame, idx: number[]): DataFrame {
+  const cols: Record<string, unknown[]> = {};
+  for (const c of df.columns) {
+    const v = columnValues(df, c);
+    cols[c] = idx.map((i) => v[i]);
+  }
+  return dfFromColumns(cols, [...df.columns]);
 }

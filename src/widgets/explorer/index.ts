@@ -9,7 +9,9 @@ import { resolveThreshold } from '../../dedup/defaults';
 import { Explorer, type ExploreOptions } from './explorer';
 import type { ExplorerSource } from './source';
 
-export { Explorer, type ExploreOptions, type ExplorerCounts, type ExplorerTag } from './explorer';
+export { Explorer, type ExploreOptions, type ExplorerCounts, type ExplorerTag, type ExplorerSnapshot } from './explorer';
+export { reportHtml, writeReport, type ReportOptions } from './report';
+export { formatSimilarity } from './format';
 export { encodeCategories, keepRank, type ExplorerSource } from './source';
 export { escapeHtml } from './summary';
 export { EXPLORER_MODULE, EXPLORER_MODULE_VERSION } from './version';
@@ -45,9 +47,10 @@ export function sourceFromScan(result: ScanResult, samples?: DataFrame): Explore
 }
 
 /**
- * Opens the duplicate explorer on a scan: a histogram of `max_similarity` with a draggable
- * threshold, live counts, and a paged grid of samples beside their nearest neighbours, where
- * clicks tag samples keep/remove. Display it as a cell's last value.
+ * Opens the duplicate explorer on a scan: a histogram of `max_similarity` with the threshold on
+ * its axis, live counts, one card per group (kept copy first, each member's similarity to it), a
+ * closer look beside the kept copy, and keep/remove tagging (never the last copy of a group without
+ * a confirmed `'drop'`). Display it as a cell's last value; exported notebooks show a static picture.
  *
  * - `explore(result, { threshold })`: on a {@link ScanResult} (from `scan`).
  * - `explore(df, result, { threshold })`: the same, but `toDataFrame()` starts from your own
@@ -58,7 +61,7 @@ export function sourceFromScan(result: ScanResult, samples?: DataFrame): Explore
  * const result = await scan('sample');
  * const w = explore(result, { threshold: 0.95 });
  * w            // shows the widget
- * // later cells: w.threshold, w.tags, w.toDataFrame(), w.removed(), await w.export('clean.csv')
+ * // later cells: w.threshold, w.tags, w.counts, w.snapshot(), await w.exportAll('out'), w.toDataFrame()
  */
 export function explore(result: ScanResult | ExplorerSource, options?: ExploreOptions): Explorer;
 export function explore(df: DataFrame, result: ScanResult, options?: ExploreOptions): Explorer;

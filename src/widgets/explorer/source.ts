@@ -72,17 +72,12 @@ export function keepRank(keep: KeepPolicy, n: number, opts: GroupOptions): Int32
     const px = opts.pixelCounts;
     const fs = opts.fileSizes;
     const order = Array.from({ length: n }, (_, i) => i);
-    order.sort((a, b) => {
-      if (px) {
-        const d = (px[b] || 0) - (px[a] || 0);
-        if (d !== 0) return d;
-      }
-      if (fs) {
-        const d = (fs[b] || 0) - (fs[a] || 0);
-        if (d !== 0) return d;
-      }
-      return a - b;
-    });
+    // Same rule as groupAtThreshold's 'largest': pixels, then bytes, then dataset order; unknown = smallest.
+    const size = (v: ArrayLike<number> | undefined, i: number) => {
+      const x = v ? Number(v[i]) : 0;
+      return Number.isFinite(x) && x > 0 ? x : 0;
+    };
+    order.sort((a, b) => size(px, b) - size(px, a) || size(fs, b) - size(fs, a) || a - b);
     order.forEach((row, r) => (rank[row] = r));
     return rank;
   }
