@@ -73,7 +73,7 @@ test('counts follow the threshold: groups, flagged, to-remove, cross-split, labe
   w.threshold = 0.94; // adds 2~3 (train/test, both dog)
   assert.deepEqual(w.counts, C(0.94, { flagged_samples: 4, groups: 2, samples_to_remove: 2, samples_to_remove_auto: 2, cross_split_groups: 1 }));
   w.threshold = 0.9; // 3~4 joins 2's group (dog/bird) and 5~6 appears; 4 is not a direct match of the kept 2, so it stays
-  assert.deepEqual(w.counts, C(0.9, { flagged_samples: 7, groups: 3, samples_to_remove: 3, samples_to_remove_auto: 3, cross_split_groups: 1, label_conflict_groups: 1 }));
+  assert.deepEqual(w.counts, C(0.9, { flagged_samples: 7, groups: 3, samples_to_remove: 3, samples_to_remove_auto: 3, cross_split_groups: 1, leaks_remaining: 1, label_conflict_groups: 1 }));
   assert.throws(() => (w.threshold = 1.5), NeardupError);
   assert.throws(() => (w.threshold = NaN as any), /threshold/);
   w.close();
@@ -190,13 +190,13 @@ test('display bundle: widget view, text summary, and a static HTML picture (hist
   const w = make(0.9);
   const { data } = w[MIME_BUNDLE]();
   assert.ok(data['application/vnd.jupyter.widget-view+json']);
-  assert.match(String(data['text/plain']), /8 samples, threshold=0\.9: 7 samples in 3 groups, 4 samples to remove, 1 cross-split groups \(0 leaks kept\), 1 label-conflict groups/);
+  assert.match(String(data['text/plain']), /8 samples, threshold=0\.9: 7 samples in 3 groups, 3 samples to remove, 1 cross-split groups \(1 leaks kept\), 1 label-conflict groups/);
   const full = await (w as any)[MIME_BUNDLE_ASYNC]();
   const html = String(full.data['text/html']);
   assert.ok(full.data['application/vnd.jupyter.widget-view+json']);
   assert.match(html, /<svg[^>]*histogram of max_similarity, threshold 0\.9/);
   assert.match(html, /<b[^>]*>7<\/b> samples in groups/);
-  assert.match(html, /<b[^>]*>4<\/b> samples to remove/);
+  assert.match(html, /<b[^>]*>3<\/b> samples to remove/);
   assert.equal((html.match(/<img src="data:image\/png;base64,/g) ?? []).length, 7, 'every member of the 3 groups as an image');
   assert.ok(!/<script|src="http/.test(html), 'offline: no script, no external resource');
   assert.ok(!html.includes('<img src=x'), 'file name must be escaped');
@@ -413,18 +413,18 @@ test('exportAll writes every file from one state: the current threshold and tags
     assert.equal(json.dataset, 'tiny');
     assert.equal(json.threshold, 0.9);
     assert.equal(json.samples_to_remove, removed.length);
-    assert.equal(json.samples_to_remove, 3); // b, e, g (d kept by tag)
-    assert.equal(json.samples_to_remove_auto, 4);
+    assert.equal(json.samples_to_remove, 2); // b, g (d kept by tag; e is never removed: not a direct match of the kept c)
+    assert.equal(json.samples_to_remove_auto, 3);
     assert.equal(train.length + testRows.length + removed.length, 8);
-    assert.deepEqual(removed.map((r) => r.id).sort(), ['b.png', ids[4], 'g.png'].sort());
+    assert.deepEqual(removed.map((r) => r.id).sort(), ['b.png', 'g.png'].sort());
     assert.equal(json.cross_split_groups, 1);
     assert.equal(json.cross_split_pairs, cross.length);
     assert.equal(cross.length, 1); // c~d (train/test); d~e are both test
     assert.equal(json.leaks_remaining, 1);
     assert.equal(json.label_conflict_groups, 1);
     assert.equal(json.label_conflict_samples, conflicts.length);
-    assert.deepEqual(conflicts.map((r) => r.keep), ['true', 'true', 'false'], 'label_conflicts.csv carries the final keep (d kept by tag)');
-    assert.deepEqual(json.files, { 'train_dedup.csv': train.length, 'test_dedup.csv': testRows.length, 'removed.csv': 3, 'cross_split.csv': cross.length, 'label_conflicts.csv': 3 });
+    assert.deepEqual(conflicts.map((r) => r.keep), ['true', 'true', 'true'], 'label_conflicts.csv carries the final keep (d kept by tag)');
+    assert.deepEqual(json.files, { 'train_dedup.csv': train.length, 'test_dedup.csv': testRows.length, 'removed.csv': 2, 'cross_split.csv': cross.length, 'label_conflicts.csv': 3 });
     // The widget's counts are the same numbers.
     assert.equal(w.counts.samples_to_remove, json.samples_to_remove);
     assert.equal(w.counts.cross_split_groups, json.cross_split_groups);
