@@ -137,13 +137,18 @@ export class GeometricVerifier {
       const src: number[] = [];
       const dst: number[] = [];
       for (let i = 0; i < knn.size(); i++) {
+        // Each vector handed out by embind owns WebAssembly memory: delete it, or a long scan runs out.
         const pair = knn.get(i);
-        if (pair.size() < 2) continue;
-        const m = pair.get(0);
-        const second = pair.get(1);
-        if (m.distance < this.ratio * second.distance) {
-          src.push(a.points[2 * m.queryIdx], a.points[2 * m.queryIdx + 1]);
-          dst.push(b.points[2 * m.trainIdx], b.points[2 * m.trainIdx + 1]);
+        try {
+          if (pair.size() < 2) continue;
+          const m = pair.get(0);
+          const second = pair.get(1);
+          if (m.distance < this.ratio * second.distance) {
+            src.push(a.points[2 * m.queryIdx], a.points[2 * m.queryIdx + 1]);
+            dst.push(b.points[2 * m.trainIdx], b.points[2 * m.trainIdx + 1]);
+          }
+        } finally {
+          pair.delete();
         }
       }
       const matches = src.length / 2;

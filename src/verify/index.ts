@@ -249,15 +249,12 @@ async function checkPairs(ds: Dataset, pairs: PairEvidence[], o: CheckOptions): 
     if (!pa || !pb) {
       e.rule = 'unreadable';
     } else if (pa.gray && pb.gray && verifier) {
-      const pass = (m: { inliers: number; coverage: number }) => m.inliers >= o.minInliers && m.coverage >= o.minCoverage;
-      let m = verifier.match(orbOf(e.a, false)!, orbOf(e.b, false)!);
-      if (!pass(m)) {
-        const mf = verifier.match(orbOf(e.a, false)!, orbOf(e.b, true)!);
-        if (pass(mf) || mf.inliers > m.inliers) { m = mf; e.flipped = true; }
+      try {
+        checkKeypoints(e, verifier, orbOf, o);
+      } catch {
+        // OpenCV raised (a numeric C++ exception): no second signal, so no verdict of duplicate.
+        e.rule = 'unreadable';
       }
-      e.inliers = m.inliers;
-      e.coverage = m.coverage;
-      e.rule = pass(m) ? 'verified' : 'rejected';
     } else {
       // At least one image is too small for keypoints: compare aligned pixels at 32×32.
       const m = alignedCorrelation(pa.tiny, pb.tiny, TINY);
@@ -270,6 +267,19 @@ async function checkPairs(ds: Dataset, pairs: PairEvidence[], o: CheckOptions): 
   }
   // Free descriptors early: the map can be large on big scans.
   prepared.clear();
+}
+
+/** Keypoint check of one pair (plain, then mirrored when the plain match does not pass). */
+function checkKeypoints(e: PairEvidence, verifier: GeometricVerifier, orbOf: (row: number, flipped: boolean) => OrbFeatures | null, o: CheckOptions): void {
+  const pass = (m: { inliers: number; coverage: number }) => m.inliers >= o.minInliers && m.coverage >= o.minCoverage;
+  let m = verifier.match(orbOf(e.a, false)!, orbOf(e.b, false)!);
+  if (!pass(m)) {
+    const mf = verifier.match(orbOf(e.a, false)!, orbOf(e.b, true)!);
+    if (pass(mf) || mf.inliers > m.inliers) { m = mf; e.flipped = true; }
+  }
+  e.inliers = m.inliers;
+  e.coverage = m.coverage;
+  e.rule = pass(m) ? 'verified' : 'rejected';
 }
 
 /** RGB (interleaved) → gray with Rec. 601 luma weights. */
