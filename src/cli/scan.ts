@@ -8,7 +8,7 @@ import type { Command } from 'commander';
 import { SingleBar, Presets } from 'cli-progress';
 import { scan, type ScanStage, type ScanSummary } from '../pipeline/scan';
 import { writeScanOutputs } from '../pipeline/write';
-import { DEFAULT_THRESHOLD, TINY_GRAYSCALE_DEQUANTIZED_THRESHOLD, TINY_GRAYSCALE_THRESHOLD } from '../dedup/defaults';
+import { DEFAULT_THRESHOLD, UNVERIFIED_THRESHOLD, TINY_GRAYSCALE_DEQUANTIZED_THRESHOLD, TINY_GRAYSCALE_THRESHOLD } from '../dedup/defaults';
 import type { GroupMethod } from '../dedup/groups';
 import { isInside, realpathLoose } from '../export/safe-path';
 import { NeardupError } from '../errors';
@@ -103,6 +103,7 @@ interface ScanCliOptions {
   search: 'exact' | 'ann' | 'auto';
   searchParam: Record<string, string>;
   report?: boolean;
+  verify: boolean;
 }
 
 export function register(program: Command): void {
@@ -111,7 +112,7 @@ export function register(program: Command): void {
     .description('Find exact and near-duplicate images; write samples.csv, duplicates.csv and summary.json')
     .argument('<dataset>', datasetSyntax())
     .requiredOption('-o, --out <dir>', 'output folder (created if needed; must not be inside the dataset folder)')
-    .option('-t, --threshold <t>', `cosine similarity at or above which images are near-duplicates (default ${DEFAULT_THRESHOLD} for photos; for tiny grayscale datasets such as Fashion-MNIST ${TINY_GRAYSCALE_DEQUANTIZED_THRESHOLD}, or ${TINY_GRAYSCALE_THRESHOLD} with --no-dequantize)`, numberIn(-1, 1))
+    .option('-t, --threshold <t>', `cosine similarity at or above which images are near-duplicates (default ${DEFAULT_THRESHOLD} for photos, where pairs under 0.94 need keypoint or pixel verification; ${UNVERIFIED_THRESHOLD} with --no-verify; for tiny grayscale datasets such as Fashion-MNIST ${TINY_GRAYSCALE_DEQUANTIZED_THRESHOLD}, or ${TINY_GRAYSCALE_THRESHOLD} with --no-dequantize)`, numberIn(-1, 1))
     .option('--model <path>', 'embedding model: an .onnx file or a model config .json (default: bundled MobileNetV2)')
     .option('--dequantize', 'run the int8 model with float activations: steadier similarities, the same on every CPU, about 2.5x the time per pixel (default for tiny grayscale datasets; docs/embeddings.md)')
     .option('--no-dequantize', 'run the int8 model as it is, also for tiny grayscale datasets')
@@ -131,6 +132,7 @@ export function register(program: Command): void {
     .option('--search-param <key=value>', 'ann parameter, repeatable: nprobes, candidates, partitions, subVectors, index (ivf_pq|ivf_flat|ivf_hnsw_sq), ef', keyValue, {})
     .option('--limit <n>', 'only the first n samples (quick trial runs)', intIn(1, Number.MAX_SAFE_INTEGER))
     .option('-q, --quiet', 'no progress output')
+    .option('--no-verify', 'count every pair above the threshold on cosine alone (no keypoint / pixel verification of uncertain pairs; docs/duplicates.md)')
     .option('--report', 'also write report.html: one offline HTML file with the histogram and the groups as images')
     .action(async (dataset: string, o: ScanCliOptions) => {
       // Refuse an output folder inside a dataset folder now, not after embedding.
@@ -153,6 +155,7 @@ export function register(program: Command): void {
           exact: o.exact === false ? false : { pixels: o.pixelHash !== false, maxPixels: o.pixelHashMax * 1e6 },
           phash: o.phash === 'auto' ? 'auto' : o.phash === 'on',
           maxPixels: Math.round(o.maxPixels * 1e6),
+          verify: o.verify,
           search: Object.keys(o.searchParam).length === 0 ? o.search : { backend: o.search, params: o.searchParam },
           load: { limit: o.limit, onProgress: o.quiet ? undefined : (m) => process.stderr.write(`${m}\n`) },
           onProgress: progress.update,

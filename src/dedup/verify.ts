@@ -10,7 +10,7 @@
  * cosine to reach `minCosine` (loose: the CNN only has to agree the two are not wholly different).
  */
 import type { Neighbors } from '../types';
-import { DEFAULT_THRESHOLD } from './defaults';
+import { UNVERIFIED_THRESHOLD } from './defaults';
 import { hammingAt, phash } from './phash';
 import { decodeImage } from '../images/decode';
 import { arrayPixels, imageCount, readEncoded } from '../images/source';
@@ -75,7 +75,7 @@ export function hashPairs(hashes: Uint32Array, maxBits = DEFAULT_HASH_BITS, vali
 
 /** Similarity score given to a hash match `bits` apart when the limit is `maxBits` (see the module comment). */
 export function hashScore(bits: number, maxBits = DEFAULT_HASH_BITS): number {
-  return Math.min(0.99, DEFAULT_THRESHOLD + 0.02 * (maxBits - bits));
+  return Math.min(0.99, UNVERIFIED_THRESHOLD + 0.02 * (maxBits - bits));
 }
 
 /**

@@ -6,7 +6,7 @@ import { resolve } from 'node:path';
 import sharp from 'sharp';
 import { phash, hamming, hammingAt } from '../../src/dedup/phash';
 import { hashPairs, hashScore, mergeHashPairs } from '../../src/dedup/verify';
-import { DEFAULT_THRESHOLD } from '../../src/dedup/defaults';
+import { DEFAULT_THRESHOLD, UNVERIFIED_THRESHOLD } from '../../src/dedup/defaults';
 import { decodeImage, decodeImageFile } from '../../src/images/decode';
 
 const FIX = resolve(__dirname, '../fixtures/imagededup');
@@ -84,15 +84,15 @@ test('mergeHashPairs lifts matched pairs to their hash score, keeps k and order,
     scores: new Float32Array([0.6, 0, 0.6, 0.8, 0.8, 0, 0, -0.6 as number]),
   };
   const merged = mergeHashPairs(nb, [{ a: 0, b: 2, bits: 3 }, { a: 0, b: 3, bits: 1 }], v, 2, -0.5);
-  // 0~2 (cos 0) passes the guard of -0.5; 0~3 (cos -1) does not. 3 bits of 6 → default + 0.06.
+  // 0~2 (cos 0) passes the guard of -0.5; 0~3 (cos -1) does not. 3 bits of 6 → the cosine-only default + 0.06.
   const s = Math.fround(hashScore(3));
-  assert.equal(s, Math.fround(Math.min(0.99, DEFAULT_THRESHOLD + 0.06)));
-  assert.ok(s >= DEFAULT_THRESHOLD && s < 1);
+  assert.equal(s, Math.fround(Math.min(0.99, UNVERIFIED_THRESHOLD + 0.06)));
+  assert.ok(s >= UNVERIFIED_THRESHOLD && s < 1);
   assert.deepEqual(Array.from(merged.indices.subarray(0, 2)), [2, 1]);
   assert.deepEqual(Array.from(merged.scores.subarray(0, 2)), [s, Math.fround(0.6)]);
   assert.deepEqual(Array.from(merged.indices.subarray(4, 6)), [0, 1]);
   assert.equal(merged.scores[4], s);
-  assert.equal(hashScore(6), DEFAULT_THRESHOLD);
+  assert.equal(hashScore(6), UNVERIFIED_THRESHOLD);
   assert.equal(hashScore(0), 0.99);
   assert.deepEqual(Array.from(merged.indices.subarray(6, 8)), [1, 2]); // row 3 untouched
   assert.deepEqual(Array.from(nb.indices.subarray(0, 2)), [1, 2]); // input not modified

@@ -18,7 +18,10 @@ test('scan groups a 32x32 copy with its original via pHash; cosine alone does no
 
   const withHash = await scan(dir, { cacheDir: false, exact: false });
   const cosineOnly = withHash.atThreshold(DEFAULT_THRESHOLD); // same result object, for the group ids
-  const plain = await scan(dir, { cacheDir: false, exact: false, phash: false });
+  // Cosine alone: no pHash, no verification, at the cosine-only default (0.87).
+  const plain = await scan(dir, { cacheDir: false, exact: false, phash: false, verify: false });
+  // No pHash, but the verification band reaches the copy and aligned pixels confirm it.
+  const verified = await scan(dir, { cacheDir: false, exact: false, phash: false });
   const row = (r: typeof withHash, id: string) => r.ids.indexOf(id);
   const g = (r: typeof withHash, id: string) => r.groups.group_id[row(r, id)];
 
@@ -30,6 +33,11 @@ test('scan groups a 32x32 copy with its original via pHash; cosine alone does no
   const j = Array.from(nb.indices.subarray(t * nb.k, (t + 1) * nb.k)).indexOf(o);
   console.log(`cosine(32x32 copy, original) = ${j >= 0 ? nb.scores[t * nb.k + j].toFixed(3) : 'not in top-k'}`);
   assert.equal(g(plain, 'tiny_copy.png'), -1, 'cosine alone misses the 32x32 copy');
+  assert.equal(g(verified, 'tiny_copy.png'), g(verified, 'ukbench09380.jpg'));
+  const ev = verified.evidenceFor(row(verified, 'tiny_copy.png'), row(verified, 'ukbench09380.jpg'));
+  assert.equal(ev?.rule, 'verified');
+  assert.ok(ev!.pixelCorrelation >= 0.95, `pixel correlation ${ev!.pixelCorrelation}`);
+  assert.equal(verified.summary.to_remove, 1);
   assert.equal(withHash.summary.groups, 1);
   assert.equal(cosineOnly.summary.groups, 1);
   for (const id of withHash.ids) if (id !== 'tiny_copy.png' && id !== 'ukbench09380.jpg') assert.equal(g(withHash, id), -1, id);
