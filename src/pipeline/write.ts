@@ -1,6 +1,6 @@
 /**
  * Writes a scan's outputs into a folder, each file atomically:
- * `samples.csv`, `duplicates.csv` (`a, b, similarity`), `summary.json`, plus the reports
+ * `samples.csv`, `duplicates.csv` (`a, b, similarity, group_id` and the evidence columns of `ScanResult.pairs`), `summary.json`, plus the reports
  * `cross_split.csv`, `label_conflicts.csv`, `exact_duplicates.csv` and `groups.csv`.
  */
 import * as fs from 'node:fs';
@@ -49,7 +49,8 @@ export async function writeScanOutputs(result: ScanResult, outDir: string): Prom
     files.push(name);
   };
   await put('samples.csv', (f) => writeCsv(result.samples, f));
-  await put('duplicates.csv', (f) => writeCsv(result.pairs, f, { columns: ['a', 'b', 'similarity'] }));
+  // Every pair with the evidence for its verdict (cosine, rule, inliers, coverage, pixel correlation, hash distance).
+  await put('duplicates.csv', (f) => writeCsv(result.pairs, f));
   const reports = result.reports;
   await put('cross_split.csv', (f) => writeCsv(reports.crossSplit.df, f));
   await put('label_conflicts.csv', (f) => writeCsv(reports.labelConflicts.df, f));

@@ -61,8 +61,10 @@ test('scan writes samples.csv, duplicates.csv and summary.json, prints a summary
   assert.equal(broken.status, 'skipped');
   assert.notEqual(broken.reason, '');
   const dup = parseCsv(fs.readFileSync(path.join(out, 'duplicates.csv'), 'utf8'));
-  assert.deepEqual(dup.columns, ['a', 'b', 'similarity']);
+  assert.deepEqual(dup.columns, ['a', 'b', 'similarity', 'group_id', 'cosine', 'rule', 'inliers', 'coverage', 'pixel_correlation', 'flipped', 'hash_distance']);
   assert.equal(dup.rows.length, 3);
+  // Every listed pair says why it is a duplicate.
+  for (const r of dup.rows) assert.ok(['exact', 'cosine', 'verified'].includes(r.rule), r.rule);
   const summary = JSON.parse(fs.readFileSync(path.join(out, 'summary.json'), 'utf8'));
   for (const [k, v] of Object.entries({ samples: 10, embedded: 9, skipped: 1, flagged: 6, groups: 3, to_remove: 3, cross_split: 2, label_conflicts: 1, exact_duplicates: 2 })) {
     assert.equal(summary[k], v, k);
