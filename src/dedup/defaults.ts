@@ -47,10 +47,11 @@ export const TINY_GRAYSCALE_DEQUANTIZED_THRESHOLD = 0.98;
  */
 export function defaultThresholdFor(
   ds: { pixels: Pick<PixelSource, 'kind'> & { width?: number; height?: number; channels?: number } },
-  embedding: { dequantized?: boolean } = {},
+  embedding: { dequantized?: boolean; verify?: boolean } = {},
 ): number {
   if (isTinyGrayscale(ds.pixels)) return embedding.dequantized ? TINY_GRAYSCALE_DEQUANTIZED_THRESHOLD : TINY_GRAYSCALE_THRESHOLD;
-  return DEFAULT_THRESHOLD;
+  // Without the second signal the band's bottom would merge look-alikes: the cosine-only calibration.
+  return embedding.verify === false ? UNVERIFIED_THRESHOLD : DEFAULT_THRESHOLD;
 }
 
 /**
@@ -76,7 +77,7 @@ export function checkThreshold(t: unknown): number {
 export function resolveThreshold(
   given: unknown,
   ds?: { pixels: Pick<PixelSource, 'kind'> & { width?: number; height?: number; channels?: number } },
-  embedding?: { dequantized?: boolean },
+  embedding?: { dequantized?: boolean; verify?: boolean },
 ): number {
   if (given !== undefined && given !== null) return checkThreshold(given);
   if (!ds) return DEFAULT_THRESHOLD;

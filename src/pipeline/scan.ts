@@ -13,7 +13,7 @@ import { embedDataset, type EmbedOptions } from '../embed';
 import { defaultNeighborCacheDir, searchNeighbors, type SearchChoice, type SearchInfo } from '../similarity';
 import { columnValues, dfFromColumns, hasColumn } from '../frame';
 import { arrayPixels, encodedSizes, isEncoded } from '../images/source';
-import { DEFAULT_THRESHOLD, UNVERIFIED_THRESHOLD, checkThreshold, defaultThresholdFor, resolveThreshold } from '../dedup/defaults';
+import { DEFAULT_THRESHOLD, checkThreshold, defaultThresholdFor, resolveThreshold } from '../dedup/defaults';
 import { checkKeepPolicy, groupAtThreshold, type GroupMethod, type GroupOptions, type GroupResult, type KeepPolicy } from '../dedup/groups';
 import { findExactDuplicates, type ExactDuplicates } from '../dedup/exact';
 import { findAliases } from '../datasets/aliases';
@@ -518,9 +518,7 @@ export async function scan(spec: string | Dataset, opts: ScanOptions = {}): Prom
       );
   lap('embed');
   // The default threshold depends on how the samples were embedded (dequantized or int8 model).
-  // Without verification the photo default is the older cosine-only calibration.
-  const resolved = resolveThreshold(opts.threshold, dataset, embeddings.settings);
-  const threshold = opts.threshold == null && opts.verify === false && resolved === DEFAULT_THRESHOLD ? UNVERIFIED_THRESHOLD : resolved;
+  const threshold = resolveThreshold(opts.threshold, dataset, { ...embeddings.settings, verify: opts.verify !== false });
 
   const valid = Uint8Array.from(embeddings.status, (s) => (s === 'ok' ? 1 : 0));
   progress('similarity', 0, 1);

@@ -222,11 +222,8 @@ async function checkPairs(ds: Dataset, pairs: PairEvidence[], o: CheckOptions): 
       if (px.kind === 'array') {
         const isTiny = Math.min(px.width, px.height) < o.tinySide;
         const tiny = toGray(arrayImageToRgb(px, row, TINY), TINY * TINY);
-        prepared.set(row, { tiny, orb: null, gray: null, w: 0, h: 0, orbFlipped: null });
-        if (!isTiny) {
-          const g = toGray(arrayImageToRgb(px, row, o.side), o.side * o.side);
-          prepared.set(row, { tiny, gray: g, w: o.side, h: o.side, orb: null, orbFlipped: null });
-        }
+        const gray = isTiny ? null : toGray(arrayImageToRgb(px, row, o.side), o.side * o.side);
+        prepared.set(row, { tiny, gray, w: o.side, h: o.side, orb: null, orbFlipped: null });
         continue;
       }
       const bytes = await readEncoded(px, row);
