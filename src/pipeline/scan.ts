@@ -227,6 +227,20 @@ export class ScanResult {
   evidenceFor(a: number, b: number): PairEvidence | undefined {
     return this.core.evidence.get(Math.min(a, b) * this.core.ids.length + Math.max(a, b));
   }
+  /**
+   * Hamming distance (bits) of the perceptual-hash match between two rows (either order);
+   * undefined when the pair was not a hash match.
+   */
+  hashDistanceFor(a: number, b: number): number | undefined {
+    return this.core.hashBits.get(Math.min(a, b) * this.core.ids.length + Math.max(a, b));
+  }
+  /**
+   * The verification's settings (`band`, `sure` level, `minInliers`, `minCoverage`,
+   * `minCorrelation`) and counts; null when the scan ran with `verify: false`.
+   */
+  get verification(): Omit<Verification['stats'], 'seconds'> | null {
+    return this.core.verification;
+  }
   /** Exact-duplicate pre-pass result, or null when it was turned off. */
   get exact(): ExactDuplicates | null {
     return this.core.exact;

@@ -13,6 +13,7 @@ import { MIME_BUNDLE } from '../../src/widgets/base';
 import { getCommManager } from '../../src/kernel/comm';
 import { groupAtThreshold } from '../../src/dedup/groups';
 import { NeardupError } from '../../src/errors';
+import type { EvidenceTable } from '../../src/widgets/explorer/evidence';
 import { assign, formatSimilarity, groupMembers, middleEllipsis, sortedRows, visibleGroups, type ExplorerData } from '../../widgets/src/compute';
 import { MIME_BUNDLE_ASYNC } from '../../src/widgets/base';
 import { columnValues, parseCsv } from '../../src/frame';
@@ -62,9 +63,9 @@ function C(threshold: number, x: Record<string, number>) {
   };
 }
 
-function make(threshold: number, extra: Partial<Parameters<typeof explore>[1]> = {}): Explorer {
+function make(threshold: number, extra: Partial<Parameters<typeof explore>[1]> = {}, evidence?: EvidenceTable): Explorer {
   const ds = tinyDataset();
-  return explore({ ids, neighbors: nb, splits, labels, dataset: ds, samples: ds.df }, { threshold, ...extra });
+  return explore({ ids, neighbors: nb, splits, labels, dataset: ds, samples: ds.df, evidence }, { threshold, ...extra });
 }
 
 test('counts follow the threshold: groups, flagged, to-remove, cross-split, label conflicts', () => {
@@ -220,7 +221,7 @@ function rng(seed: number) {
   return () => ((seed = (seed * 1664525 + 1013904223) >>> 0) / 2 ** 32);
 }
 
-test('browser counts (widgets/src/compute.ts) equal the kernel groupAtThreshold on random data', () => {
+test('browser counts (widgets/src/compute.ts) equal the kernel groupAtThreshold on random data', async () => {
   const rand = rng(7);
   const n = 600;
   const k = 5;
@@ -294,9 +295,37 @@ test('browser counts (widgets/src/compute.ts) equal the kernel groupAtThreshold 
   assert.deepEqual(m.map((x) => x.row), [2, 3, 4]);
   assert.equal(m[0].evidence, 'kept copy');
   assert.ok(Math.abs(m[1].similarity! - 0.95) < 1e-6);
-  assert.match(m[1].evidence, /cosine 0\.950 ≥ 0\.9 to the kept copy/);
+  assert.match(m[1].evidence, /cosine 0\.950 ≥ threshold 0\.9, to the kept copy/);
+  assert.equal(m[1].rule, 'cos ≥ 0.9');
   assert.equal(m[2].similarity, null, 'e is not a neighbour of c');
-  assert.match(m[2].evidence, /joined through d\.png \(cosine 0\.930\)/);
+  assert.match(m[2].evidence, /joined through d\.png: cosine 0\.930 ≥ threshold 0\.9; not a near neighbour of the kept copy/);
+  assert.equal(m[2].rule, 'via cos ≥ 0.9');
+  // With the verification's evidence: c≈d is sure on its cosine (≥ 0.94), d≈e was confirmed by keypoints.
+  const evidence = {
+    pairs: Int32Array.from([3, 4]), inliers: Int32Array.from([45]), coverage: Float32Array.from([0.38]),
+    correlation: Float32Array.from([NaN]), flipped: Uint8Array.from([1]), hashBits: Int32Array.from([-1]), settings: { band: 0.7, sure: 0.94 },
+  };
+  const mv = groupMembers({ ...data, evidence }, a, 1, 0.9);
+  assert.deepEqual(mv.map((x) => x.rule), ['', 'cos ≥ 0.94', 'via keypoints 45 · 38%']);
+  assert.match(mv[1].evidence, /cosine 0\.950 ≥ 0\.94 \(sure without a second check\), to the kept copy/);
+  assert.match(mv[2].evidence, /joined through d\.png: keypoints: 45 RANSAC inliers spanning 38% of the image, mirrored \(cosine 0\.930\)/);
+  // The kernel's cards (and so the static picture and the report) say the same.
+  const wk = make(0.9, {}, evidence);
+  const card = wk.cards().find((c) => c.members.some((x) => x.id === 'c.png'))!;
+  assert.deepEqual(card.members.map((x) => x.rule), mv.map((x) => x.rule));
+  assert.deepEqual(card.members.slice(1).map((x) => x.evidence), mv.slice(1).map((x) => x.evidence));
+  // Pixels and pHash evidence read the same way on both sides.
+  for (const [ev, short] of [
+    [{ ...evidence, inliers: Int32Array.from([-1]), correlation: Float32Array.from([0.9812]), flipped: Uint8Array.from([0]) }, 'via pixels r=0.981'],
+    [{ ...evidence, inliers: Int32Array.from([-1]), hashBits: Int32Array.from([4]) }, 'via pHash 4 bits'],
+  ] as const) {
+    assert.equal(groupMembers({ ...data, evidence: ev }, a, 1, 0.9)[2].rule, short);
+    const w3 = make(0.9, {}, ev);
+    assert.equal(w3.cards().find((c) => c.members.some((x) => x.id === 'c.png'))!.members[2].rule, short);
+    w3.close();
+  }
+  assert.match(await wk.staticHtml(), /via keypoints 45 · 38%/);
+  wk.close();
   void sortedRows;
 });
 

@@ -33,6 +33,21 @@ export interface ExplorerData {
   keepRank: Int32Array;
   /** Sample ids (N), as in the DataFrame's `id` column. */
   ids: string[];
+  /** Evidence beyond the cosine for verified / hash-matched pairs (sparse; see src/widgets/explorer/evidence.ts). */
+  evidence?: EvidenceData;
+}
+
+/** The kernel's EvidenceTable (src/widgets/explorer/evidence.ts), as sent to the browser. */
+export interface EvidenceData {
+  /** a0, b0, a1, b1, … (a < b). */
+  pairs: Int32Array;
+  inliers: Int32Array;
+  coverage: Float32Array;
+  correlation: Float32Array;
+  flipped: Uint8Array;
+  hashBits: Int32Array;
+  /** Verification band and sure level; null = cosine only. */
+  settings: { band: number; sure: number } | null;
 }
 
 /**
@@ -471,29 +486,86 @@ export interface MemberView {
   kept: boolean;
   /** Cosine similarity to the kept copy (null for the kept copy itself or when not direct neighbours). */
   similarity: number | null;
+  /** Why the member is in the group, in full words (tooltip, closer look). */
   evidence: string;
+  /** The rule in a few words for the tile ("cos ≥ 0.94", "pixels r=0.982", "exact", "via …"); '' for the kept copy. */
+  rule: string;
+}
+
+const evIndexCache = new WeakMap<EvidenceData, Map<number, number>>();
+
+/**
+ * The rule that made pair (row, other) a duplicate, in words: the same text as the kernel's
+ * `verdictText` (src/widgets/explorer/evidence.ts; a test checks they agree).
+ */
+export function verdictText(data: ExplorerData, row: number, other: number, score: number, exact: boolean, threshold: number): { short: string; long: string } {
+  const ev = data.evidence;
+  let inliers = -1;
+  let coverage = NaN;
+  let correlation = NaN;
+  let flipped = false;
+  let hashBits = -1;
+  if (ev && ev.pairs.length) {
+    let index = evIndexCache.get(ev);
+    if (!index) {
+      index = new Map();
+      for (let p = 0; p < ev.pairs.length / 2; p++) index.set(ev.pairs[2 * p] * data.n + ev.pairs[2 * p + 1], p);
+      evIndexCache.set(ev, index);
+    }
+    const p = index.get(Math.min(row, other) * data.n + Math.max(row, other));
+    if (p !== undefined) {
+      inliers = ev.inliers[p];
+      coverage = ev.coverage[p];
+      correlation = ev.correlation[p];
+      flipped = ev.flipped[p] === 1;
+      hashBits = ev.hashBits[p];
+    }
+  }
+  const settings = ev?.settings ?? null;
+  const cos = formatSimilarity(score);
+  const mirrored = flipped ? ', mirrored' : '';
+  if (exact) return { short: 'exact', long: 'exact copy (same bytes or pixels)' };
+  if (inliers >= 0) {
+    const cov = Number.isFinite(coverage) ? `${Math.round(coverage * 100)}%` : '?';
+    return { short: `keypoints ${inliers} · ${cov}`, long: `keypoints: ${inliers} RANSAC inliers spanning ${cov} of the image${mirrored} (cosine ${cos})` };
+  }
+  if (Number.isFinite(correlation)) {
+    return { short: `pixels r=${correlation.toFixed(3)}`, long: `pixels: aligned correlation r=${correlation.toFixed(3)}${mirrored} (cosine ${cos})` };
+  }
+  if (hashBits >= 0) return { short: `pHash ${hashBits} bits`, long: `perceptual hash: ${hashBits} bits apart (score ${cos})` };
+  if (settings && score >= Math.fround(settings.sure)) return { short: `cos ≥ ${settings.sure}`, long: `cosine ${cos} ≥ ${settings.sure} (sure without a second check)` };
+  if (settings && score < Math.fround(settings.band)) return { short: `cos ${cos}, unchecked`, long: `cosine ${cos} ≥ threshold ${threshold}; below the verification band ${settings.band}, not checked` };
+  return { short: `cos ≥ ${threshold}`, long: `cosine ${cos} ≥ threshold ${threshold}` };
 }
 
 /**
  * The members of group `g`, kept copy first, then by similarity to it. The evidence says why the
- * member is in the group: an exact copy, a direct similarity at or above the threshold, or the
- * member it was joined through.
+ * member is in the group: the rule that made it a duplicate of the kept copy (exact, cosine ≥ the
+ * sure level, keypoints, pixels, pHash), or the member it was joined through and that link's rule.
  */
 export function groupMembers(data: ExplorerData, a: Assignment, g: number, threshold: number): MemberView[] {
   const keeper = keptCopy(a, g);
   const t = Math.fround(threshold);
+  const isExact = (x: number, y: number) => data.exactGroups[x] >= 0 && data.exactGroups[x] === data.exactGroups[y];
   const out: MemberView[] = [];
   for (let m = a.offsets[g]; m < a.offsets[g + 1]; m++) {
     const row = a.members[m];
     if (row === keeper) {
-      out.push({ row, kept: !a.removed[row], similarity: null, evidence: a.groupRescued[g] ? 'kept: last copy of the group' : 'kept copy' });
+      out.push({ row, kept: !a.removed[row], similarity: null, evidence: a.groupRescued[g] ? 'kept: last copy of the group' : 'kept copy', rule: '' });
       continue;
     }
     const s = pairSimilarity(data, row, keeper);
     let evidence: string;
-    if (data.exactGroups[row] >= 0 && data.exactGroups[row] === data.exactGroups[keeper]) evidence = 'exact copy of the kept copy';
-    else if (s !== null && s >= t) evidence = `cosine ${formatSimilarity(s)} ≥ ${threshold} to the kept copy`;
-    else {
+    let rule: string;
+    if (isExact(row, keeper)) {
+      const v = verdictText(data, row, keeper, s ?? 1, true, threshold);
+      evidence = `${v.long}, of the kept copy`;
+      rule = v.short;
+    } else if (s !== null && s >= t) {
+      const v = verdictText(data, row, keeper, s, false, threshold);
+      evidence = `${v.long}, to the kept copy`;
+      rule = v.short;
+    } else {
       let via = -1;
       let viaScore = 0;
       for (let j = 0; j < data.k; j++) {
@@ -505,17 +577,22 @@ export function groupMembers(data: ExplorerData, a: Assignment, g: number, thres
           break;
         }
       }
-      evidence = via >= 0 ? `joined through ${data.ids[via]} (cosine ${formatSimilarity(viaScore)})` : 'joined through other members';
+      if (via >= 0) {
+        const v = verdictText(data, row, via, viaScore, isExact(row, via), threshold);
+        evidence = `joined through ${data.ids[via]}: ${v.long}; ${s === null ? 'not a near neighbour of' : `cosine ${formatSimilarity(s)} to`} the kept copy`;
+        rule = `via ${v.short}`;
+      } else {
+        evidence = 'joined through other members';
+        rule = 'via chain';
+      }
     }
-    out.push({ row, kept: !a.removed[row], similarity: s, evidence });
+    out.push({ row, kept: !a.removed[row], similarity: s, evidence, rule });
   }
-  const first = out.shift()!;
   // The kept copy may not be the first row in the group: find it.
-  const all = [first, ...out];
-  const kIdx = all.findIndex((x) => x.row === keeper);
-  const [kept] = all.splice(kIdx, 1);
-  all.sort((x, y) => (y.similarity ?? -2) - (x.similarity ?? -2) || x.row - y.row);
-  return [kept, ...all];
+  const kIdx = out.findIndex((x) => x.row === keeper);
+  const [kept] = out.splice(kIdx, 1);
+  out.sort((x, y) => (y.similarity ?? -2) - (x.similarity ?? -2) || x.row - y.row);
+  return [kept, ...out];
 }
 
 /** Equal-width histogram of max_similarity (NaN skipped), for the plot; computed once. */

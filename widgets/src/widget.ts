@@ -68,6 +68,13 @@ export class ExplorerModel extends DOMWidgetModel {
       _keep_rank: new Int32Array(0),
       _local_counts: true,
       _ids: [],
+      _ev_pairs: new Int32Array(0),
+      _ev_inliers: new Int32Array(0),
+      _ev_coverage: new Float32Array(0),
+      _ev_correlation: new Float32Array(0),
+      _ev_flipped: new Uint8Array(0),
+      _ev_hash_bits: new Int32Array(0),
+      _ev_settings: null,
     };
   }
 
@@ -82,6 +89,12 @@ export class ExplorerModel extends DOMWidgetModel {
     _valid: asU8,
     _keep_rank: asI32,
     _ids: asIds,
+    _ev_pairs: asI32,
+    _ev_inliers: asI32,
+    _ev_coverage: asF32,
+    _ev_correlation: asF32,
+    _ev_flipped: asU8,
+    _ev_hash_bits: asI32,
   };
 
   static model_name = 'ExplorerModel';
@@ -191,6 +204,15 @@ export class ExplorerView extends DOMWidgetView {
       valid: m.get('_valid'),
       keepRank: m.get('_keep_rank'),
       ids: m.get('_ids'),
+      evidence: {
+        pairs: m.get('_ev_pairs'),
+        inliers: m.get('_ev_inliers'),
+        coverage: m.get('_ev_coverage'),
+        correlation: m.get('_ev_correlation'),
+        flipped: m.get('_ev_flipped'),
+        hashBits: m.get('_ev_hash_bits'),
+        settings: m.get('_ev_settings') ?? null,
+      },
     };
   }
 
@@ -492,6 +514,12 @@ export class ExplorerView extends DOMWidgetView {
     t.append(holder, id);
     if (parts.length) t.append(meta);
     t.append(sim);
+    if (m.rule && !exact) {
+      // The rule that made it a duplicate (the tooltip and the closer look give it in full).
+      const rule = el('div', 'nd-rule');
+      text(rule, m.rule);
+      t.append(rule);
+    }
     return t;
   }
 

@@ -20,6 +20,7 @@ import { decide, type Decision, type ExplorerCounts, type ExplorerTag } from './
 import { crossSplitReport, labelConflictReport, pairsAtThreshold, type SampleInfo } from '../../dedup/report';
 import { histogram as simHistogram } from '../../dedup/threshold';
 import { groupCards, staticExplorerHtml, type StaticGroup } from './static';
+import { emptyEvidence, evidenceIndex, pairVerdict, verdictText, type EvidenceTable } from './evidence';
 import { join } from 'node:path';
 import { mkdir } from 'node:fs/promises';
 import { EXPLORER_MODULE, EXPLORER_MODULE_VERSION } from './version';
@@ -92,6 +93,8 @@ export class Explorer extends Widget<Record<string, any>> {
   private current!: GroupResult;
   private removedMask!: Uint8Array;
   private decision!: Decision;
+  private readonly evidence: EvidenceTable;
+  private evIndex: Map<number, number> | null = null;
 
   constructor(src: ExplorerSource, options: ExploreOptions & { threshold: number }) {
     checkSource(src);
@@ -110,6 +113,7 @@ export class Explorer extends Widget<Record<string, any>> {
     const labels = encodeCategories(src.labels, n, src.labelNames ?? src.labels as any);
     const maxSim = sourceMaxSimilarity(src);
     const nb = src.neighbors;
+    const ev = src.evidence ?? emptyEvidence();
     super(SPEC, {
       threshold,
       tags,
@@ -132,7 +136,16 @@ export class Explorer extends Widget<Record<string, any>> {
       _local_counts: method === 'components' && rank !== null,
       // Ids as one NUL-joined UTF-8 buffer (a 70,000-entry JSON array would be larger and slower to parse).
       _ids: new TextEncoder().encode(src.ids.join('\0')),
+      // Evidence beyond the cosine (verified or hash-matched pairs only: a sparse table).
+      _ev_pairs: ev.pairs,
+      _ev_inliers: ev.inliers,
+      _ev_coverage: ev.coverage,
+      _ev_correlation: ev.correlation,
+      _ev_flipped: ev.flipped,
+      _ev_hash_bits: ev.hashBits,
+      _ev_settings: ev.settings,
     });
+    this.evidence = ev;
     this.src = src;
     this.rowOf = rowOf;
     this.keepPolicy = keep;
@@ -493,6 +506,10 @@ export class Explorer extends Widget<Record<string, any>> {
       groupOf: g.group_id,
       exactGroups: this.src.exactGroups,
       ids: this.src.ids,
+      verdict: (row, other, score, exact) => {
+        this.evIndex ??= evidenceIndex(this.evidence, this.size);
+        return verdictText(pairVerdict(this.evidence, this.evIndex, this.size, row, other, score, exact), this.threshold, this.evidence.settings);
+      },
       labels: (r) => this.labelNames[this.labelCodes[r]] ?? null,
       splits: (r) => this.splitNames[this.splitCodes[r]] ?? null,
       flags: (gi) => ({ crossSplit: crossFlags.cross[gi] === 1, labelConflict: crossFlags.label[gi] === 1, leak: this.decision.leak[gi] === 1 }),

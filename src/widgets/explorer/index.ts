@@ -4,6 +4,7 @@
 import type { DataFrame } from 'danfojs-node';
 import { NeardupError } from '../../errors';
 import type { ScanResult } from '../../pipeline/scan';
+import { buildEvidenceTable } from './evidence';
 import { columnValues, hasColumn } from '../../frame';
 import { resolveThreshold } from '../../dedup/defaults';
 import { Explorer, type ExploreOptions } from './explorer';
@@ -43,6 +44,11 @@ export function sourceFromScan(result: ScanResult, samples?: DataFrame): Explore
     dataset: result.dataset,
     samples: samples ?? (() => result.samples),
     groupOptions: (keep, method) => result.groupOptions(keep, method),
+    evidence: buildEvidenceTable(
+      result.neighbors,
+      { evidence: (a, b) => result.evidenceFor(a, b), hashBits: (a, b) => result.hashDistanceFor(a, b) },
+      result.verification ? { band: result.verification.band, sure: result.verification.sure } : null,
+    ),
   };
 }
 

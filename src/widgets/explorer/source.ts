@@ -8,6 +8,7 @@ import type { Dataset, Neighbors } from '../../types';
 import type { GroupMethod, GroupOptions, KeepPolicy } from '../../dedup/groups';
 import { maxSimilarity as maxSimilarityOf } from '../../dedup/threshold';
 import { NeardupError } from '../../errors';
+import type { EvidenceTable } from './evidence';
 
 /** Plain inputs of an explorer. Build one by hand for synthetic data; `explore(result)` builds it from a scan. */
 export interface ExplorerSource {
@@ -30,6 +31,11 @@ export interface ExplorerSource {
   dataset?: Dataset;
   /** The samples table `toDataFrame()` starts from (must have an `id` column). */
   samples?: DataFrame | (() => DataFrame);
+  /**
+   * Evidence of the pairs decided by more than their cosine (keypoints, pixels, pHash) and the
+   * verification's settings, shown on the cards (evidence.ts); default: none, cosine only.
+   */
+  evidence?: EvidenceTable;
   /** Extra group options (e.g. pixelCounts / fileSizes for keep: 'largest'). */
   groupOptions?: (keep: KeepPolicy, method: GroupMethod) => GroupOptions;
 }

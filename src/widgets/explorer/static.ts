@@ -21,8 +21,10 @@ export interface StaticMember {
   split: string | null;
   /** Cosine similarity to the kept copy when the two are in each other's k-NN lists; null otherwise. */
   similarity: number | null;
-  /** Why the member is in the group, in words (direct similarity, exact copy, or the chain). */
+  /** Why the member is in the group, in words (the rule to the kept copy, or the chain). */
   evidence: string;
+  /** The rule in a few words for the card ("cos ≥ 0.94", "pixels r=0.982", "exact", "via …"); '' for the kept copy. */
+  rule: string;
   removed: boolean;
   tag: string | null;
 }
@@ -52,9 +54,15 @@ export function pairSimilarity(nb: Neighbors, row: number, other: number): numbe
   return null;
 }
 
+/** The verdict of a pair as words (see evidence.ts `verdictText`): `short` for a tile, `long` for a tooltip. */
+export type VerdictFn = (row: number, other: number, score: number, exact: boolean) => { short: string; long: string };
+
 /**
- * Evidence for one member against the kept copy, in words: an exact copy, a direct similarity at
- * or above the threshold, or the member it was joined through (chained groups).
+ * Evidence for one member against the kept copy: its similarity to the kept copy (null when they are
+ * not in each other's k-NN lists) and why it is in the group, in words: the rule that made it a
+ * duplicate of the kept copy (exact copy, cosine ≥ the sure level, keypoints, aligned pixels, pHash),
+ * or the member it was joined through and the rule of that link (chained groups).
+ * Without `verdict`, only the cosine is named.
  */
 export function memberEvidence(
   nb: Neighbors,
@@ -64,21 +72,35 @@ export function memberEvidence(
   groupOf: ArrayLike<number>,
   exactGroups: ArrayLike<number> | undefined,
   ids: readonly string[],
-): { similarity: number | null; evidence: string } {
-  if (row === keeper) return { similarity: null, evidence: 'kept copy' };
-  if (exactGroups && exactGroups[row] >= 0 && exactGroups[row] === exactGroups[keeper]) return { similarity: pairSimilarity(nb, row, keeper), evidence: 'exact copy (same bytes or pixels)' };
+  verdict?: VerdictFn,
+): { similarity: number | null; evidence: string; rule: string } {
+  if (row === keeper) return { similarity: null, evidence: 'kept copy', rule: '' };
+  const words = verdict ?? ((_r: number, _o: number, score: number, exact: boolean) =>
+    exact ? { short: 'exact', long: 'exact copy (same bytes or pixels)' } : { short: `cos ≥ ${threshold}`, long: `cosine ${formatSimilarity(score)} ≥ threshold ${threshold}` });
+  const isExact = (a: number, b: number) => !!exactGroups && exactGroups[a] >= 0 && exactGroups[a] === exactGroups[b];
   const s = pairSimilarity(nb, row, keeper);
-  if (s !== null && s >= Math.fround(threshold)) return { similarity: s, evidence: `cosine ${formatSimilarity(s)} ≥ ${threshold} to the kept copy` };
+  if (isExact(row, keeper)) {
+    const v = words(row, keeper, s ?? 1, true);
+    return { similarity: s, evidence: `${v.long}, of the kept copy`, rule: v.short };
+  }
+  if (s !== null && s >= Math.fround(threshold)) {
+    const v = words(row, keeper, s, false);
+    return { similarity: s, evidence: `${v.long}, to the kept copy`, rule: v.short };
+  }
   // Joined through another member: name the strongest link inside the group.
   for (let j = 0; j < nb.k; j++) {
     const x = nb.indices[row * nb.k + j];
     if (x < 0) break;
     if (x !== row && groupOf[x] === groupOf[row]) {
-      const via = nb.scores[row * nb.k + j];
-      return { similarity: s, evidence: `joined through ${ids[x]} (cosine ${formatSimilarity(via)}); ${s === null ? 'not a near neighbour of' : `cosine ${formatSimilarity(s)} to`} the kept copy` };
+      const v = words(row, x, nb.scores[row * nb.k + j], isExact(row, x));
+      return {
+        similarity: s,
+        evidence: `joined through ${ids[x]}: ${v.long}; ${s === null ? 'not a near neighbour of' : `cosine ${formatSimilarity(s)} to`} the kept copy`,
+        rule: `via ${v.short}`,
+      };
     }
   }
-  return { similarity: s, evidence: s === null ? 'joined through other members of the group' : `cosine ${formatSimilarity(s)} to the kept copy, joined through other members` };
+  return { similarity: s, evidence: s === null ? 'joined through other members of the group' : `cosine ${formatSimilarity(s)} to the kept copy, joined through other members`, rule: 'via chain' };
 }
 
 /** Builds the cards of the given groups (kept copy first, then members by similarity to it). */
@@ -93,6 +115,8 @@ export function groupCards(input: {
   groupOf: ArrayLike<number>;
   exactGroups?: ArrayLike<number>;
   ids: readonly string[];
+  /** Words for a pair's verdict (evidence.ts); default: the cosine only. */
+  verdict?: VerdictFn;
   labels: (row: number) => string | null;
   splits: (row: number) => string | null;
   flags: (g: number) => { crossSplit: boolean; labelConflict: boolean; leak: boolean };
@@ -100,7 +124,7 @@ export function groupCards(input: {
   return input.groups.map((g) => {
     const keeper = input.keeper(g);
     const members = input.members(g).map((row): StaticMember => {
-      const ev = memberEvidence(input.nb, row, keeper, input.threshold, input.groupOf, input.exactGroups, input.ids);
+      const ev = memberEvidence(input.nb, row, keeper, input.threshold, input.groupOf, input.exactGroups, input.ids, input.verdict);
       return {
         row,
         id: input.ids[row],
@@ -108,6 +132,7 @@ export function groupCards(input: {
         split: input.splits(row),
         similarity: ev.similarity,
         evidence: ev.evidence,
+        rule: ev.rule,
         removed: input.removed[row] === 1,
         tag: input.tags.get(row) ?? null,
       };
@@ -204,6 +229,7 @@ function memberHtml(m: StaticMember, thumb: string | undefined, size: number): s
     (meta ? `<div style="color:#555">${meta}</div>` : '') +
     `<div><span style="background:${kept ? '#c8e6c9' : '#f4c7c3'};padding:0 3px;border-radius:3px">${badge}${m.tag ? ' (tagged)' : ''}</span></div>` +
     (sim ? `<div>${sim}</div>` : '') +
+    (m.rule ? `<div style="color:#444;font-size:9px;overflow-wrap:anywhere">${escapeHtml(m.rule)}</div>` : '') +
     `</div>`
   );
 }
