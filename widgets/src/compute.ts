@@ -195,7 +195,7 @@ export function assign(data: ExplorerData, threshold: number, tags: Tags = {}): 
     }
   }
   // The kernel's removal rule: only direct matches of a kept member are removed (never through a chain).
-  const autoRemoved = directRemovals(data, t, group, firstOfExact);
+  const autoRemoved = directRemovals(data, t, group, firstOfExact, groups);
   let toRemoveAuto = 0;
   for (let i = 0; i < n; i++) toRemoveAuto += autoRemoved[i];
   const tagRows = new Map<number, Tag>();
@@ -260,27 +260,36 @@ export function assign(data: ExplorerData, threshold: number, tags: Tags = {}): 
  * group member not yet removed is kept and removes the members directly matched to it (an edge
  * ≥ t in either neighbour list, or the same exact-duplicate group). Returns 1 per removed row.
  */
-function directRemovals(data: ExplorerData, t: number, group: Int32Array, firstOfExact: Map<number, number>): Uint8Array {
+function directRemovals(data: ExplorerData, t: number, group: Int32Array, firstOfExact: Map<number, number>, nGroups: number): Uint8Array {
   const { n, k, indices, scores, valid, exactGroups, keepRank } = data;
-  // Symmetric adjacency (CSR) of the edges ≥ t inside groups.
+  // Symmetric adjacency (CSR) of the edges ≥ t inside groups. Plain loops, no closures: this runs on
+  // every slider step over up to N*k edges.
   const deg = new Int32Array(n + 1);
-  const each = (fn: (a: number, b: number) => void) => {
-    for (let i = 0; i < n; i++) {
-      if (group[i] < 0) continue;
-      const base = i * k;
-      for (let j = 0; j < k; j++) {
-        if (!(scores[base + j] >= t)) break;
-        const nb = indices[base + j];
-        if (nb < 0 || nb === i || !valid[nb]) continue;
-        fn(i, nb);
-      }
+  for (let i = 0; i < n; i++) {
+    if (group[i] < 0) continue;
+    const base = i * k;
+    for (let j = 0; j < k; j++) {
+      if (!(scores[base + j] >= t)) break;
+      const nb = indices[base + j];
+      if (nb < 0 || nb === i || !valid[nb]) continue;
+      deg[i + 1]++;
+      deg[nb + 1]++;
     }
-  };
-  each((a, b) => { deg[a + 1]++; deg[b + 1]++; });
+  }
   for (let i = 0; i < n; i++) deg[i + 1] += deg[i];
   const to = new Int32Array(deg[n]);
   const pos = deg.slice(0, n);
-  each((a, b) => { to[pos[a]++] = b; to[pos[b]++] = a; });
+  for (let i = 0; i < n; i++) {
+    if (group[i] < 0) continue;
+    const base = i * k;
+    for (let j = 0; j < k; j++) {
+      if (!(scores[base + j] >= t)) break;
+      const nb = indices[base + j];
+      if (nb < 0 || nb === i || !valid[nb]) continue;
+      to[pos[i]++] = nb;
+      to[pos[nb]++] = i;
+    }
+  }
   // Exact copies: members of each exact group, so a kept copy removes all of its exact copies.
   const exactRows = new Map<number, number[]>();
   if (firstOfExact.size) {
@@ -292,24 +301,55 @@ function directRemovals(data: ExplorerData, t: number, group: Int32Array, firstO
       l.push(i);
     }
   }
-  const order: number[] = [];
-  for (let i = 0; i < n; i++) if (group[i] >= 0) order.push(i);
-  order.sort((a, b) => group[a] - group[b] || keepRank[a] - keepRank[b] || a - b);
+  // Members in (group, keep rank, row) order: a stable counting sort by group over the rows in
+  // keep-rank order (computed once per keep rank), O(N) per step instead of a comparison sort.
+  const byRank = rankOrder(keepRank);
+  const start = new Int32Array(nGroups + 1);
+  for (let i = 0; i < n; i++) if (group[i] >= 0) start[group[i] + 1]++;
+  for (let g = 0; g < nGroups; g++) start[g + 1] += start[g];
+  const order = new Int32Array(start[nGroups]);
+  for (let r = 0; r < n; r++) {
+    const i = byRank[r];
+    const g = group[i];
+    if (g >= 0) order[start[g]++] = i;
+  }
   const assigned = new Uint8Array(n);
   const removed = new Uint8Array(n);
-  const claim = (kp: number, x: number) => {
-    if (x === kp || assigned[x] || group[x] !== group[kp]) return;
-    assigned[x] = 1;
-    removed[x] = 1;
-  };
-  for (const kp of order) {
+  for (let o = 0; o < order.length; o++) {
+    const kp = order[o];
     if (assigned[kp]) continue;
     assigned[kp] = 1;
-    for (let e = deg[kp]; e < deg[kp + 1]; e++) claim(kp, to[e]);
+    const gk = group[kp];
+    for (let e = deg[kp]; e < deg[kp + 1]; e++) {
+      const x = to[e];
+      if (x === kp || assigned[x] || group[x] !== gk) continue;
+      assigned[x] = 1;
+      removed[x] = 1;
+    }
     const ex = exactGroups[kp] >= 0 ? exactRows.get(exactGroups[kp]) : undefined;
-    if (ex) for (const x of ex) claim(kp, x);
+    if (ex) {
+      for (const x of ex) {
+        if (x === kp || assigned[x] || group[x] !== gk) continue;
+        assigned[x] = 1;
+        removed[x] = 1;
+      }
+    }
   }
   return removed;
+}
+
+const rankOrderCache = new WeakMap<ArrayLike<number>, Int32Array>();
+
+/** Rows sorted by keep rank, ties by row (computed once per keep-rank array). */
+function rankOrder(keepRank: Int32Array): Int32Array {
+  let o = rankOrderCache.get(keepRank);
+  if (!o) {
+    o = new Int32Array(keepRank.length);
+    for (let i = 0; i < o.length; i++) o[i] = i;
+    o.sort((a, b) => keepRank[a] - keepRank[b] || a - b);
+    rankOrderCache.set(keepRank, o);
+  }
+  return o;
 }
 
 /**
