@@ -22,7 +22,10 @@ export interface SampleRow {
 
 export async function sampleCheck(cacheDir: string, thresholds: number[], model?: ScanOptions['model'], size?: number): Promise<{ rows: SampleRow[]; knownTotal: number }> {
   const r = await scan('sample', { cacheDir, k: 10, model, size });
-  const groups = columnValues<string | null>(r.dataset.df, 'sample_group').map((g) => g || null);
+  // Only the pixel-space pairs are ground truth (reason near-duplicate); the other groups were picked by
+  // scanning with neardup itself (data/sample/README.md) and would make the check circular.
+  const why = columnValues<string | null>(r.dataset.df, 'sample_reason');
+  const groups = columnValues<string | null>(r.dataset.df, 'sample_group').map((g, i) => (why[i] === 'near-duplicate' && g ? g : null));
   const n = groups.length;
   const known: [number, number][] = [];
   for (let i = 0; i < n; i++) for (let j = i + 1; j < n; j++) if (groups[i] && groups[i] === groups[j]) known.push([i, j]);

@@ -3,7 +3,9 @@
  * by scripts/make-sample.ts to include real exact and near duplicates (see data/sample/README.md).
  * Stored as one gzipped IDX image file plus a CSV index; loads with no network and no system data.
  * Ids and original indices match the full `fashion-mnist` dataset. Extra columns: `sample_reason`
- * (`near-duplicate` | `exact-duplicate` | `random`) and `sample_group` (rows in the same near-duplicate group).
+ * (`near-duplicate`: pixel-space ground truth; `cross-split`, `scan-group`, `label-conflict`, `most-unique`: cases
+ * found by scanning the full dataset with neardup; `random`; see data/sample/README.md) and `sample_group`
+ * (rows picked together as one case).
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';

@@ -10,35 +10,57 @@ import { NeardupError } from '../../src/errors';
 
 const haveDebian = fs.existsSync(path.join(DEBIAN_FASHION_MNIST_DIR, 'train-images-idx3-ubyte.gz'));
 
-test('the bundled sample: ~3,000 real Fashion-MNIST images, both splits, ids of the full dataset, real near duplicates', async () => {
+test('the bundled sample: ~3,000 real Fashion-MNIST images, both splits, ids of the full dataset, and each kind of case', async () => {
   const ds = await loadDataset('sample');
   const rows = rowsFromDf(ds.df);
   assert.equal(rows.length, 3000);
-  assert.equal(rows.filter((r) => r.split === 'train').length, 2571);
-  assert.equal(rows.filter((r) => r.split === 'test').length, 429);
+  const train = rows.filter((r) => r.split === 'train').length;
+  assert.equal(train + rows.filter((r) => r.split === 'test').length, 3000);
+  assert.ok(Math.abs(train / 3000 - 6 / 7) < 0.01, `train share ${train}`); // 6:1 like the full dataset
   assert.equal(new Set(rows.map((r) => r.id)).size, 3000);
   for (const r of rows) assert.equal(r.id, `${r.split}/${String(r.original_index).padStart(5, '0')}`);
   assert.equal(ds.pixels.kind, 'array');
   if (ds.pixels.kind !== 'array') return;
   assert.deepEqual([ds.pixels.width, ds.pixels.height, ds.pixels.channels, ds.pixels.layout], [28, 28, 1, 'interleaved']);
-  // Near-duplicate groups really are near in pixel space (RMS difference <= 10 grey levels).
-  const groups = new Map<string, number[]>();
-  rows.forEach((r, i) => r.sample_group && groups.set(String(r.sample_group), [...(groups.get(String(r.sample_group)) ?? []), i]));
-  assert.ok(groups.size >= 50);
   const px = ds.pixels.data;
-  for (const g of groups.values()) {
-    let best = Infinity;
-    for (const j of g.slice(1)) {
-      let d2 = 0;
-      for (let p = 0; p < 784; p++) d2 += (px[g[0] * 784 + p] - px[j * 784 + p]) ** 2;
-      best = Math.min(best, Math.sqrt(d2 / 784));
+  const rms = (a: number, b: number) => {
+    let d2 = 0;
+    for (let p = 0; p < 784; p++) d2 += (px[a * 784 + p] - px[b * 784 + p]) ** 2;
+    return Math.sqrt(d2 / 784);
+  };
+  const pearson = (a: number, b: number) => {
+    let sa = 0, sb = 0, saa = 0, sbb = 0, sab = 0;
+    for (let p = 0; p < 784; p++) {
+      const x = px[a * 784 + p], y = px[b * 784 + p];
+      sa += x; sb += y; saa += x * x; sbb += y * y; sab += x * y;
     }
-    assert.ok(best <= 10.0001, `group rms ${best}`); // g[0] is in at least one kept pair
+    return (sab - (sa * sb) / 784) / Math.sqrt((saa - (sa * sa) / 784) * (sbb - (sb * sb) / 784));
+  };
+  const cases = new Map<string, { reason: string; rows: number[] }>();
+  rows.forEach((r, i) => {
+    if (!r.sample_group) return;
+    const c = cases.get(String(r.sample_group)) ?? { reason: String(r.sample_reason), rows: [] };
+    c.rows.push(i);
+    cases.set(String(r.sample_group), c);
+  });
+  const of = (reason: string) => [...cases.values()].filter((c) => c.reason === reason);
+  // Pixel-space ground truth: each group holds a pair with RMS difference <= 10 grey levels.
+  assert.ok(of('near-duplicate').length >= 50, 'pixel-space groups');
+  for (const g of of('near-duplicate')) assert.ok(Math.min(...g.rows.slice(1).map((j) => rms(g.rows[0], j))) <= 10.0001, 'pixel-space group');
+  // Leakage cases span train and test; label-conflict pairs are near-identical in pixels with two labels.
+  assert.ok(of('cross-split').length >= 5, 'leakage cases');
+  for (const g of of('cross-split')) assert.equal(new Set(g.rows.map((i) => rows[i].split)).size, 2);
+  assert.ok(of('scan-group').length >= 5, 'scan groups');
+  assert.ok(of('label-conflict').length >= 3, 'label conflicts');
+  for (const g of of('label-conflict')) {
+    assert.equal(g.rows.length, 2);
+    assert.notEqual(rows[g.rows[0]].label, rows[g.rows[1]].label);
+    const r = pearson(g.rows[0], g.rows[1]);
+    assert.ok(r >= 0.9, `label-conflict pair ${g.rows} pixel r ${r}`);
   }
+  assert.ok(rows.filter((r) => r.sample_reason === 'most-unique').length >= 4);
   // Random rows are not that close to their neighbours in the file.
-  let d2 = 0;
-  for (let p = 0; p < 784; p++) d2 += (px[p] - px[784 + p]) ** 2;
-  assert.ok(Math.sqrt(d2 / 784) > 10);
+  assert.ok(rms(0, 1) > 10);
 });
 
 test('fashion-mnist: the sample rows equal the full dataset rows with the same id', { skip: !haveDebian && 'dataset-fashion-mnist not installed' }, async () => {
