@@ -28,6 +28,9 @@ test('neardup scan --report writes one offline HTML file with the histogram and 
     const imgs = html.match(/<img src="data:image\/png;base64,[A-Za-z0-9+/=]+"/g) ?? [];
     assert.ok(imgs.length >= 2 * summary.groups, `every group's copies as images (${imgs.length})`);
     assert.ok(!/<script|<link|src="http|url\(http/.test(html), 'self-contained: no script, no external resource');
+    // Each member's evidence: the rule on the card, in full in its tooltip.
+    assert.match(html, />(via )?cos ≥ 0\.94</);
+    assert.match(html, /title="[^"]*cosine 0\.9\d+ ≥ 0\.94 \(sure without a second check\), to the kept copy/);
   } finally {
     fs.rmSync(out, { recursive: true, force: true });
   }

@@ -104,6 +104,9 @@ test('the explorer opens on the bundled sample: histogram, counts, and a screenf
   // No similarity below 1 reads 1.000, and no lone separator.
   const sims = await explorer(0).locator('.nd-grid .nd-sim').allInnerTexts();
   assert.ok(!sims.some((t) => /sim 1\.000/.test(t)), sims.join(' | '));
+  // Each member other than the kept copy names the rule that made it a duplicate (verification's words).
+  const rules = await explorer(0).locator('.nd-grid .nd-rule').allInnerTexts();
+  assert.ok(rules.length > 0 && rules.every((t) => /^(via )?(cos ≥ 0\.\d+|pixels r=\d\.\d{3}|keypoints \d+ · \d+%|pHash \d+ bits|cos \S+, unchecked|exact|chain)$/.test(t)), rules.join(' | '));
   const metas = await explorer(0).locator('.nd-grid .nd-meta').allInnerTexts();
   assert.ok(metas.every((m) => m.trim() !== '·' && !/^·|·$/.test(m.trim())), metas.join(' | '));
   // The slider is on the histogram's axis: same left edge and width as the plot area.
@@ -174,6 +177,8 @@ test('the closer look shows a member beside the kept copy with id, label, split 
   assert.match(info, /28 × 28 px/);
   assert.match(await overlay.locator('.nd-closer-side').nth(1).locator('.nd-closer-label').innerText(), /kept copy/);
   assert.match(await overlay.locator('.nd-closer-side').first().locator('.nd-closer-label').innerText(), /sim 0\.9\d+ to the kept copy/);
+  // The header gives the evidence in full (e.g. "cosine 0.987 ≥ 0.94 (sure without a second check), to the kept copy").
+  assert.match(await overlay.locator('.nd-closer-head').innerText(), /(cosine 0\.\d+ ≥ |pixels: aligned correlation|keypoints: \d+ RANSAC|exact copy|joined through)/);
   await shot('explorer-closer.png');
   // Keep it with the button: both copies kept, the next cell sees the tag.
   await overlay.locator('.nd-tag-keep').click();
