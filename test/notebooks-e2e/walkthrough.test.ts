@@ -89,6 +89,15 @@ test('walkthrough.ipynb on the bundled sample exports consistent CSVs and prints
   const text = notebookText(join(out, 'walkthrough.ipynb'));
   assert.match(text, new RegExp(`${summary.flagged_samples} of 3000 samples in ${summary.groups} groups; ${summary.samples_to_remove_auto} samples to remove`));
   assert.match(text, new RegExp(`train/test leakage: ${summary.cross_split_groups} groups span splits, ${summary.cross_split_pairs} cross-split pairs`));
+  // The article's other cases on the bundled sample: label conflicts (shown at the highest threshold where
+  // they appear, which the notebook names), and keep policies that keep different copies.
+  const conflictsAt = text.match(/label conflicts at (0\.\d+): (\d+) groups/);
+  assert.ok(conflictsAt && Number(conflictsAt[2]) > 0, 'the sample shows label conflicts');
+  if (Number(conflictsAt![1]) !== summary.threshold) assert.match(text, new RegExp(`no label conflicts at ${summary.threshold}; the first appear at ${conflictsAt![1]}`));
+  const removes = (policy: string) => text.match(new RegExp(`keep=${policy}\\s+removes (\\d+): (\\{[^}]*\\})`))?.slice(1);
+  assert.ok(removes('first') && removes('test') && removes('most ink'), 'the keep-policy cell printed');
+  assert.notEqual(removes('first')![1], removes('test')![1], 'keep=first and keep=test remove different splits');
+  assert.match(text, /kept copies per policy/);
   const nb = JSON.parse(readFileSync(join(out, 'walkthrough.ipynb'), 'utf8'));
   assert.ok(nb.metadata.widgets, 'the saved notebook carries widget state');
 });
