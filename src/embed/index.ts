@@ -18,12 +18,12 @@ import { contentKey, defaultEmbeddingCacheDir, EmbeddingCache } from './cache';
 import { defaultEmbeddingFor } from './defaults';
 
 export { EmbeddingModel, PixelHeadSession, defaultModelConfig, resolveModelConfig, type ModelConfig, type RawPixelShape } from './model';
-export { addPixelHeadToBuffer, PIXEL_INPUT, type PixelHeadSpec } from './pixel-head';
-export { addEmbeddingOutput, addEmbeddingOutputToBuffer, type AddEmbeddingOptions, type SurgeryResult } from './surgery';
+export { addPixelHeadToBuffer, PIXEL_INPUT, type PixelHeadSpec } from '../onnx/pixel-head';
+export { addEmbeddingOutput, addEmbeddingOutputToBuffer, type AddEmbeddingOptions, type SurgeryResult } from '../onnx/surgery';
 export { EmbeddingCache, defaultEmbeddingCacheDir, contentKey } from './cache';
 export { textProgress, type TextProgressOptions } from './progress';
 export { defaultEmbeddingFor, isTinyGrayscale, TINY_GRAYSCALE_SIZE } from './defaults';
-export { dequantizeModel } from './dequantize';
+export { dequantizeModel } from '../onnx/dequantize';
 
 export interface EmbedOptions {
   /**

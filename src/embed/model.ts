@@ -10,8 +10,8 @@ import { readFileSync, existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import { InferenceWorker, type WorkerOutputs } from './worker';
-import { addPixelHeadToBuffer, pixelInputDims, PIXEL_INPUT, type PixelHeadSpec } from './pixel-head';
-import { dequantizeModel } from './dequantize';
+import { addPixelHeadToBuffer, pixelInputDims, PIXEL_INPUT, type PixelHeadSpec } from '../onnx/pixel-head';
+import { dequantizeModel } from '../onnx/dequantize';
 import { NeardupError } from '../errors';
 import { IMAGENET_MEAN, IMAGENET_STD } from '../images/preprocess';
 

@@ -11,7 +11,7 @@
  * The float model keeps the int8 model's weights (still 68% ImageNet top-1) but computes the
  * activations in float32: smooth, and the same on every CPU up to float rounding.
  */
-import { floatInitializer, modelProtoType, OnnxDataType } from './onnx-proto';
+import { floatInitializer, modelProtoType, OnnxDataType } from './proto';
 import { decodeOnnxModel } from './surgery';
 import { NeardupError } from '../errors';
 
