@@ -1,87 +1,11 @@
 /**
- * A minimal ONNX model writer: just enough of onnx.proto (field numbers from the ONNX IR spec)
- * to encode small compute graphs built in memory, such as the similarity tile below.
- * Only the messages and fields we use are declared; protobuf ignores the rest.
+ * Small compute graphs built in memory, such as the similarity tile (src/similarity/knn-tile.ts),
+ * encoded with the one ONNX schema of this folder (./proto.ts) for `InferenceSession.create`.
  */
-import * as protobuf from 'protobufjs';
+import { modelProtoType, OnnxAttrType, OnnxDataType } from './proto';
 
-const schema = {
-  nested: {
-    onnx: {
-      nested: {
-        ModelProto: {
-          fields: {
-            irVersion: { type: 'int64', id: 1 },
-            producerName: { type: 'string', id: 2 },
-            graph: { type: 'GraphProto', id: 7 },
-            opsetImport: { rule: 'repeated', type: 'OperatorSetIdProto', id: 8 },
-          },
-        },
-        OperatorSetIdProto: {
-          fields: { domain: { type: 'string', id: 1 }, version: { type: 'int64', id: 2 } },
-        },
-        GraphProto: {
-          fields: {
-            node: { rule: 'repeated', type: 'NodeProto', id: 1 },
-            name: { type: 'string', id: 2 },
-            initializer: { rule: 'repeated', type: 'TensorProto', id: 5 },
-            input: { rule: 'repeated', type: 'ValueInfoProto', id: 11 },
-            output: { rule: 'repeated', type: 'ValueInfoProto', id: 12 },
-          },
-        },
-        NodeProto: {
-          fields: {
-            input: { rule: 'repeated', type: 'string', id: 1 },
-            output: { rule: 'repeated', type: 'string', id: 2 },
-            name: { type: 'string', id: 3 },
-            opType: { type: 'string', id: 4 },
-            attribute: { rule: 'repeated', type: 'AttributeProto', id: 5 },
-          },
-        },
-        AttributeProto: {
-          fields: {
-            name: { type: 'string', id: 1 },
-            f: { type: 'float', id: 2 },
-            i: { type: 'int64', id: 3 },
-            ints: { rule: 'repeated', type: 'int64', id: 8 },
-            type: { type: 'int32', id: 20 },
-          },
-        },
-        TensorProto: {
-          fields: {
-            dims: { rule: 'repeated', type: 'int64', id: 1 },
-            dataType: { type: 'int32', id: 2 },
-            name: { type: 'string', id: 8 },
-            rawData: { type: 'bytes', id: 9 },
-          },
-        },
-        ValueInfoProto: {
-          fields: { name: { type: 'string', id: 1 }, type: { type: 'TypeProto', id: 2 } },
-        },
-        TypeProto: {
-          fields: { tensorType: { type: 'TypeProtoTensor', id: 1 } },
-        },
-        TypeProtoTensor: {
-          fields: { elemType: { type: 'int32', id: 1 }, shape: { type: 'TensorShapeProto', id: 2 } },
-        },
-        TensorShapeProto: {
-          fields: { dim: { rule: 'repeated', type: 'Dimension', id: 1 } },
-        },
-        Dimension: {
-          fields: { dimValue: { type: 'int64', id: 1 }, dimParam: { type: 'string', id: 2 } },
-        },
-      },
-    },
-  },
-};
-
-const root = protobuf.Root.fromJSON(schema);
-const ModelProto = root.lookupType('onnx.ModelProto');
-
-/** ONNX element types we use. */
-export const ElemType = { FLOAT: 1, INT64: 7 } as const;
-/** ONNX attribute kinds we use. */
-const AttrType = { FLOAT: 1, INT: 2, INTS: 7 } as const;
+/** ONNX element types the graphs here use (TensorProto.DataType codes). */
+export const ElemType = { FLOAT: OnnxDataType.FLOAT, INT64: OnnxDataType.INT64 } as const;
 
 /** A dimension is a fixed size or a symbolic name. */
 export type Dim = number | string;
@@ -112,21 +36,24 @@ function valueInfo(v: ValueSpec) {
   return {
     name: v.name,
     type: {
-      tensorType: {
-        elemType: v.elemType,
-        shape: { dim: v.shape.map((d) => (typeof d === 'number' ? { dimValue: d } : { dimParam: d })) },
+      tensor_type: {
+        elem_type: v.elemType,
+        shape: { dim: v.shape.map((d) => (typeof d === 'number' ? { dim_value: d } : { dim_param: d })) },
       },
     },
   };
 }
 
 function attribute(name: string, v: number | number[]) {
-  if (Array.isArray(v)) return { name, type: AttrType.INTS, ints: v };
-  if (Number.isInteger(v)) return { name, type: AttrType.INT, i: v };
-  return { name, type: AttrType.FLOAT, f: v };
+  if (Array.isArray(v)) return { name, type: OnnxAttrType.INTS, ints: v };
+  if (Number.isInteger(v)) return { name, type: OnnxAttrType.INT, i: v };
+  return { name, type: OnnxAttrType.FLOAT, f: v };
 }
 
-/** Encodes a single-graph ONNX model (default domain, given opset) to bytes for `InferenceSession.create`. */
+/**
+ * Encodes a single-graph ONNX model (IR version 8, default domain at opset `g.opset`) to bytes.
+ * Nodes are named `<op>_<index>`; initializers carry their bytes as `raw_data`.
+ */
 export function encodeModel(g: {
   name: string;
   opset: number;
@@ -135,28 +62,29 @@ export function encodeModel(g: {
   nodes: NodeSpec[];
   initializers?: InitializerSpec[];
 }): Uint8Array {
-  const msg = ModelProto.fromObject({
-    irVersion: 8,
-    producerName: 'neardup',
-    opsetImport: [{ domain: '', version: g.opset }],
+  const T = modelProtoType();
+  const msg = T.fromObject({
+    ir_version: 8,
+    producer_name: 'neardup',
+    opset_import: [{ domain: '', version: g.opset }],
     graph: {
       name: g.name,
       input: g.inputs.map(valueInfo),
       output: g.outputs.map(valueInfo),
       initializer: (g.initializers ?? []).map((t) => ({
         name: t.name,
-        dataType: t.elemType,
+        data_type: t.elemType,
         dims: t.dims,
-        rawData: t.raw,
+        raw_data: t.raw,
       })),
       node: g.nodes.map((nd, i) => ({
         name: `${nd.op}_${i}`,
-        opType: nd.op,
+        op_type: nd.op,
         input: nd.inputs,
         output: nd.outputs,
         attribute: Object.entries(nd.attrs ?? {}).map(([k, v]) => attribute(k, v)),
       })),
     },
   });
-  return ModelProto.encode(msg).finish();
+  return T.encode(msg).finish();
 }
