@@ -1,6 +1,6 @@
 /**
  * `neardup model add-embedding <in.onnx> --tensor <name> -o <out.onnx>`: model surgery that exposes a
- * pooled embedding output (see src/embed/surgery.ts), then checks the result runs in onnxruntime.
+ * pooled embedding output (see src/onnx/surgery.ts), then checks the result runs in onnxruntime.
  * `neardup model classify <image...>`: top-5 ImageNet classes, a sanity check of the model files.
  */
 import { existsSync, readFileSync } from 'node:fs';

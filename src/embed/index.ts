@@ -51,7 +51,7 @@ export interface EmbedOptions {
   /** Vectors per cache chunk file. Default 2048. */
   cacheChunkRows?: number;
   /**
-   * Resize and normalise inside the model graph, fed raw uint8 bytes (pixel-head.ts): array datasets
+   * Resize and normalise inside the model graph, fed raw uint8 bytes (src/onnx/pixel-head.ts): array datasets
    * (CIFAR, IDX), and folders whose images all share one small square size. Default: on when the
    * model takes it; false runs the JavaScript preprocessing.
    */
