@@ -199,8 +199,10 @@ export function assign(data: ExplorerData, threshold: number, tags: Tags = {}): 
   let toRemoveAuto = 0;
   for (let i = 0; i < n; i++) toRemoveAuto += autoRemoved[i];
   const tagRows = new Map<number, Tag>();
-  const rowOf = rowIndex(data);
-  for (const id of Object.keys(tags || {})) {
+  // The id → row index (70,000 entries) is built only once there are tags: not for the first paint.
+  const tagIds = Object.keys(tags || {});
+  const rowOf = tagIds.length ? rowIndex(data) : new Map<string, number>();
+  for (const id of tagIds) {
     const row = rowOf.get(id);
     const t = tags[id];
     if (row !== undefined && (t === 'keep' || t === 'remove' || t === 'drop')) tagRows.set(row, t);
