@@ -234,6 +234,15 @@ export class ScanResult {
   hashDistanceFor(a: number, b: number): number | undefined {
     return this.core.hashBits.get(Math.min(a, b) * this.core.ids.length + Math.max(a, b));
   }
+  /** The evidence of every candidate pair the verification looked at (a < b, any order); empty without verification. */
+  evidencePairs(): IterableIterator<PairEvidence> {
+    return this.core.evidence.values();
+  }
+  /** Every perceptual-hash match as `[a, b, bits]` (row indices, a < b; Hamming distance in bits). */
+  *hashMatches(): Generator<[number, number, number]> {
+    const n = this.core.ids.length;
+    for (const [key, bits] of this.core.hashBits) yield [Math.floor(key / n), key % n, bits];
+  }
   /**
    * The verification's settings (`band`, `sure` level, `minInliers`, `minCoverage`,
    * `minCorrelation`) and counts; null when the scan ran with `verify: false`.

@@ -472,3 +472,17 @@ test('similarities below 1 never read 1.000; long ids are cut in the middle', ()
   assert.equal(middleEllipsis('imagededup/base_images/ukbench01380.jpg', 20), 'imagede…nch01380.jpg');
   assert.ok(middleEllipsis('imagededup/base_images/ukbench01380.jpg', 20).endsWith('.jpg'));
 });
+
+test('the evidence table keeps verified pairs and pHash matches, once each, and drops the rest', async () => {
+  const { buildEvidenceTable } = await import('../../src/widgets/explorer/evidence');
+  const e = (a: number, b: number, rule: string, inliers = -1, corr = NaN) => ({ a, b, rule, inliers, coverage: inliers >= 0 ? 0.4 : NaN, pixelCorrelation: corr, flipped: false });
+  const t = buildEvidenceTable(
+    [e(0, 1, 'cosine'), e(2, 3, 'verified', 45), e(4, 5, 'verified', -1, 0.97), e(6, 7, 'rejected', 3)],
+    [[5, 4, 2] as const, [8, 9, 6] as const],
+    { band: 0.7, sure: 0.94 },
+  );
+  assert.deepEqual(Array.from(t.pairs), [2, 3, 4, 5, 8, 9]);
+  assert.deepEqual(Array.from(t.inliers), [45, -1, -1]);
+  assert.deepEqual(Array.from(t.hashBits), [-1, 2, 6]);
+  assert.ok(Math.abs(t.correlation[1] - 0.97) < 1e-6 && Number.isNaN(t.correlation[0]));
+});

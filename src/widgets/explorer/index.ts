@@ -45,8 +45,8 @@ export function sourceFromScan(result: ScanResult, samples?: DataFrame): Explore
     samples: samples ?? (() => result.samples),
     groupOptions: (keep, method) => result.groupOptions(keep, method),
     evidence: buildEvidenceTable(
-      result.neighbors,
-      { evidence: (a, b) => result.evidenceFor(a, b), hashBits: (a, b) => result.hashDistanceFor(a, b) },
+      result.evidencePairs(),
+      result.hashMatches(),
       result.verification ? { band: result.verification.band, sure: result.verification.sure } : null,
     ),
   };
