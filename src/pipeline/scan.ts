@@ -334,7 +334,7 @@ export class ScanResult {
 
   /**
    * Near-duplicate pairs above the threshold with their evidence: `a, b, similarity, group_id,
-   * cosine, rule, inliers, coverage, pixel_correlation, flipped, hash_distance` (sample ids). `similarity` is
+   * cosine, rule, inliers, coverage, agreement, pixel_correlation, flipped, hash_distance` (sample ids). `similarity` is
    * the score the pair was grouped on (the cosine, or a hash match's score); `rule` says what made it
    * a duplicate: `exact`, `cosine` (≥ the sure level), `verified` (keypoints or pixels), `unchecked`
    * (below the verification band, only when the threshold is set below it).
@@ -355,6 +355,7 @@ export class ScanResult {
     cols.rule = Array.from(p.a, (_, x) => (isExact(x) ? 'exact' : ev[x]?.rule ?? (c.verification ? 'unchecked' : 'cosine')));
     cols.inliers = Array.from(p.a, (_, x) => (ev[x] && ev[x]!.inliers >= 0 ? ev[x]!.inliers : null));
     cols.coverage = Array.from(p.a, (_, x) => num(ev[x]?.coverage));
+    cols.agreement = Array.from(p.a, (_, x) => num(ev[x]?.agreement));
     cols.pixel_correlation = Array.from(p.a, (_, x) => num(ev[x]?.pixelCorrelation));
     cols.flipped = Array.from(p.a, (_, x) => ev[x]?.flipped ?? false);
     cols.hash_distance = Array.from(p.a, (a, x) => c.hashBits.get(a * n + p.b[x]) ?? null);
