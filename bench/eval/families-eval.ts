@@ -6,9 +6,10 @@
  * 1. Per family, once (cached in out/eval-families-cache/): the product path's neighbour lists
  *    (`scan` with verification off: cosine k-NN plus pHash matches) and the second signal for every
  *    listed pair with cosine ≥ 0.6 (`verifyCandidates` with band 0.6, sure 1): RANSAC inliers or
- *    aligned pixel correlation.
- * 2. For every setting (threshold t = bottom of the band, sure level, least inliers, least pixel
- *    correlation), the verdicts are replayed from that evidence exactly as `verifyCandidates` decides
+ *    aligned pixel correlation; then (addAgreement) for pairs with cosine ≥ 0.7 the photometric agreement
+ *    as they are, mirrored, and after each orientation's RANSAC alignment.
+ * 2. For every setting (threshold t = bottom of the band, sure level, least inliers, least coverage,
+ *    least agreement (0 = keypoints alone), least pixel correlation), the verdicts are replayed from that evidence exactly as `verifyCandidates` decides
  *    them, grouped with `groupAtThreshold` (components, keep first) and scored per family:
  *    group-pair precision / recall / F1, grouped recall per kind of copy, removals that take a sample
  *    whose ground-truth group differs from its kept copy's ("wrong removals"), removals in the control.
@@ -31,7 +32,7 @@ const CACHE = join(ROOT, 'out', 'eval-families-cache');
 const EVIDENCE_BAND = 0.6;
 const CACHE_VERSION = 3;
 
-interface FamilyData {
+export interface FamilyData {
   version: number;
   family: FamilyName;
   n: number;
@@ -287,7 +288,7 @@ async function addCoverage(d: FamilyData): Promise<void> {
  * the pair passes at every grid setting and keypoints are not needed), per orientation (plain, mirrored)
  * inliers, coverage and agreement after the RANSAC alignment (null under {@link AGREEMENT_FROM} inliers).
  */
-async function addAgreement(d: FamilyData): Promise<void> {
+export async function addAgreement(d: FamilyData, select: (pair: number) => boolean = () => true): Promise<void> {
   const { GeometricVerifier, flipGray } = await import('../../src/verify/geometric');
   const { alignedAgreement, halveGray, scaleHomography } = await import('../../src/verify/photometric');
   const { decodeImageFile } = await import('../../src/images/decode');
@@ -309,7 +310,8 @@ async function addAgreement(d: FamilyData): Promise<void> {
   const I = [1, 0, 0, 0, 1, 0, 0, 0, 1];
   const top = Math.max(...AGREEMENT_GRID);
   let done = 0;
-  for (const p of d.pairs) {
+  for (const [index, p] of d.pairs.entries()) {
+    if (!select(index)) continue;
     (p as unknown[]).length = 7;
     p[6] = null;
     if (p[3] < 0) continue; // checked with pixels (tiny)

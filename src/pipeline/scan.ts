@@ -13,6 +13,7 @@ import { embedDataset, type EmbedOptions } from '../embed';
 import { defaultNeighborCacheDir, searchNeighbors, type SearchChoice, type SearchInfo } from '../similarity';
 import { columnValues, dfFromColumns, hasColumn } from '../frame';
 import { arrayPixels, encodedSizes, isEncoded } from '../images/source';
+import { isTinyGrayscale } from '../embed/defaults';
 import { DEFAULT_THRESHOLD, checkThreshold, defaultThresholdFor, resolveThreshold } from '../dedup/defaults';
 import { checkKeepPolicy, groupAtThreshold, type GroupMethod, type GroupOptions, type GroupResult, type KeepPolicy } from '../dedup/groups';
 import { findExactDuplicates, type ExactDuplicates } from '../dedup/exact';
@@ -21,7 +22,7 @@ import { fsPath } from '../datasets/names';
 import { histogram, maxSimilarity, nearestIndex, ThresholdIndex, type Histogram } from '../dedup/threshold';
 import { uniqueness } from '../dedup/uniqueness';
 import { addHashMatches, type HashMatchOptions } from '../dedup/verify';
-import { verifyCandidates, VERIFY_BAND, SURE_COSINE, type PairEvidence, type VerifyOptions, type Verification } from '../verify';
+import { verifyCandidates, VERIFY_BAND, SURE_COSINE, TINY_GRAYSCALE_SURE, type PairEvidence, type VerifyOptions, type Verification } from '../verify';
 import {
   crossSplitCounts,
   crossSplitReport,
@@ -557,7 +558,7 @@ export async function scan(spec: string | Dataset, opts: ScanOptions = {}): Prom
       ...vo,
       // Every pair at the scan's own threshold is checked, even when it is set below the default band.
       band: Math.min(vo.band ?? VERIFY_BAND, threshold),
-      sure: Math.max(vo.sure ?? SURE_COSINE, Math.min(vo.band ?? VERIFY_BAND, threshold)),
+      sure: Math.max(vo.sure ?? (isTinyGrayscale(dataset.pixels) ? TINY_GRAYSCALE_SURE : SURE_COSINE), Math.min(vo.band ?? VERIFY_BAND, threshold)),
       onProgress: (d, t) => progress('verify', d, t),
     });
     neighbors = v.neighbors;

@@ -48,7 +48,13 @@ export function alignedAgreement(
   const minTile = opts.minTile ?? 0.5;
   const warped = new Float32Array(wa * ha);
   const inside = new Uint8Array(wa * ha);
-  for (let y = 0; y < ha; y++) {
+  const identity = wa === wb && ha === hb && h[0] === 1 && h[1] === 0 && h[2] === 0 && h[3] === 0 && h[4] === 1 && h[5] === 0 && h[6] === 0 && h[7] === 0 && h[8] === 1;
+  if (identity) {
+    // Already aligned (the cheap first try): no resampling.
+    warped.set(b);
+    inside.fill(1);
+  }
+  for (let y = 0; y < (identity ? 0 : ha); y++) {
     for (let x = 0; x < wa; x++) {
       const z = h[6] * x + h[7] * y + h[8];
       if (!(Math.abs(z) > 1e-9)) continue;
