@@ -75,8 +75,10 @@ export interface VerifyOptions {
   minInliers?: number;
   /** Least share of the images the inliers must span; default {@link MIN_COVERAGE}. */
   minCoverage?: number;
-  /** Least share of agreeing tiles after alignment (keypoint pairs); default {@link MIN_AGREEMENT}. */
+  /** Least share of agreeing tiles after a keypoint alignment; 0 turns the photometric check off; default {@link MIN_AGREEMENT}. */
   minAgreement?: number;
+  /** Least share of agreeing tiles of the images as they are (or mirrored), which verifies without keypoints; default {@link MIN_IDENTITY_AGREEMENT}. */
+  minIdentity?: number;
   /** Least aligned pixel correlation for tiny images; default {@link MIN_PIXEL_CORRELATION}. */
   minCorrelation?: number;
   /** Images with a side under this many pixels use the pixel check; default 64. */
@@ -106,10 +108,28 @@ export const SURE_COSINE = 1;
  * check has not been measured on them, so they keep that level.
  */
 export const TINY_GRAYSCALE_SURE = 0.94;
+/**
+ * Sure level for array datasets of tiny images (either side under `tinySide`, e.g. CIFAR), checked with
+ * aligned pixels: the level the earlier leave-one-family-out choice made with the tiny family (0.94);
+ * checking their pairs above it too loses recall (tiny family 0.629 → 0.564, docs/quality.md) and no
+ * look-alike pair above it was found there.
+ */
+export const TINY_ARRAY_SURE = 0.94;
 export const MIN_INLIERS = 30;
 export const MIN_PIXEL_CORRELATION = 0.95;
 export const MIN_COVERAGE = 0.1;
 export const MIN_AGREEMENT = 0.6;
+export const MIN_IDENTITY_AGREEMENT = 0.7;
+
+/**
+ * The default sure level for a dataset: {@link TINY_GRAYSCALE_SURE} for tiny grayscale arrays,
+ * {@link TINY_ARRAY_SURE} for other arrays with a side under 64 px, {@link SURE_COSINE} otherwise.
+ */
+export function defaultSure(pixels: { kind: string; width?: number; height?: number; channels?: number }, tinyGrayscale: boolean): number {
+  if (tinyGrayscale) return TINY_GRAYSCALE_SURE;
+  if (pixels.kind === 'array' && Math.min(pixels.width ?? Infinity, pixels.height ?? Infinity) < 64) return TINY_ARRAY_SURE;
+  return SURE_COSINE;
+}
 
 /** Output of {@link verifyCandidates}. */
 export interface Verification {
@@ -144,6 +164,7 @@ export async function verifyCandidates(
   const minCorrelation = opts.minCorrelation ?? MIN_PIXEL_CORRELATION;
   const minCoverage = opts.minCoverage ?? MIN_COVERAGE;
   const minAgreement = opts.minAgreement ?? MIN_AGREEMENT;
+  const minIdentity = opts.minIdentity ?? MIN_IDENTITY_AGREEMENT;
   const tinySide = opts.tinySide ?? 64;
   const side = opts.side ?? 320;
   if (!(band >= -1 && band <= sure && sure <= 1.0001)) throw new NeardupError(`verification band ${band}..${sure} must satisfy -1 ≤ band ≤ sure ≤ 1`);
@@ -170,7 +191,7 @@ export async function verifyCandidates(
     }
   }
 
-  if (toCheck.length) await checkPairs(ds, toCheck, { maxPixels: opts.maxPixels, side, tinySide, minInliers, minCoverage, minAgreement, minCorrelation, concurrency: opts.concurrency ?? 4, onProgress: opts.onProgress });
+  if (toCheck.length) await checkPairs(ds, toCheck, { maxPixels: opts.maxPixels, side, tinySide, minInliers, minCoverage, minAgreement, minIdentity, minCorrelation, concurrency: opts.concurrency ?? 4, onProgress: opts.onProgress });
 
   // Decision lists: drop what the second signal did not confirm.
   const indices = new Int32Array(nb.indices);
@@ -210,6 +231,7 @@ interface CheckOptions {
   minInliers: number;
   minCoverage: number;
   minAgreement: number;
+  minIdentity: number;
   minCorrelation: number;
   concurrency: number;
   onProgress?: (done: number, total: number) => void;
@@ -319,7 +341,7 @@ function checkKeypoints(e: PairEvidence, verifier: GeometricVerifier, orbOf: (ro
   const photometric = o.minAgreement > 0; // 0 turns the photometric check off (keypoints alone, as before)
   for (const flipped of photometric ? [false, true] : []) {
     const agree = agreement(IDENTITY, flipped);
-    if (agree >= o.minAgreement) {
+    if (agree >= o.minIdentity) {
       Object.assign(e, { inliers: -1, coverage: NaN, agreement: agree, flipped, rule: 'verified' });
       return;
     }
