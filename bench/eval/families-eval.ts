@@ -13,9 +13,9 @@
  *    them, grouped with `groupAtThreshold` (components, keep first) and scored per family:
  *    group-pair precision / recall / F1, grouped recall per kind of copy, removals that take a sample
  *    whose ground-truth group differs from its kept copy's ("wrong removals"), removals in the control.
- * 3. Leave-one-family-out: for each family F, the setting is chosen on the OTHER families (all group-pair
- *    precision ≥ 0.99, zero control removals, zero wrong removals, then the best lowest F1) and F is
- *    reported at it. The shipped default is the same choice over all families.
+ * 3. Leave-one-family-out: for each family F, the setting is chosen on the OTHER families (`choose`: zero
+ *    control removals, fewest wrong removals, most families at group-pair precision ≥ 0.99, best mean F1)
+ *    and F is reported at it. The shipped default is the same choice over all families.
  * Results: out/eval-families/report.json and the printed tables (docs/quality.md).
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync, renameSync } from 'node:fs';
