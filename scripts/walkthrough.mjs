@@ -26,6 +26,7 @@ if (unknown.length) {
 let dataset = opt('dataset', process.env.NEARDUP_DATASET || 'sample');
 // A relative folder or manifest means relative to where the command runs, not to notebooks/.
 if (/[\/.]/.test(dataset) && existsSync(resolve(dataset))) dataset = resolve(dataset);
+else if (/^hf:[\/.]/.test(dataset) && existsSync(resolve(dataset.slice(3)))) dataset = `hf:${resolve(dataset.slice(3))}`;
 const notebook = opt('notebook', 'walkthrough');
 const out = resolve(opt('out', join(root, 'out')));
 const timeout = opt('timeout', '7200');

@@ -68,13 +68,15 @@ export { writeStore, readStore, embedShard, searchShard, mergeShards, type Store
  */
 export { verifyCandidates, VERIFY_BAND, SURE_COSINE, MIN_INLIERS, MIN_COVERAGE, MIN_PIXEL_CORRELATION, type PairEvidence, type VerdictRule, type VerifyOptions, type Verification } from './verify';
 
+/** Exact duplicates, the pre-pass before embedding: byte- and pixel-identical samples (see docs/duplicates.md). */
+export { findExactDuplicates, type ExactDuplicates, type ExactOptions } from './exact';
+
 /**
- * Duplicate groups at a threshold (components or FiftyOne semantics, keep policies), exact
- * duplicates, the threshold's default and check, the max-similarity histogram and uniqueness.
+ * Duplicate groups at a threshold (components or FiftyOne semantics, keep policies), the
+ * threshold's default and check, the max-similarity histogram and uniqueness.
  */
 export {
   groupAtThreshold,
-  findExactDuplicates,
   DEFAULT_THRESHOLD,
   defaultThresholdFor,
   resolveThreshold,
@@ -87,8 +89,6 @@ export {
   type GroupMethod,
   type KeepPolicy,
   type KeepFunction,
-  type ExactDuplicates,
-  type ExactOptions,
   type Histogram,
 } from './dedup';
 /** Reports: train/test leakage, label conflicts, exact duplicates (DataFrames, see docs/duplicates.md). */

@@ -3,8 +3,8 @@
  * embedding output, float-activation (dequantized) copies of int8 models, the in-graph pixel head
  * for raw arrays, and the GeM / mirror-view head (see docs/embeddings.md, docs/quality.md).
  */
-export { addEmbeddingOutput, addEmbeddingOutputToBuffer, type AddEmbeddingOptions, type SurgeryResult } from './embed/surgery';
-export { dequantizeModel } from './embed/dequantize';
-export { addPixelHeadToBuffer, PIXEL_INPUT, type PixelHeadSpec } from './embed/pixel-head';
-export { addRobustEmbedding, addRobustEmbeddingToBuffer, type RobustEmbeddingOptions } from './embed/quality-model';
+export { addEmbeddingOutput, addEmbeddingOutputToBuffer, type AddEmbeddingOptions, type SurgeryResult } from './onnx/surgery';
+export { dequantizeModel } from './onnx/dequantize';
+export { addPixelHeadToBuffer, PIXEL_INPUT, type PixelHeadSpec } from './onnx/pixel-head';
+export { addRobustEmbedding, addRobustEmbeddingToBuffer, type RobustEmbeddingOptions } from './onnx/robust-head';
 export { EmbeddingModel, PixelHeadSession, defaultModelConfig, resolveModelConfig, type ModelConfig, type RawPixelShape } from './embed/model';

@@ -3,8 +3,8 @@
  * compared at their own best threshold: pooling, multi-scale, views (mirror / grayscale, averaged
  * or symmetric max), border trimming, and pHash as a second signal.
  */
-import { hammingAt } from '../../src/dedup/phash';
-import { averageViews } from '../../src/embed/views';
+import { hammingAt } from '../../src/phash/hash';
+import { averageViews } from '../lib/views';
 import { DIM, type Features, type Pooling } from './features';
 import { cosineMatrix, maxMatrix } from './metrics';
 

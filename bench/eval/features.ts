@@ -12,13 +12,13 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import * as ort from 'onnxruntime-node';
-import { addEmbeddingOutputToBuffer } from '../../src/embed/surgery';
-import { modelProtoType, OnnxDataType } from '../../src/embed/onnx-proto';
+import { addEmbeddingOutputToBuffer } from '../../src/onnx/surgery';
+import { modelProtoType, OnnxDataType } from '../../src/onnx/proto';
 import { decodeImage, openImage, readImageFile } from '../../src/images/decode';
 import { IMAGENET_MEAN, IMAGENET_STD, normalisationTables, writeRgbToTensor } from '../../src/images/preprocess';
-import { trimImage } from '../../src/images/trim';
-import { flipRgb, grayRgb } from '../../src/embed/views';
-import { phash } from '../../src/dedup/phash';
+import { trimImage } from '../lib/trim';
+import { flipRgb, grayRgb } from '../lib/views';
+import { phash } from '../../src/phash/hash';
 
 export const FEATURE_VERSION = 3;
 export const DIM = 1280;

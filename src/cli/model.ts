@@ -1,6 +1,6 @@
 /**
  * `neardup model add-embedding <in.onnx> --tensor <name> -o <out.onnx>`: model surgery that exposes a
- * pooled embedding output (see src/embed/surgery.ts), then checks the result runs in onnxruntime.
+ * pooled embedding output (see src/onnx/surgery.ts), then checks the result runs in onnxruntime.
  * `neardup model classify <image...>`: top-5 ImageNet classes, a sanity check of the model files.
  */
 import { existsSync, readFileSync } from 'node:fs';
@@ -9,8 +9,8 @@ import { InvalidArgumentError, type Command } from 'commander';
 import * as ort from 'onnxruntime-node';
 import { NeardupError } from '../errors';
 import { modelOption } from './options';
-import { addEmbeddingOutput } from '../embed/surgery';
-import { dequantizeModel } from '../embed/dequantize';
+import { addEmbeddingOutput } from '../onnx/surgery';
+import { dequantizeModel } from '../onnx/dequantize';
 import { writeFileAtomicSync } from '../frame/atomic';
 import { EmbeddingModel, defaultModelConfig, resolveModelConfig } from '../embed/model';
 import { decodeImageFile } from '../images/decode';

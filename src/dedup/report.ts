@@ -7,7 +7,7 @@ import type { DataFrame } from 'danfojs-node';
 import type { Neighbors } from '../types';
 import { dfFromColumns } from '../frame';
 import type { GroupResult } from './groups';
-import type { ExactDuplicates } from './exact';
+import type { ExactDuplicates } from '../exact';
 
 /** Unique near-duplicate pairs (a < b as row indices), by descending similarity then a, b. */
 export interface Pairs {

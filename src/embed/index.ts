@@ -18,12 +18,12 @@ import { contentKey, defaultEmbeddingCacheDir, EmbeddingCache } from './cache';
 import { defaultEmbeddingFor } from './defaults';
 
 export { EmbeddingModel, PixelHeadSession, defaultModelConfig, resolveModelConfig, type ModelConfig, type RawPixelShape } from './model';
-export { addPixelHeadToBuffer, PIXEL_INPUT, type PixelHeadSpec } from './pixel-head';
-export { addEmbeddingOutput, addEmbeddingOutputToBuffer, type AddEmbeddingOptions, type SurgeryResult } from './surgery';
+export { addPixelHeadToBuffer, PIXEL_INPUT, type PixelHeadSpec } from '../onnx/pixel-head';
+export { addEmbeddingOutput, addEmbeddingOutputToBuffer, type AddEmbeddingOptions, type SurgeryResult } from '../onnx/surgery';
 export { EmbeddingCache, defaultEmbeddingCacheDir, contentKey } from './cache';
 export { textProgress, type TextProgressOptions } from './progress';
 export { defaultEmbeddingFor, isTinyGrayscale, TINY_GRAYSCALE_SIZE } from './defaults';
-export { dequantizeModel } from './dequantize';
+export { dequantizeModel } from '../onnx/dequantize';
 
 export interface EmbedOptions {
   /**
@@ -51,7 +51,7 @@ export interface EmbedOptions {
   /** Vectors per cache chunk file. Default 2048. */
   cacheChunkRows?: number;
   /**
-   * Resize and normalise inside the model graph, fed raw uint8 bytes (pixel-head.ts): array datasets
+   * Resize and normalise inside the model graph, fed raw uint8 bytes (src/onnx/pixel-head.ts): array datasets
    * (CIFAR, IDX), and folders whose images all share one small square size. Default: on when the
    * model takes it; false runs the JavaScript preprocessing.
    */

@@ -2,7 +2,7 @@
  * The embedding model: an onnxruntime-node CPU session plus the preprocessing it expects.
  *
  * The default is the bundled MobileNetV2 (ImageNet, int8) with an `embedding` output added by
- * model surgery (see surgery.ts). Any other ONNX image model can be used through a
+ * model surgery (see src/onnx/surgery.ts). Any other ONNX image model can be used through a
  * {@link ModelConfig}, given inline or as a JSON file.
  */
 import { createHash } from 'node:crypto';
@@ -10,8 +10,8 @@ import { readFileSync, existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import { InferenceWorker, type WorkerOutputs } from './worker';
-import { addPixelHeadToBuffer, pixelInputDims, PIXEL_INPUT, type PixelHeadSpec } from './pixel-head';
-import { dequantizeModel } from './dequantize';
+import { addPixelHeadToBuffer, pixelInputDims, PIXEL_INPUT, type PixelHeadSpec } from '../onnx/pixel-head';
+import { dequantizeModel } from '../onnx/dequantize';
 import { NeardupError } from '../errors';
 import { IMAGENET_MEAN, IMAGENET_STD } from '../images/preprocess';
 
@@ -277,7 +277,7 @@ export class EmbeddingModel {
 
   /**
    * A second session of this model that takes raw uint8 pixels of one shape and resizes and
-   * normalises them inside the graph (see pixel-head.ts): the fast path for array datasets.
+   * normalises them inside the graph (see src/onnx/pixel-head.ts): the fast path for array datasets.
    * Throws NeardupError when the model's input cannot take the head.
    */
   async withPixelHead(shape: RawPixelShape): Promise<PixelHeadSession> {

@@ -15,12 +15,12 @@ import { columnValues, dfFromColumns, hasColumn } from '../frame';
 import { arrayPixels, encodedSizes, isEncoded } from '../images/source';
 import { DEFAULT_THRESHOLD, checkThreshold, defaultThresholdFor, resolveThreshold } from '../dedup/defaults';
 import { checkKeepPolicy, groupAtThreshold, type GroupMethod, type GroupOptions, type GroupResult, type KeepPolicy } from '../dedup/groups';
-import { findExactDuplicates, type ExactDuplicates } from '../dedup/exact';
+import { findExactDuplicates, type ExactDuplicates } from '../exact';
 import { findAliases } from '../datasets/aliases';
 import { fsPath } from '../datasets/names';
 import { histogram, maxSimilarity, nearestIndex, ThresholdIndex, type Histogram } from '../dedup/threshold';
 import { uniqueness } from '../dedup/uniqueness';
-import { addHashMatches, type HashMatchOptions } from '../dedup/verify';
+import { addHashMatches, type HashMatchOptions } from '../phash/merge';
 import { verifyCandidates, VERIFY_BAND, SURE_COSINE, type PairEvidence, type VerifyOptions, type Verification } from '../verify';
 import {
   crossSplitCounts,

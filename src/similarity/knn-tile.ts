@@ -3,7 +3,7 @@
  * Shared by the in-process path and the worker threads (src/similarity/knn-worker.ts).
  */
 import * as ort from 'onnxruntime-node';
-import { encodeModel, ElemType } from './onnx-graph';
+import { encodeModel, ElemType } from '../onnx/graph';
 
 /** S[m, n] = A[m, dim] · B[n, dim]ᵀ as a one-node ONNX model (Gemm with transB). */
 export function gemmModel(dim: number): Uint8Array {

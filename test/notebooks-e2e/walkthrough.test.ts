@@ -120,3 +120,42 @@ test('own-data.ipynb on a folder of real photos groups the copies, skips the cor
   assert.equal(summary.skipped_not_copied, 1);
   assert.ok(copied.includes('base_images/ukbench01380.jpg'));
 });
+
+test('own-data.ipynb on an hf: dataset in the Hugging Face cache ($HF_HUB_CACHE) groups the copies across splits and leaves the cache untouched', { timeout: 16 * 60 * 1000 }, () => {
+  // The parquet files are written by the `datasets` library itself, in the Hub cache layout (test/datasets/make_hf_dataset.py).
+  const dir = mkdtempSync(join(tmpdir(), 'neardup-own-hf-'));
+  const made = spawnSync(join(root, '.venv', 'bin', 'python'), [join(root, 'test', 'datasets', 'make_hf_dataset.py'), dir], { encoding: 'utf8' });
+  assert.equal(made.status, 0, `make_hf_dataset.py failed (is \`datasets\` in .venv? run npm run setup): ${made.stderr}`);
+  const expected = JSON.parse(readFileSync(join(dir, 'expected.json'), 'utf8'));
+  const hub = join(dir, 'hub');
+  const before = tree(hub);
+  const out = join(dir, 'out');
+  // An unreachable endpoint: the notebook must read the cache, not download.
+  runNotebook(['--notebook', 'own-data', '--dataset', 'hf:neardup/photos'], out, { HF_HUB_CACHE: hub, HF_ENDPOINT: 'http://127.0.0.1:9' });
+  assert.deepEqual(tree(hub), before, 'Hub cache unchanged');
+
+  const samples = csvRows(join(out, 'own-data-samples.csv'));
+  const ids = [...expected.splits.train.map((_: unknown, i: number) => `train/${String(i).padStart(5, '0')}`), ...expected.splits.test.map((_: unknown, i: number) => `test/${String(i).padStart(5, '0')}`)];
+  assert.deepEqual(samples.map((r) => r.id).sort(), [...ids].sort());
+  const byId = new Map(samples.map((r) => [r.id, r]));
+  assert.equal(byId.get('train/00000')!.label_name, expected.label_names[0]);
+  assert.equal(byId.get('test/00001')!.label_name, expected.label_names[1]);
+  // test/00003 is the corrupt photo; ukbench00120 (train/00000) and its resized copy (test/00001), ukbench09380.jpg (train/00009) and its PNG (test/00002).
+  assert.equal(byId.get('test/00003')!.status, 'skipped');
+  assert.ok(byId.get('test/00003')!.reason.length > 0);
+  for (const [a, b] of [['train/00000', 'test/00001'], ['train/00009', 'test/00002']]) {
+    assert.notEqual(byId.get(a)!.group_id, '-1', a);
+    assert.equal(byId.get(a)!.group_id, byId.get(b)!.group_id, `${a} and ${b}`);
+  }
+
+  const remove = csvRows(join(out, 'own-data-remove.csv'));
+  const summary = JSON.parse(readFileSync(join(out, 'own-data-summary.json'), 'utf8'));
+  assert.ok(remove.length > 0);
+  assert.equal(remove.length, summary.removed);
+  // An hf: dataset is parquet files, not a folder: no deduplicated copy is made.
+  assert.equal(summary.copied, 0);
+  assert.ok(!existsSync(join(out, 'own-data-dedup')));
+  const text = notebookText(join(out, 'own-data.ipynb'));
+  assert.match(text, new RegExp(`${ids.length} images in hf:neardup/photos, read from 2 parquet file\\(s\\)`));
+  assert.ok(text.includes(join(hub, 'datasets--neardup--photos', 'snapshots', expected.commit)), 'the notebook says where in the cache it read');
+});

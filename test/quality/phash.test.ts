@@ -4,8 +4,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { resolve } from 'node:path';
 import sharp from 'sharp';
-import { phash, hamming, hammingAt } from '../../src/dedup/phash';
-import { hashPairs, hashScore, mergeHashPairs } from '../../src/dedup/verify';
+import { phash, hamming, hammingAt } from '../../src/phash/hash';
+import { hashPairs, hashScore, mergeHashPairs } from '../../src/phash/merge';
 import { DEFAULT_THRESHOLD, UNVERIFIED_THRESHOLD } from '../../src/dedup/defaults';
 import { decodeImage, decodeImageFile } from '../../src/images/decode';
 

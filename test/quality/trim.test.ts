@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { resolve } from 'node:path';
 import sharp from 'sharp';
-import { findContentBox, trimImage } from '../../src/images/trim';
+import { findContentBox, trimImage } from '../../bench/lib/trim';
 
 const BASE = resolve(__dirname, '../fixtures/imagededup/base_images');
 const photo = (name: string) => resolve(BASE, `${name}.jpg`);

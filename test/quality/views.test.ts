@@ -6,9 +6,9 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import * as ort from 'onnxruntime-node';
-import { addRobustEmbeddingToBuffer } from '../../src/embed/quality-model';
-import { addEmbeddingOutputToBuffer } from '../../src/embed/surgery';
-import { averageViews, flipRgb, grayRgb, makeViews } from '../../src/embed/views';
+import { addRobustEmbeddingToBuffer } from '../../src/onnx/robust-head';
+import { addEmbeddingOutputToBuffer } from '../../src/onnx/surgery';
+import { averageViews, flipRgb, grayRgb, makeViews } from '../../bench/lib/views';
 import { decodeImageFile } from '../../src/images/decode';
 import { IMAGENET_MEAN, IMAGENET_STD, normalisationTables, writeRgbToTensor } from '../../src/images/preprocess';
 

@@ -11,8 +11,7 @@
  * The float model keeps the int8 model's weights (still 68% ImageNet top-1) but computes the
  * activations in float32: smooth, and the same on every CPU up to float rounding.
  */
-import { floatInitializer, modelProtoType, OnnxDataType } from './onnx-proto';
-import { decodeOnnxModel } from './surgery';
+import { decodeOnnxModel, floatInitializer, modelProtoType, OnnxDataType } from './proto';
 import { NeardupError } from '../errors';
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- protobufjs messages are untyped plain objects */

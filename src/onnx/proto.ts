@@ -1,10 +1,12 @@
 /**
- * The subset of the ONNX protobuf schema (onnx/onnx.proto, IR version 10, a public spec) that model
- * surgery needs, written out here so no generated code or .proto file has to ship. Every message a
- * ModelProto can contain is declared, so decode → encode round-trips a model without dropping
- * fields (protobufjs silently skips fields it does not know).
+ * The ONNX protobuf schema (onnx/onnx.proto, IR version 10, a public spec), the one schema every
+ * ONNX reader and writer here uses: model surgery, dequantize, the pixel and robust heads, and the
+ * graphs built in memory (./graph.ts). Written out so no generated code or .proto file has to ship.
+ * Every message a ModelProto can contain is declared, so decode → encode round-trips a model without
+ * dropping fields (protobufjs silently skips fields it does not know).
  */
 import * as protobuf from 'protobufjs';
+import { NeardupError } from '../errors';
 
 const ONNX_PROTO = `
 syntax = "proto2";
@@ -206,11 +208,25 @@ export function modelProtoType(): protobuf.Type {
 /** ONNX TensorProto.DataType codes used here. */
 export const OnnxDataType = { FLOAT: 1, UINT8: 2, INT8: 3, INT64: 7 } as const;
 /** AttributeProto.AttributeType codes used here. */
-export const OnnxAttrType = { INT: 2, INTS: 7 } as const;
+export const OnnxAttrType = { FLOAT: 1, INT: 2, INTS: 7 } as const;
 
 /** A float32 initializer (TensorProto as a plain object) holding `values` in row-major order. */
 export function floatInitializer(name: string, dims: number[], values: ArrayLike<number>): { name: string; dims: number[]; data_type: number; raw_data: Buffer } {
   const raw = Buffer.alloc(4 * values.length);
   for (let i = 0; i < values.length; i++) raw.writeFloatLE(values[i], 4 * i);
   return { name, dims, data_type: OnnxDataType.FLOAT, raw_data: raw };
+}
+
+/* eslint-disable @typescript-eslint/no-explicit-any -- protobufjs messages are untyped plain objects */
+
+/**
+ * Decodes ONNX model bytes into a ModelProto message (snake_case field names as in onnx.proto).
+ * @throws NeardupError naming `label` when the bytes are not an ONNX model.
+ */
+export function decodeOnnxModel(modelBytes: Uint8Array, label = 'model'): any {
+  try {
+    return modelProtoType().decode(modelBytes);
+  } catch (err) {
+    throw new NeardupError(`${label} is not an ONNX model (${(err as Error).message})`);
+  }
 }

@@ -10,8 +10,8 @@
  * cosine to reach `minCosine` (loose: the CNN only has to agree the two are not wholly different).
  */
 import type { Neighbors } from '../types';
-import { UNVERIFIED_THRESHOLD } from './defaults';
-import { hammingAt, phash } from './phash';
+import { UNVERIFIED_THRESHOLD } from '../dedup/defaults';
+import { hammingAt, phash } from './hash';
 import { decodeImage } from '../images/decode';
 import { arrayPixels, imageCount, readEncoded } from '../images/source';
 import { arrayImageToRgb } from '../images/array';

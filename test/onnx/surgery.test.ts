@@ -5,8 +5,8 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { tmpdir } from 'node:os';
 import * as ort from 'onnxruntime-node';
-import { modelProtoType } from '../../src/embed/onnx-proto';
-import { addEmbeddingOutput, addEmbeddingOutputToBuffer } from '../../src/embed/surgery';
+import { modelProtoType } from '../../src/onnx/proto';
+import { addEmbeddingOutput, addEmbeddingOutputToBuffer } from '../../src/onnx/surgery';
 import { NeardupError } from '../../src/errors';
 
 const MODELS = resolve(__dirname, '../../models');

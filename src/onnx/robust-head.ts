@@ -12,9 +12,8 @@
  */
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { modelProtoType, OnnxAttrType, OnnxDataType } from './onnx-proto';
+import { decodeOnnxModel, modelProtoType, OnnxAttrType, OnnxDataType } from './proto';
 import { writeFileAtomicSync } from '../frame/atomic';
-import { decodeOnnxModel } from './surgery';
 import { NeardupError } from '../errors';
 
 export interface RobustEmbeddingOptions {

@@ -4,7 +4,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import sharp from 'sharp';
-import { findExactDuplicates } from '../../src/dedup/exact';
+import { findExactDuplicates } from '../../src/exact';
 import { loadFolder } from '../../src/datasets/folder';
 import { dfFromColumns, columnValues } from '../../src/frame';
 import type { Dataset } from '../../src/types';

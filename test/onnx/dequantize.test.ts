@@ -6,7 +6,7 @@ import { DataFrame } from 'danfojs-node';
 import { EmbeddingModel, embedDataset, dequantizeModel } from '../../src/embed';
 import { decodeImageFile } from '../../src/images/decode';
 import { rgbToTensor } from '../../src/images/preprocess';
-import { modelProtoType } from '../../src/embed/onnx-proto';
+import { modelProtoType } from '../../src/onnx/proto';
 import { loadDataset } from '../../src/datasets';
 import { scan } from '../../src/pipeline';
 import { NeardupError } from '../../src/errors';

@@ -9,7 +9,7 @@
  */
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { modelProtoType, OnnxAttrType, OnnxDataType } from './onnx-proto';
+import { decodeOnnxModel, modelProtoType, OnnxAttrType, OnnxDataType } from './proto';
 import { writeFileAtomicSync } from '../frame/atomic';
 import { NeardupError } from '../errors';
 
@@ -76,15 +76,6 @@ function readModelFile(path: string): Buffer {
     return readFileSync(path);
   } catch (err) {
     throw new NeardupError(`cannot read model file ${path}: ${(err as Error).message}`);
-  }
-}
-
-/** Decodes ONNX model bytes, with an error naming `label` when they are not a model. */
-export function decodeOnnxModel(modelBytes: Uint8Array, label = 'model'): any {
-  try {
-    return modelProtoType().decode(modelBytes);
-  } catch (err) {
-    throw new NeardupError(`${label} is not an ONNX model (${(err as Error).message})`);
   }
 }
 

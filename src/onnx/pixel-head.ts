@@ -15,8 +15,7 @@
  * `(x/255 - mean)/std` per channel. A one-channel source broadcasts to three channels in the
  * normalisation step, as a grayscale image is replicated to RGB.
  */
-import { floatInitializer, modelProtoType, OnnxAttrType, OnnxDataType } from './onnx-proto';
-import { decodeOnnxModel } from './surgery';
+import { decodeOnnxModel, floatInitializer, modelProtoType, OnnxAttrType, OnnxDataType } from './proto';
 import { resizeTaps } from '../images/array';
 import { NeardupError } from '../errors';
 
