@@ -319,8 +319,8 @@ async function main() {
   console.log(`lancedb ${JSON.stringify(backend.params)}: table + index built in ${tBuild.toFixed(1)} s (load ${loadavg()[0].toFixed(1)})`);
 
   const M = Math.min(N, Number(arg('ann-queries', String(N))));
-  const queryBatch = Number(arg('query-batch', '256'));
-  const concurrency = Number(arg('concurrency', '2'));
+  const queryBatch = Number(arg('query-batch', '64'));
+  const concurrency = Number(arg('concurrency', '4'));
   if (flag('compare-batches')) {
     // Same 512 queries, same index: what the multi-vector batch and the calls in flight buy.
     const m = Math.min(512, N);

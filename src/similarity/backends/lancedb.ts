@@ -49,18 +49,21 @@ export interface LanceLocation {
   /** Reuse an existing table + index of the same row count instead of rebuilding (sharded search). */
   reuse?: boolean;
   storageOptions?: Record<string, string>;
-  /** Query vectors per LanceDB call (one multi-vector query; default 256). Speed only, not the result. */
+  /** Query vectors per LanceDB call (one multi-vector query; default 64). Speed only, not the result. */
   queryBatch?: number;
-  /** LanceDB calls in flight at once (default 2: the machine's cores are the limit). Speed only. */
+  /** LanceDB calls in flight at once (default 4). Speed only. */
   concurrency?: number;
 }
 
 /** Rows written to Lance per batch (bounded memory: 8,192 × 1280 × 4 B = 40 MiB). */
 const WRITE_BATCH = 8192;
-/** Query vectors per LanceDB call (one multi-vector query). */
-const QUERY_BATCH = 256;
-/** Multi-vector queries in flight at once. */
-const CONCURRENCY = 2;
+/**
+ * Query vectors per LanceDB call (one multi-vector query) and calls in flight: 64 × 4 was the fastest
+ * of six settings in `npm run bench -- scale --compare-batches` (20,000 × 1280, ivf_flat: 6.9 ms/query
+ * against 15.2 for one vector per call and 10.8 for 256 × 1; docs/scale.md).
+ */
+const QUERY_BATCH = 64;
+const CONCURRENCY = 4;
 
 export class LanceDbBackend implements SearchBackend {
   readonly name = 'lancedb';
