@@ -9,7 +9,13 @@
  *   --sub-vectors, --index ivf_pq|ivf_hnsw_sq, --base <embedding cache dir> (real vectors),
  *   --threshold (duplicate threshold, default 0.98 = Fashion-MNIST's default), --seed,
  *   --float16 (store/search the vectors rounded to float16 and measure the recall cost),
- *   --dim-reduce <d> (keep the first d dims after a random rotation-free truncation: recall cost).
+ *   --dim-reduce <d> (keep the first d dims after a random rotation-free truncation: recall cost),
+ *   --storage-cost (no index: recall of exact search over float16 / randomly projected vectors
+ *   against float32, on --queries sampled queries; the measured cost of smaller storage),
+ *   --ann-queries <m> (ANN for query rows [0, m) only, per-query time extrapolated to all N; the
+ *   exact sample and the planted pairs are then taken within those rows), --query-batch <b> and
+ *   --concurrency <c> (LanceDB multi-vector query size and calls in flight), --compare-batches
+ *   (times several batch/concurrency settings on the same 512 queries before the main run).
  *
  * Generator (documented in docs/scale.md): `m` real base embeddings (default: the bundled
  * Fashion-MNIST sample's 3,000 MobileNetV2 vectors from the embedding cache, or any cache dir via
@@ -101,10 +107,26 @@ function loadBase(dir: string): { v: Float32Array; m: number; dim: number } {
 function generate(base: Float32Array, m: number, dim: number, n: number) {
   const v = new Float32Array(n * dim);
   const row = new Float64Array(dim);
+  // Noise: a pool of 4,096 Gaussian vectors drawn once; each row's noise is the sum of two pool
+  // vectors, each cyclically shifted by a random offset and signed at random (2⁴⁵ combinations, and
+  // isotropic: a shift or sign flip of a Gaussian vector is Gaussian). 1,280 Gaussian draws per row
+  // made the 1M generation take most of an hour.
+  const P = 4096;
+  const pool = new Float32Array(P * dim);
+  for (let i = 0; i < pool.length; i++) pool[i] = gauss();
+  const z = new Float64Array(dim);
   const noise = (norm: number) => {
+    z.fill(0);
+    for (let t = 0; t < 2; t++) {
+      const a = Math.floor(rnd() * P);
+      const p = pool.subarray(a * dim, (a + 1) * dim);
+      const sh = Math.floor(rnd() * dim);
+      const sg = rnd() < 0.5 ? -1 : 1;
+      for (let d = 0; d < dim - sh; d++) z[d] += sg * p[d + sh];
+      for (let d = dim - sh; d < dim; d++) z[d] += sg * p[d + sh - dim];
+    }
     let s = 0;
-    const z = new Float64Array(dim);
-    for (let d = 0; d < dim; d++) (z[d] = gauss()), (s += z[d] * z[d]);
+    for (let d = 0; d < dim; d++) s += z[d] * z[d];
     const f = norm / Math.sqrt(s);
     for (let d = 0; d < dim; d++) z[d] *= f;
     return z;
@@ -135,17 +157,26 @@ function generate(base: Float32Array, m: number, dim: number, n: number) {
   return { v, planted };
 }
 
-/** Exact top-k of the query rows against all n rows: onnxruntime GEMM in column blocks. */
-async function exactForQueries(v: Float32Array, n: number, dim: number, k: number, qs: number[]): Promise<TopKRows> {
-  const session = await createGemmSession(dim, cpus().length);
+/** A storage variant: rows as stored (float16-rounded, projected to fewer dims…), block by block. */
+type Transform = { name: string; dim: number; bytes: number; apply: (rows: Float32Array, count: number) => Promise<Float32Array> };
+
+/**
+ * Exact top-k of the query rows against all n rows: onnxruntime GEMM in column blocks; with a
+ * transform, both sides are transformed first (block by block, so memory stays bounded).
+ */
+async function exactForQueries(v: Float32Array, n: number, dim: number, k: number, qs: number[], t?: Transform): Promise<TopKRows> {
+  const tdim = t ? t.dim : dim;
+  const session = await createGemmSession(tdim, cpus().length);
   const acc = new TopKRows(qs.length, k);
-  const A = new Float32Array(qs.length * dim);
+  let A = new Float32Array(qs.length * dim);
   qs.forEach((q, r) => A.set(v.subarray(q * dim, (q + 1) * dim), r * dim));
-  const ta = new ort.Tensor('float32', A, [qs.length, dim]);
+  if (t) A = await t.apply(A, qs.length);
+  const ta = new ort.Tensor('float32', A, [qs.length, tdim]);
   const B = 8192;
   for (let c0 = 0; c0 < n; c0 += B) {
     const cols = Math.min(B, n - c0);
-    const tb = new ort.Tensor('float32', v.subarray(c0 * dim, (c0 + cols) * dim), [cols, dim]);
+    const block = v.subarray(c0 * dim, (c0 + cols) * dim);
+    const tb = new ort.Tensor('float32', t ? await t.apply(block, cols) : block, [cols, tdim]);
     const out = await session.run({ A: ta, B: tb });
     const S = out.S.data as Float32Array;
     for (let r = 0; r < qs.length; r++) {
@@ -158,6 +189,84 @@ async function exactForQueries(v: Float32Array, n: number, dim: number, k: numbe
   }
   await session.release();
   return acc;
+}
+
+/** float16 rounding (what a float16 column holds). */
+function float16Transform(dim: number): Transform {
+  const f16 = (globalThis as { Float16Array?: Float32ArrayConstructor }).Float16Array;
+  return { name: 'float16', dim, bytes: dim * 2, apply: async (rows) => (f16 ? new Float32Array(new f16(rows)) : rows.map(toHalfPrecision)) };
+}
+
+/**
+ * float32 → the nearest float16 value, as a float32: Veltkamp splitting keeps 11 significant bits
+ * (round to nearest); below float16's normal range (2⁻¹⁴) the fixed subnormal step is used.
+ */
+function toHalfPrecision(x: number): number {
+  if (Math.abs(x) < 2 ** -14) return Math.round(x * 2 ** 24) / 2 ** 24;
+  const c = Math.fround(x * 8193); // 2^13 + 1: 24 - 11 bits dropped
+  return Math.fround(c - Math.fround(c - x));
+}
+
+/**
+ * Gaussian random projection to d dims, then L2-normalised (Johnson–Lindenstrauss; no training
+ * data needed, so every shard can apply it alone). PCA would keep more of the variance.
+ */
+function projectionTransform(dim: number, d: number, half: boolean): Transform {
+  // Rᵀ, d × dim, so that the GEMM session's rows · Rᵀᵀ = rows · R.
+  const Rt = new Float32Array(d * dim);
+  for (let i = 0; i < Rt.length; i++) Rt[i] = gauss();
+  const tR = new ort.Tensor('float32', Rt, [d, dim]);
+  const f16 = half ? float16Transform(d) : null;
+  let session: Awaited<ReturnType<typeof createGemmSession>> | null = null;
+  return {
+    name: `random projection to ${d}${half ? ' + float16' : ''}`,
+    dim: d,
+    bytes: d * (half ? 2 : 4),
+    apply: async (rows, count) => {
+      session ??= await createGemmSession(dim, cpus().length);
+      const out = (await session.run({ A: new ort.Tensor('float32', rows, [count, dim]), B: tR })).S.data as Float32Array;
+      for (let i = 0; i < count; i++) {
+        const o = out.subarray(i * d, (i + 1) * d);
+        let s = 0;
+        for (let b = 0; b < d; b++) s += o[b] * o[b];
+        const inv = 1 / Math.sqrt(s || 1);
+        for (let b = 0; b < d; b++) o[b] *= inv;
+      }
+      return f16 ? f16.apply(out, count) : out;
+    },
+  };
+}
+
+/**
+ * `--storage-cost`: recall of the exact top-k and of the pairs ≥ threshold when the vectors are
+ * stored smaller, against float32 exact search, on the same sampled queries (no index involved).
+ */
+async function storageCost(v: Float32Array, n: number, dim: number, planted: [number, number][]) {
+  // Q random queries (recall@k) plus up to Q planted duplicates' later rows (the pairs ≥ threshold).
+  const qs = Array.from({ length: Q }, () => Math.floor(rnd() * n));
+  for (const [, j] of planted.slice(0, Q)) qs.push(j);
+  let t0 = performance.now();
+  const ref = await exactForQueries(v, n, dim, K, qs);
+  console.log(`float32 (${dim * 4} B/vector): exact top-${K} of ${qs.length} queries (${Q} random, ${qs.length - Q} planted duplicates) in ${secs(t0).toFixed(1)} s (reference)`);
+  const variants = [float16Transform(dim), ...[640, 320, 160].map((d) => projectionTransform(dim, d, false)), projectionTransform(dim, 320, true)];
+  for (const t of variants) {
+    t0 = performance.now();
+    const got = await exactForQueries(v, n, dim, K, qs, t);
+    let hit = 0;
+    let tot = 0;
+    let pHit = 0;
+    let pTot = 0;
+    for (let r = 0; r < qs.length; r++) {
+      const mine = new Set(Array.from(got.indices.subarray(r * K, (r + 1) * K)));
+      for (let j = 0; j < K; j++) {
+        const x = ref.indices[r * K + j];
+        if (x < 0) continue;
+        if (r < Q) (tot++, mine.has(x) && hit++);
+        if (ref.scores[r * K + j] >= THRESHOLD) (pTot++, mine.has(x) && pHit++);
+      }
+    }
+    console.log(`${t.name} (${t.bytes} B/vector, ${((100 * t.bytes) / (dim * 4)).toFixed(1)} %): recall@${K} ${(hit / tot).toFixed(4)}, pairs ≥ ${THRESHOLD} ${pTot ? (pHit / pTot).toFixed(4) : 'n/a'} (${pHit}/${pTot}); ${secs(t0).toFixed(1)} s`);
+  }
 }
 
 async function main() {
@@ -185,13 +294,14 @@ async function main() {
     const h = new Float32Array(v.length);
     const f16 = (globalThis as { Float16Array?: Float32ArrayConstructor }).Float16Array;
     if (f16) h.set(new f16(v));
-    else for (let i = 0; i < v.length; i++) h[i] = roundHalf(v[i]);
+    else for (let i = 0; i < v.length; i++) h[i] = toHalfPrecision(v[i]);
     v = h;
   }
   const searchDim = reduce > 0 && reduce < dim ? reduce : dim;
   console.log(`generated ${N.toLocaleString('en-US')} × ${dim} from ${base.m} real base vectors (${baseDir}) in ${secs(t0).toFixed(1)} s; planted pairs ${planted.length}${searchDim !== dim ? `; searching ${searchDim} dims` : ''}${flag('float16') ? '; float16-rounded' : ''}`);
   dim = searchDim;
   const rss0 = process.memoryUsage().rss;
+  if (flag('storage-cost')) return storageCost(v, N, dim, planted);
 
   const params = {
     index: arg('index', 'ivf_pq') as 'ivf_pq' | 'ivf_flat' | 'ivf_hnsw_sq',
@@ -208,11 +318,26 @@ async function main() {
   const tBuild = secs(t0);
   console.log(`lancedb ${JSON.stringify(backend.params)}: table + index built in ${tBuild.toFixed(1)} s (load ${loadavg()[0].toFixed(1)})`);
 
-  // All-pairs with the index (reuses the table just built).
-  const reuse = new LanceDbBackend(params, { uri: dir, table: 'vectors', reuse: true });
+  const M = Math.min(N, Number(arg('ann-queries', String(N))));
+  const queryBatch = Number(arg('query-batch', '64'));
+  const concurrency = Number(arg('concurrency', '4'));
+  if (flag('compare-batches')) {
+    // Same 512 queries, same index: what the multi-vector batch and the calls in flight buy.
+    const m = Math.min(512, N);
+    for (const [b, c] of [[1, 1], [32, 1], [256, 1], [256, 2], [64, 4], [512, 2]]) {
+      const be = new LanceDbBackend(params, { uri: dir, table: 'vectors', reuse: true, queryBatch: b, concurrency: c });
+      const t = performance.now();
+      await be.search(v, N, dim, K, { queryRange: [0, m] });
+      console.log(`  batch ${b} × ${c} in flight: ${((performance.now() - t) / m).toFixed(2)} ms/query (load ${loadavg()[0].toFixed(1)})`);
+    }
+  }
+
+  // All-pairs with the index (reuses the table just built), or its first M query rows.
+  const reuse = new LanceDbBackend(params, { uri: dir, table: 'vectors', reuse: true, queryBatch, concurrency });
   t0 = performance.now();
   let lastPrint = t0;
   const ann = await reuse.search(v, N, dim, K, {
+    queryRange: [0, M],
     onProgress: (d, t) => {
       if (performance.now() - lastPrint > 30000) {
         lastPrint = performance.now();
@@ -220,11 +345,13 @@ async function main() {
       }
     },
   });
-  const tAnn = secs(t0);
-  console.log(`ann all-pairs top-${K}: ${tAnn.toFixed(1)} s (${((1e3 * tAnn) / N).toFixed(3)} ms/query); with build ${(tAnn + tBuild).toFixed(1)} s`);
+  const tAnnRun = secs(t0);
+  const tAnn = (tAnnRun * N) / M;
+  if (M < N) console.log(`ann top-${K} for query rows 0..${M} (batch ${queryBatch} × ${concurrency}): ${tAnnRun.toFixed(1)} s (${((1e3 * tAnnRun) / M).toFixed(3)} ms/query); all ${N.toLocaleString('en-US')} queries ≈ ${tAnn.toFixed(0)} s (extrapolated)`);
+  else console.log(`ann all-pairs top-${K} (batch ${queryBatch} × ${concurrency}): ${tAnn.toFixed(1)} s (${((1e3 * tAnn) / N).toFixed(3)} ms/query); with build ${(tAnn + tBuild).toFixed(1)} s`);
 
-  // Exact for a sample of queries, against all N, in the same run.
-  const qs = Array.from({ length: Q }, () => Math.floor(rnd() * N));
+  // Exact for a sample of queries (among the ANN's query rows), against all N, in the same run.
+  const qs = Array.from({ length: Q }, () => Math.floor(rnd() * M));
   t0 = performance.now();
   const ex = await exactForQueries(v, N, dim, K, qs);
   const tExact = secs(t0);
@@ -250,10 +377,11 @@ async function main() {
     }
   });
   // Planted pairs: found if either row lists the other (that is what grouping uses).
-  const has = (i: number, j: number) => ann.indices.subarray(i * K, (i + 1) * K).includes(j);
+  const has = (i: number, j: number) => i < M && ann.indices.subarray(i * K, (i + 1) * K).includes(j);
   let pl = 0;
   let plTot = 0;
   for (const [i, j] of planted) {
+    if (i >= M && j >= M) continue;
     let s = 0;
     for (let d = 0; d < dim; d++) s += v[i * dim + d] * v[j * dim + d];
     if (s < THRESHOLD) continue;
@@ -267,14 +395,6 @@ async function main() {
   console.log(`peak extra memory: ${(extra / GiB).toFixed(2)} GiB (VmHWM ${(vmHwm() / GiB).toFixed(2)} GiB, RSS after generating ${(rss0 / GiB).toFixed(2)} GiB); load ${loadavg().map((x) => x.toFixed(1)).join(' ')}`);
   console.log(`goals (1M, 2 cores): ≤ 600 s all-pairs, recall@10 ≥ 0.95, pair recall ≥ 0.99, extra ≤ 4 GiB`);
   rmSync(dir, { recursive: true, force: true });
-}
-
-/** float32 → nearest float16 value (round to nearest even), as a float32. */
-function roundHalf(x: number): number {
-  if (x === 0 || !Number.isFinite(x)) return x;
-  const e = Math.floor(Math.log2(Math.abs(x)));
-  const step = 2 ** (Math.max(e, -14) - 10);
-  return Math.round(x / step) * step;
 }
 
 main().catch((e) => {

@@ -4,14 +4,14 @@ import type { PixelSource } from '../types';
 
 /**
  * Default cosine-similarity threshold for photos and other colour images: the bottom of the
- * verification band. Every pair at or above it whose cosine is under the sure level (0.94) needs a
- * second signal (keypoints with a RANSAC homography, or aligned pixels for tiny images) to count
- * (src/verify). Chosen with the verification settings by leave-one-family-out on five image families
+ * verification band. Every pair at or above it whose cosine is under the sure level (0.99) needs a
+ * second signal to count (src/verify): the two pictures agree tile by tile as they are, or after an
+ * alignment by keypoints with a RANSAC homography; aligned pixels for tiny images. Chosen with the verification settings by leave-one-family-out on five image families
  * and a no-duplicates control (docs/quality.md, "Verification"). Without verification
  * (`verify: false`) the default is {@link UNVERIFIED_THRESHOLD}.
  * Tiny grayscale datasets (28x28 Fashion-MNIST) score unrelated items far higher: see below.
  */
-export const DEFAULT_THRESHOLD = 0.7;
+export const DEFAULT_THRESHOLD = 0.86;
 
 /**
  * Default threshold when verification is turned off (cosine and pHash alone, the earlier scan):

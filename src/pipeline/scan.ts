@@ -13,6 +13,7 @@ import { embedDataset, type EmbedOptions } from '../embed';
 import { defaultNeighborCacheDir, searchNeighbors, type SearchChoice, type SearchInfo } from '../similarity';
 import { columnValues, dfFromColumns, hasColumn } from '../frame';
 import { arrayPixels, encodedSizes, isEncoded } from '../images/source';
+import { isTinyGrayscale } from '../embed/defaults';
 import { DEFAULT_THRESHOLD, checkThreshold, defaultThresholdFor, resolveThreshold } from '../dedup/defaults';
 import { checkKeepPolicy, groupAtThreshold, type GroupMethod, type GroupOptions, type GroupResult, type KeepPolicy } from '../dedup/groups';
 import { findExactDuplicates, type ExactDuplicates } from '../exact';
@@ -21,7 +22,7 @@ import { fsPath } from '../datasets/names';
 import { histogram, maxSimilarity, nearestIndex, ThresholdIndex, type Histogram } from '../dedup/threshold';
 import { uniqueness } from '../dedup/uniqueness';
 import { addHashMatches, type HashMatchOptions } from '../phash/merge';
-import { verifyCandidates, VERIFY_BAND, SURE_COSINE, type PairEvidence, type VerifyOptions, type Verification } from '../verify';
+import { verifyCandidates, defaultSure, VERIFY_BAND, type PairEvidence, type VerifyOptions, type Verification } from '../verify';
 import {
   crossSplitCounts,
   crossSplitReport,
@@ -357,7 +358,7 @@ export class ScanResult {
 
   /**
    * Near-duplicate pairs above the threshold with their evidence: `a, b, similarity, group_id,
-   * cosine, rule, inliers, coverage, pixel_correlation, flipped, hash_distance` (sample ids). `similarity` is
+   * cosine, rule, inliers, coverage, agreement, pixel_correlation, flipped, hash_distance` (sample ids). `similarity` is
    * the score the pair was grouped on (the cosine, or a hash match's score); `rule` says what made it
    * a duplicate: `exact`, `cosine` (≥ the sure level), `verified` (keypoints or pixels), `unchecked`
    * (below the verification band, only when the threshold is set below it).
@@ -378,6 +379,7 @@ export class ScanResult {
     cols.rule = Array.from(p.a, (_, x) => (isExact(x) ? 'exact' : ev[x]?.rule ?? (c.verification ? 'unchecked' : 'cosine')));
     cols.inliers = Array.from(p.a, (_, x) => (ev[x] && ev[x]!.inliers >= 0 ? ev[x]!.inliers : null));
     cols.coverage = Array.from(p.a, (_, x) => num(ev[x]?.coverage));
+    cols.agreement = Array.from(p.a, (_, x) => num(ev[x]?.agreement));
     cols.pixel_correlation = Array.from(p.a, (_, x) => num(ev[x]?.pixelCorrelation));
     cols.flipped = Array.from(p.a, (_, x) => ev[x]?.flipped ?? false);
     cols.hash_distance = Array.from(p.a, (a, x) => c.hashBits.get(a * n + p.b[x]) ?? null);
@@ -579,7 +581,7 @@ export async function scan(spec: string | Dataset, opts: ScanOptions = {}): Prom
       ...vo,
       // Every pair at the scan's own threshold is checked, even when it is set below the default band.
       band: Math.min(vo.band ?? VERIFY_BAND, threshold),
-      sure: Math.max(vo.sure ?? SURE_COSINE, Math.min(vo.band ?? VERIFY_BAND, threshold)),
+      sure: Math.max(vo.sure ?? defaultSure(dataset.pixels as never, isTinyGrayscale(dataset.pixels)), Math.min(vo.band ?? VERIFY_BAND, threshold)),
       onProgress: (d, t) => progress('verify', d, t),
     });
     neighbors = v.neighbors;

@@ -39,13 +39,18 @@ export function storageOptionsFromEnv(uri: string, env: NodeJS.ProcessEnv = proc
 
 /**
  * Connects to the store at `uri` (a folder, created if needed, or `s3://…`).
- * @throws NeardupError `io` when LanceDB cannot open it (the message names the URI and the cause).
+ * @throws NeardupError `io` when LanceDB cannot open it, or (object storage) cannot list it: wrong
+ *   endpoint, bucket or credentials (the message names the URI and the cause).
  */
 export async function openStore(uri: string, opts: StoreOptions = {}): Promise<lancedb.Connection> {
   if (!uri) throw new NeardupError('store URI is empty');
   try {
     if (!isRemoteUri(uri)) mkdirSync(uri.replace(/^file:\/\//, ''), { recursive: true });
-    return await lancedb.connect(uri, { storageOptions: { ...storageOptionsFromEnv(uri), ...opts.storageOptions } });
+    const db = await lancedb.connect(uri, { storageOptions: { ...storageOptionsFromEnv(uri), ...opts.storageOptions } });
+    // Connecting to object storage is lazy: one listing here turns a wrong endpoint, bucket or
+    // credentials into an error that names the store, before any work is done.
+    if (isRemoteUri(uri)) await db.tableNames();
+    return db;
   } catch (e) {
     throw new NeardupError(`cannot open store ${uri}: ${(e as Error).message}`, 'io', { cause: e });
   }

@@ -37,6 +37,11 @@ export interface GeometricMatch {
    * pictures that carry the same watermark, logo or caption agree only inside that small overlay.
    */
   coverage: number;
+  /**
+   * The RANSAC homography mapping points of the first image to the second (row-major 3×3, pixels of the
+   * analysed images), or null when none was found.
+   */
+  homography: number[] | null;
 }
 
 /** Options of {@link GeometricVerifier}. */
@@ -124,41 +129,45 @@ export class GeometricVerifier {
     }
   }
 
-  /** Ratio-test matches of `a` against `b` and the inliers of a RANSAC homography fitted to them. */
+  /**
+   * Ratio-test matches of `a` against `b` and the inliers of a RANSAC homography fitted to them.
+   * The brute-force Hamming nearest-two search is done here in JavaScript (the same result as OpenCV's
+   * BFMatcher.knnMatch with k = 2): reading OpenCV's match vectors through embind cost more than the
+   * search itself (measured in bench/verify.bench.ts's run notes, docs/quality.md).
+   */
   match(a: OrbFeatures, b: OrbFeatures): GeometricMatch {
-    if (a.count < 2 || b.count < 2) return { matches: 0, inliers: 0, coverage: 0 };
+    if (a.count < 2 || b.count < 2) return { matches: 0, inliers: 0, coverage: 0, homography: null };
     const cv = this.cv;
-    const da = cv.matFromArray(a.count, 32, cv.CV_8U, a.descriptors);
-    const db = cv.matFromArray(b.count, 32, cv.CV_8U, b.descriptors);
-    const bf = new cv.BFMatcher(cv.NORM_HAMMING, false);
-    const knn = new cv.DMatchVectorVector();
-    try {
-      bf.knnMatch(da, db, knn, 2);
-      const src: number[] = [];
-      const dst: number[] = [];
-      for (let i = 0; i < knn.size(); i++) {
-        // Each vector handed out by embind owns WebAssembly memory: delete it, or a long scan runs out.
-        const pair = knn.get(i);
-        try {
-          if (pair.size() < 2) continue;
-          const m = pair.get(0);
-          const second = pair.get(1);
-          if (m.distance < this.ratio * second.distance) {
-            src.push(a.points[2 * m.queryIdx], a.points[2 * m.queryIdx + 1]);
-            dst.push(b.points[2 * m.trainIdx], b.points[2 * m.trainIdx + 1]);
-          }
-        } finally {
-          pair.delete();
-        }
+    const src: number[] = [];
+    const dst: number[] = [];
+    const A = words(a);
+    const B = words(b);
+    for (let i = 0; i < a.count; i++) {
+      let best = 257, second = 257, bestJ = -1;
+      const ai = i * 8;
+      for (let j = 0; j < b.count; j++) {
+        const bj = j * 8;
+        // Hamming distance of two 256-bit descriptors, stopping once it cannot be among the two best.
+        let d = popcount(A[ai] ^ B[bj]) + popcount(A[ai + 1] ^ B[bj + 1]) + popcount(A[ai + 2] ^ B[bj + 2]) + popcount(A[ai + 3] ^ B[bj + 3]);
+        if (d >= second) continue;
+        d += popcount(A[ai + 4] ^ B[bj + 4]) + popcount(A[ai + 5] ^ B[bj + 5]) + popcount(A[ai + 6] ^ B[bj + 6]) + popcount(A[ai + 7] ^ B[bj + 7]);
+        if (d < best) { second = best; best = d; bestJ = j; } else if (d < second) second = d;
       }
+      if (bestJ >= 0 && second <= 256 && best < this.ratio * second) {
+        src.push(a.points[2 * i], a.points[2 * i + 1]);
+        dst.push(b.points[2 * bestJ], b.points[2 * bestJ + 1]);
+      }
+    }
+    {
       const matches = src.length / 2;
-      if (matches < 4) return { matches, inliers: 0, coverage: 0 };
+      if (matches < 4) return { matches, inliers: 0, coverage: 0, homography: null };
       const s = cv.matFromArray(matches, 1, cv.CV_32FC2, src);
       const d = cv.matFromArray(matches, 1, cv.CV_32FC2, dst);
       const inlierMask = new cv.Mat();
       try {
         const h = cv.findHomography(s, d, cv.RANSAC, this.reprojection, inlierMask);
         let inliers = 0;
+        const homography = h.empty() ? null : Array.from(h.data64F as Float64Array);
         const box = [Infinity, Infinity, -Infinity, -Infinity, Infinity, Infinity, -Infinity, -Infinity];
         if (!h.empty()) {
           for (let i = 0; i < inlierMask.rows; i++) {
@@ -170,14 +179,26 @@ export class GeometricVerifier {
         }
         h.delete();
         const share = (o: number, w: number, hgt: number) => (inliers ? ((box[o + 2] - box[o]) * (box[o + 3] - box[o + 1])) / (w * hgt) : 0);
-        return { matches, inliers, coverage: Math.min(share(0, a.width, a.height), share(4, b.width, b.height)) };
+        return { matches, inliers, coverage: Math.min(share(0, a.width, a.height), share(4, b.width, b.height)), homography: inliers ? homography : null };
       } finally {
         s.delete(); d.delete(); inlierMask.delete();
       }
-    } finally {
-      da.delete(); db.delete(); bf.delete(); knn.delete();
     }
   }
+}
+
+/** The descriptors as 32-bit words (8 per 32-byte descriptor). */
+function words(f: OrbFeatures): Uint32Array {
+  const d = f.descriptors;
+  if (d.byteOffset % 4 === 0) return new Uint32Array(d.buffer, d.byteOffset, d.length >> 2);
+  return new Uint32Array(Uint8Array.from(d).buffer);
+}
+
+/** Set bits of a 32-bit integer (SWAR). */
+function popcount(x: number): number {
+  x -= (x >>> 1) & 0x55555555;
+  x = (x & 0x33333333) + ((x >>> 2) & 0x33333333);
+  return (((x + (x >>> 4)) & 0x0f0f0f0f) * 0x01010101) >>> 24;
 }
 
 function grow(box: number[], o: number, x: number, y: number): void {

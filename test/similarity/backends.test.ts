@@ -136,3 +136,21 @@ test('exact backend with a query range gives the rows of the full exact search',
   assert.deepEqual(part.indices, full.indices.subarray(100 * 5, 250 * 5));
   assert.deepEqual(part.scores, full.scores.subarray(100 * 5, 250 * 5));
 });
+
+test('LanceDB backend: query batch size and calls in flight change the speed, never the lists', async () => {
+  const n = 1200;
+  const dim = 32;
+  const v = clustered(n, dim, 60, 3);
+  const dir = tmp('neardup-lance-batch-');
+  try {
+    // One table and index for all runs (reuse), so only the query path differs.
+    const first = await new LanceDbBackend({ index: 'ivf_flat' }, { uri: dir, queryBatch: 1, concurrency: 1 }).search(v, n, dim, 8);
+    for (const [queryBatch, concurrency] of [[256, 1], [100, 3], [7, 4]]) {
+      const other = await new LanceDbBackend({ index: 'ivf_flat' }, { uri: dir, reuse: true, queryBatch, concurrency }).search(v, n, dim, 8, { queryRange: [0, n] });
+      assert.deepEqual(other.indices, first.indices, `batch ${queryBatch} × ${concurrency}`);
+      assert.deepEqual(other.scores, first.scores);
+    }
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -9,12 +9,14 @@ import sharp from 'sharp';
 import { scan } from '../../src/pipeline/scan';
 import { GeometricVerifier, flipGray } from '../../src/verify/geometric';
 import { alignedCorrelation } from '../../src/verify/pixels';
+import { alignedAgreement, halveGray, scaleHomography } from '../../src/verify/photometric';
 import { columnValues } from '../../src/frame';
 
 const FIX = join(__dirname, '..', 'fixtures');
 const LOOKALIKE = join(FIX, 'lookalike');
 const BASE = join(FIX, 'imagededup', 'base_images');
 const MIXED = join(FIX, 'imagededup', 'mixed_images');
+const DOCS = join(FIX, 'lookalike-docs');
 
 async function gray(file: string, side: number): Promise<Uint8Array> {
   return new Uint8Array(await sharp(file).resize(side, side, { fit: 'fill' }).grayscale().raw().toBuffer());
@@ -86,6 +88,47 @@ test('no-duplicates control: ten distinct photos and six star fields get zero re
     const r = await scan(dir, { cacheDir: false });
     assert.equal(r.summary.to_remove, 0);
     assert.equal(columnValues<boolean>(r.samples, 'keep').filter((k) => !k).length, 0);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('photometric agreement: two pages with one layout share keypoints but not content; a re-encoded copy agrees', async () => {
+  const v = await GeometricVerifier.load();
+  const page = await gray(join(DOCS, 'man-basename.png'), 320);
+  const other = await gray(join(DOCS, 'man-dirname.png'), 320);
+  const copyFile = await sharp(join(DOCS, 'man-basename.png')).resize({ height: 500 }).jpeg({ quality: 40 }).toBuffer();
+  const copy = new Uint8Array(await sharp(copyFile).resize(320, 320, { fit: 'fill' }).grayscale().raw().toBuffer());
+  const fp = v.features(page, 320, 320);
+  const layout = v.match(fp, v.features(other, 320, 320));
+  // The keypoints alone cannot tell: the shared headings and rules give many inliers across the page.
+  assert.ok(layout.inliers >= 30 && layout.coverage >= 0.1, `two pages: ${layout.inliers} inliers over ${layout.coverage}`);
+  const half = (g: Uint8Array) => halveGray(g, 320, 320);
+  const apart = alignedAgreement(half(page), 160, 160, half(other), 160, 160, scaleHomography(layout.homography!, 0.5));
+  assert.ok(apart.tiles > 50 && apart.agreeing < 0.5, JSON.stringify(apart));
+  const m = v.match(fp, v.features(copy, 320, 320));
+  const same = alignedAgreement(half(page), 160, 160, half(copy), 160, 160, scaleHomography(m.homography!, 0.5));
+  assert.ok(same.agreeing > 0.8, JSON.stringify(same));
+});
+
+test('scan: pages of one manual are not removed against each other, a re-encoded copy of one still is', { timeout: 300_000 }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'nd-docs-'));
+  try {
+    for (const f of readdirSync(DOCS)) if (f.endsWith('.png')) copyFileSync(join(DOCS, f), join(dir, f));
+    await sharp(join(DOCS, 'man-uname.png')).resize({ height: 500 }).jpeg({ quality: 40 }).toFile(join(dir, 'z-copy-of-uname.jpg'));
+    const removedBy = async (verify: object | undefined) => {
+      const r = await scan(dir, { cacheDir: false, verify: verify as never });
+      const ids = columnValues<string>(r.samples, 'id');
+      const dupOf = columnValues<string | null>(r.samples, 'duplicate_of');
+      return { r, removed: ids.flatMap((id, i) => (dupOf[i] !== null ? [[id, dupOf[i]]] : [])) };
+    };
+    const { r, removed } = await removedBy(undefined);
+    assert.deepEqual(removed, [['z-copy-of-uname.jpg', 'man-uname.png']]);
+    const ev = [...r.pairs.columns];
+    assert.ok(ev.includes('agreement'));
+    // Keypoints alone, every pair checked: the pages pass, so the photometric check is what keeps them apart.
+    const keypointsOnly = await removedBy({ minAgreement: 0, sure: 1 });
+    assert.ok(keypointsOnly.removed.length > 1, JSON.stringify(keypointsOnly.removed));
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
