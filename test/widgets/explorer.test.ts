@@ -303,7 +303,7 @@ test('browser counts (widgets/src/compute.ts) equal the kernel groupAtThreshold 
   // With the verification's evidence: c≈d is sure on its cosine (≥ 0.94), d≈e was confirmed by keypoints.
   const evidence = {
     pairs: Int32Array.from([3, 4]), inliers: Int32Array.from([45]), coverage: Float32Array.from([0.38]),
-    correlation: Float32Array.from([NaN]), flipped: Uint8Array.from([1]), hashBits: Int32Array.from([-1]), settings: { band: 0.7, sure: 0.94 },
+    correlation: Float32Array.from([NaN]), agreement: Float32Array.from([NaN]), flipped: Uint8Array.from([1]), hashBits: Int32Array.from([-1]), settings: { band: 0.7, sure: 0.94 },
   };
   const mv = groupMembers({ ...data, evidence }, a, 1, 0.9);
   assert.deepEqual(mv.map((x) => x.rule), ['', 'cos ≥ 0.94', 'via keypoints 45 · 38%']);
@@ -318,6 +318,9 @@ test('browser counts (widgets/src/compute.ts) equal the kernel groupAtThreshold 
   for (const [ev, short] of [
     [{ ...evidence, inliers: Int32Array.from([-1]), correlation: Float32Array.from([0.9812]), flipped: Uint8Array.from([0]) }, 'via pixels r=0.981'],
     [{ ...evidence, inliers: Int32Array.from([-1]), hashBits: Int32Array.from([4]) }, 'via pHash 4 bits'],
+    // Tile agreement (src/verify/photometric.ts): alone when the pictures agree as they are, after the keypoints otherwise.
+    [{ ...evidence, inliers: Int32Array.from([-1]), agreement: Float32Array.from([1]), flipped: Uint8Array.from([0]) }, 'via tiles 100%'],
+    [{ ...evidence, agreement: Float32Array.from([0.924]) }, 'via keypoints 45 · 38% · tiles 92%'],
   ] as const) {
     assert.equal(groupMembers({ ...data, evidence: ev }, a, 1, 0.9)[2].rule, short);
     const w3 = make(0.9, {}, ev);
@@ -485,4 +488,6 @@ test('the evidence table keeps verified pairs and pHash matches, once each, and 
   assert.deepEqual(Array.from(t.inliers), [45, -1, -1]);
   assert.deepEqual(Array.from(t.hashBits), [-1, 2, 6]);
   assert.ok(Math.abs(t.correlation[1] - 0.97) < 1e-6 && Number.isNaN(t.correlation[0]));
+  const t2 = buildEvidenceTable([{ ...e(0, 1, 'verified'), agreement: 0.85 }], [], { band: 0.86, sure: 0.99 });
+  assert.ok(Math.abs(t2.agreement[0] - 0.85) < 1e-6, 'the tile agreement reaches the browser');
 });

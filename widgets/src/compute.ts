@@ -44,6 +44,8 @@ export interface EvidenceData {
   inliers: Int32Array;
   coverage: Float32Array;
   correlation: Float32Array;
+  /** Tile agreement after alignment, 0–1 (NaN when not measured); absent from older kernels. */
+  agreement?: Float32Array;
   flipped: Uint8Array;
   hashBits: Int32Array;
   /** Verification band and sure level; null = cosine only. */
@@ -545,6 +547,7 @@ export function verdictText(data: ExplorerData, row: number, other: number, scor
   let inliers = -1;
   let coverage = NaN;
   let correlation = NaN;
+  let agreement = NaN;
   let flipped = false;
   let hashBits = -1;
   if (ev && ev.pairs.length) {
@@ -559,6 +562,7 @@ export function verdictText(data: ExplorerData, row: number, other: number, scor
       inliers = ev.inliers[p];
       coverage = ev.coverage[p];
       correlation = ev.correlation[p];
+      agreement = ev.agreement ? ev.agreement[p] : NaN;
       flipped = ev.flipped[p] === 1;
       hashBits = ev.hashBits[p];
     }
@@ -567,10 +571,14 @@ export function verdictText(data: ExplorerData, row: number, other: number, scor
   const cos = formatSimilarity(score);
   const mirrored = flipped ? ', mirrored' : '';
   if (exact) return { short: 'exact', long: 'exact copy (same bytes or pixels)' };
+  const tiles = Number.isFinite(agreement) ? `${Math.round(agreement * 100)}%` : '';
   if (inliers >= 0) {
     const cov = Number.isFinite(coverage) ? `${Math.round(coverage * 100)}%` : '?';
-    return { short: `keypoints ${inliers} · ${cov}`, long: `keypoints: ${inliers} RANSAC inliers spanning ${cov} of the image${mirrored} (cosine ${cos})` };
+    const agree = tiles ? ` · tiles ${tiles}` : '';
+    const agreeLong = tiles ? `; after alignment ${tiles} of the detailed tiles agree` : '';
+    return { short: `keypoints ${inliers} · ${cov}${agree}`, long: `keypoints: ${inliers} RANSAC inliers spanning ${cov} of the image${agreeLong}${mirrored} (cosine ${cos})` };
   }
+  if (tiles) return { short: `tiles ${tiles}`, long: `pictures: ${tiles} of the detailed tiles agree as they are${mirrored} (cosine ${cos})` };
   if (Number.isFinite(correlation)) {
     return { short: `pixels r=${correlation.toFixed(3)}`, long: `pixels: aligned correlation r=${correlation.toFixed(3)}${mirrored} (cosine ${cos})` };
   }

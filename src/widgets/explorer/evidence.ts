@@ -19,6 +19,8 @@ export interface EvidenceTable {
   coverage: Float32Array;
   /** Aligned pixel correlation, -1–1 (NaN when not checked with pixels). */
   correlation: Float32Array;
+  /** Share of detailed 8×8 tiles that agree after alignment, 0–1 (NaN when not measured; see src/verify/photometric.ts). */
+  agreement: Float32Array;
   /** 1 when the second signal matched the mirrored image. */
   flipped: Uint8Array;
   /** pHash Hamming distance in bits (-1 when the pair is not a hash match). */
@@ -39,13 +41,15 @@ export interface PairVerdict {
   inliers: number;
   coverage: number;
   correlation: number;
+  /** Tile agreement after alignment, 0–1 (NaN when not measured). */
+  agreement: number;
   flipped: boolean;
   hashBits: number;
 }
 
 /** An empty table (no verification, no hash matches). */
 export function emptyEvidence(): EvidenceTable {
-  return { pairs: new Int32Array(0), inliers: new Int32Array(0), coverage: new Float32Array(0), correlation: new Float32Array(0), flipped: new Uint8Array(0), hashBits: new Int32Array(0), settings: null };
+  return { pairs: new Int32Array(0), inliers: new Int32Array(0), coverage: new Float32Array(0), correlation: new Float32Array(0), agreement: new Float32Array(0), flipped: new Uint8Array(0), hashBits: new Int32Array(0), settings: null };
 }
 
 /**
@@ -54,7 +58,7 @@ export function emptyEvidence(): EvidenceTable {
  * 70,000 samples stays cheap.
  */
 export function buildEvidenceTable(
-  evidence: Iterable<{ a: number; b: number; rule: string; inliers: number; coverage: number; pixelCorrelation: number; flipped: boolean }>,
+  evidence: Iterable<{ a: number; b: number; rule: string; inliers: number; coverage: number; agreement?: number; pixelCorrelation: number; flipped: boolean }>,
   hashes: Iterable<readonly [number, number, number]>,
   settings: { band: number; sure: number } | null,
 ): EvidenceTable {
@@ -62,6 +66,7 @@ export function buildEvidenceTable(
   const inliers: number[] = [];
   const coverage: number[] = [];
   const correlation: number[] = [];
+  const agreement: number[] = [];
   const flipped: number[] = [];
   const hashBits: number[] = [];
   for (const e of evidence) {
@@ -72,6 +77,7 @@ export function buildEvidenceTable(
     inliers.push(e.inliers >= 0 ? e.inliers : -1);
     coverage.push(e.coverage);
     correlation.push(e.pixelCorrelation);
+    agreement.push(e.agreement ?? NaN);
     flipped.push(e.flipped ? 1 : 0);
     hashBits.push(-1);
   }
@@ -94,6 +100,7 @@ export function buildEvidenceTable(
     inliers.push(-1);
     coverage.push(NaN);
     correlation.push(NaN);
+    agreement.push(NaN);
     flipped.push(0);
     hashBits.push(bits);
   }
@@ -102,6 +109,7 @@ export function buildEvidenceTable(
     inliers: Int32Array.from(inliers),
     coverage: Float32Array.from(coverage),
     correlation: Float32Array.from(correlation),
+    agreement: Float32Array.from(agreement),
     flipped: Uint8Array.from(flipped),
     hashBits: Int32Array.from(hashBits),
     settings,
@@ -118,23 +126,27 @@ export function evidenceIndex(t: EvidenceTable, n: number): Map<number, number> 
 /** The verdict of pair (row, other) with score `score` from the table (exact copies flagged by the caller). */
 export function pairVerdict(t: EvidenceTable, index: Map<number, number>, n: number, row: number, other: number, score: number, exact: boolean): PairVerdict {
   const p = index.get(Math.min(row, other) * n + Math.max(row, other));
-  if (p === undefined) return { score, exact, inliers: -1, coverage: NaN, correlation: NaN, flipped: false, hashBits: -1 };
-  return { score, exact, inliers: t.inliers[p], coverage: t.coverage[p], correlation: t.correlation[p], flipped: t.flipped[p] === 1, hashBits: t.hashBits[p] };
+  if (p === undefined) return { score, exact, inliers: -1, coverage: NaN, correlation: NaN, agreement: NaN, flipped: false, hashBits: -1 };
+  return { score, exact, inliers: t.inliers[p], coverage: t.coverage[p], correlation: t.correlation[p], agreement: t.agreement[p], flipped: t.flipped[p] === 1, hashBits: t.hashBits[p] };
 }
 
 /**
- * The rule that made a pair a duplicate, in words: `short` for a tile ("exact", "cos ≥ 0.94",
- * "pixels r=0.982", "keypoints 45 · 38%", "pHash 4 bits"), `long` for tooltips, the closer look and
+ * The rule that made a pair a duplicate, in words: `short` for a tile ("exact", "cos ≥ 0.99",
+ * "pixels r=0.982", "keypoints 45 · 38% · tiles 92%", "tiles 100%", "pHash 4 bits"), `long` for tooltips, the closer look and
  * the static picture. `threshold` is the view's; `settings` the verification's (null = cosine only).
  */
 export function verdictText(v: PairVerdict, threshold: number, settings: EvidenceTable['settings']): { short: string; long: string } {
   const cos = formatSimilarity(v.score);
   const mirrored = v.flipped ? ', mirrored' : '';
   if (v.exact) return { short: 'exact', long: 'exact copy (same bytes or pixels)' };
+  const tiles = Number.isFinite(v.agreement) ? `${Math.round(v.agreement * 100)}%` : '';
   if (v.inliers >= 0) {
     const cov = Number.isFinite(v.coverage) ? `${Math.round(v.coverage * 100)}%` : '?';
-    return { short: `keypoints ${v.inliers} · ${cov}`, long: `keypoints: ${v.inliers} RANSAC inliers spanning ${cov} of the image${mirrored} (cosine ${cos})` };
+    const agree = tiles ? ` · tiles ${tiles}` : '';
+    const agreeLong = tiles ? `; after alignment ${tiles} of the detailed tiles agree` : '';
+    return { short: `keypoints ${v.inliers} · ${cov}${agree}`, long: `keypoints: ${v.inliers} RANSAC inliers spanning ${cov} of the image${agreeLong}${mirrored} (cosine ${cos})` };
   }
+  if (tiles) return { short: `tiles ${tiles}`, long: `pictures: ${tiles} of the detailed tiles agree as they are${mirrored} (cosine ${cos})` };
   if (Number.isFinite(v.correlation)) {
     return { short: `pixels r=${v.correlation.toFixed(3)}`, long: `pixels: aligned correlation r=${v.correlation.toFixed(3)}${mirrored} (cosine ${cos})` };
   }

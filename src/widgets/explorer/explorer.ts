@@ -141,6 +141,7 @@ export class Explorer extends Widget<Record<string, any>> {
       _ev_inliers: ev.inliers,
       _ev_coverage: ev.coverage,
       _ev_correlation: ev.correlation,
+      _ev_agreement: ev.agreement,
       _ev_flipped: ev.flipped,
       _ev_hash_bits: ev.hashBits,
       _ev_settings: ev.settings,
