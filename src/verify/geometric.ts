@@ -64,11 +64,19 @@ function loadOpenCv(): Promise<{ cv: CV }> {
   if (!cvPromise) {
     cvPromise = (async () => {
       let mod: CV;
+      // Emscripten's Node glue adds process-wide handlers that rethrow any uncaught exception and abort on
+      // any unhandled rejection, in the whole process: in the notebook kernel that turned an error the
+      // kernel survives (a stray socket error, a rejected user promise) into a dead kernel. Keep the
+      // process's own handlers only.
+      const before = { uncaughtException: process.listeners('uncaughtException'), unhandledRejection: process.listeners('unhandledRejection') };
       try {
         // eslint-disable-next-line @typescript-eslint/no-var-requires
         mod = require('@techstark/opencv-js');
       } catch (err) {
         throw new NeardupError(`geometric verification needs the package @techstark/opencv-js: ${(err as Error).message}`, 'unsupported', { cause: err });
+      } finally {
+        for (const l of process.listeners('uncaughtException')) if (!before.uncaughtException.includes(l)) process.removeListener('uncaughtException', l);
+        for (const l of process.listeners('unhandledRejection')) if (!before.unhandledRejection.includes(l)) process.removeListener('unhandledRejection', l);
       }
       if (!mod.Mat) await new Promise<void>((resolve) => { mod.onRuntimeInitialized = () => resolve(); });
       return { cv: mod };

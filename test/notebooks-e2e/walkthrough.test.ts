@@ -18,8 +18,11 @@ function runNotebook(args: string[], out: string, env: Record<string, string> = 
     env: { ...process.env, ...env },
     encoding: 'utf8',
     timeout: 15 * 60 * 1000,
+    // A crash can print a minified source line of megabytes: keep it from killing the run (status null).
+    maxBuffer: 256 * 1024 * 1024,
   });
-  assert.equal(r.status, 0, `walkthrough ${args.join(' ')} failed:\n${r.stdout}\n${r.stderr}`);
+  const tail = (s: string) => (s.length > 6000 ? `…${s.slice(-6000)}` : s);
+  assert.equal(r.status, 0, `walkthrough ${args.join(' ')} failed (${r.error?.message ?? `status ${r.status}, signal ${r.signal}`}):\n${tail(r.stdout)}\n${tail(r.stderr)}`);
   return r.stdout;
 }
 

@@ -133,3 +133,21 @@ test('scan: pages of one manual are not removed against each other, a re-encoded
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('loading OpenCV leaves the process error handlers alone: a process that survives an uncaught exception (the kernel) still does', { timeout: 120_000 }, async () => {
+  const { spawnSync } = await import('node:child_process');
+  const script = `
+    const { GeometricVerifier } = require(${JSON.stringify(join(__dirname, '..', '..', 'src', 'verify', 'geometric'))});
+    process.on('uncaughtException', (e) => console.log('handled: ' + e.message));
+    process.on('unhandledRejection', (r) => console.log('handled rejection: ' + r.message));
+    GeometricVerifier.load().then(() => {
+      setTimeout(() => { throw new Error('stray'); }, 10);
+      setTimeout(() => { Promise.reject(new Error('rejected')); }, 20);
+      setTimeout(() => console.log('alive'), 200);
+    });`;
+  const r = spawnSync(process.execPath, ['--import', 'tsx', '-e', script], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+  assert.equal(r.status, 0, `exit ${r.status}: ${r.stderr.slice(-500)}`);
+  assert.match(r.stdout, /handled: stray/);
+  assert.match(r.stdout, /handled rejection: rejected/);
+  assert.match(r.stdout, /alive/);
+});
