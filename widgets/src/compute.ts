@@ -141,6 +141,9 @@ export function assign(data: ExplorerData, threshold: number, tags: Tags = {}): 
   const parent = new Int32Array(n);
   const linked = new Uint8Array(n);
   for (let i = 0; i < n; i++) parent[i] = i;
+  // The edges ≥ t, kept (i, nb, i, nb, …) for the removal pass: one walk of the neighbour lists per step.
+  const edges = edgeBuffer(indices);
+  let nEdges = 0;
   for (let i = 0; i < n; i++) {
     if (!valid[i]) continue;
     const base = i * k;
@@ -150,6 +153,8 @@ export function assign(data: ExplorerData, threshold: number, tags: Tags = {}): 
       if (nb < 0 || nb === i || !valid[nb]) continue;
       linked[i] = linked[nb] = 1;
       union(parent, i, nb);
+      edges[nEdges++] = i;
+      edges[nEdges++] = nb;
     }
   }
   const firstOfExact = new Map<number, number>();
@@ -197,7 +202,7 @@ export function assign(data: ExplorerData, threshold: number, tags: Tags = {}): 
     }
   }
   // The kernel's removal rule: only direct matches of a kept member are removed (never through a chain).
-  const autoRemoved = directRemovals(data, t, group, firstOfExact, groups);
+  const autoRemoved = directRemovals(data, edges, nEdges, group, firstOfExact, groups);
   let toRemoveAuto = 0;
   for (let i = 0; i < n; i++) toRemoveAuto += autoRemoved[i];
   const tagRows = new Map<number, Tag>();
@@ -264,35 +269,23 @@ export function assign(data: ExplorerData, threshold: number, tags: Tags = {}): 
  * group member not yet removed is kept and removes the members directly matched to it (an edge
  * ≥ t in either neighbour list, or the same exact-duplicate group). Returns 1 per removed row.
  */
-function directRemovals(data: ExplorerData, t: number, group: Int32Array, firstOfExact: Map<number, number>, nGroups: number): Uint8Array {
-  const { n, k, indices, scores, valid, exactGroups, keepRank } = data;
-  // Symmetric adjacency (CSR) of the edges ≥ t inside groups. Plain loops, no closures: this runs on
-  // every slider step over up to N*k edges.
+function directRemovals(data: ExplorerData, edges: Int32Array, nEdges: number, group: Int32Array, firstOfExact: Map<number, number>, nGroups: number): Uint8Array {
+  const { n, valid, exactGroups, keepRank } = data;
+  // Symmetric adjacency (CSR) of the edges ≥ t (all inside groups: both ends are linked), in the
+  // order assign met them. Plain loops, no closures: this runs on every slider step.
   const deg = new Int32Array(n + 1);
-  for (let i = 0; i < n; i++) {
-    if (group[i] < 0) continue;
-    const base = i * k;
-    for (let j = 0; j < k; j++) {
-      if (!(scores[base + j] >= t)) break;
-      const nb = indices[base + j];
-      if (nb < 0 || nb === i || !valid[nb]) continue;
-      deg[i + 1]++;
-      deg[nb + 1]++;
-    }
+  for (let e = 0; e < nEdges; e += 2) {
+    deg[edges[e] + 1]++;
+    deg[edges[e + 1] + 1]++;
   }
   for (let i = 0; i < n; i++) deg[i + 1] += deg[i];
   const to = new Int32Array(deg[n]);
   const pos = deg.slice(0, n);
-  for (let i = 0; i < n; i++) {
-    if (group[i] < 0) continue;
-    const base = i * k;
-    for (let j = 0; j < k; j++) {
-      if (!(scores[base + j] >= t)) break;
-      const nb = indices[base + j];
-      if (nb < 0 || nb === i || !valid[nb]) continue;
-      to[pos[i]++] = nb;
-      to[pos[nb]++] = i;
-    }
+  for (let e = 0; e < nEdges; e += 2) {
+    const i = edges[e];
+    const nb = edges[e + 1];
+    to[pos[i]++] = nb;
+    to[pos[nb]++] = i;
   }
   // Exact copies: members of each exact group, so a kept copy removes all of its exact copies.
   const exactRows = new Map<number, number[]>();
@@ -340,6 +333,15 @@ function directRemovals(data: ExplorerData, t: number, group: Int32Array, firstO
     }
   }
   return removed;
+}
+
+const edgeBuffers = new WeakMap<Int32Array, Int32Array>();
+
+/** Room for every neighbour edge as a pair of rows (2·N·k int32), allocated once per data set. */
+function edgeBuffer(indices: Int32Array): Int32Array {
+  let b = edgeBuffers.get(indices);
+  if (!b) edgeBuffers.set(indices, (b = new Int32Array(2 * indices.length)));
+  return b;
 }
 
 const rankOrderCache = new WeakMap<ArrayLike<number>, Int32Array>();
