@@ -141,6 +141,9 @@ export function assign(data: ExplorerData, threshold: number, tags: Tags = {}): 
   const parent = new Int32Array(n);
   const linked = new Uint8Array(n);
   for (let i = 0; i < n; i++) parent[i] = i;
+  // The edges ≥ t, kept (i, nb, i, nb, …) for the removal pass: one walk of the neighbour lists per step.
+  const edges = edgeBuffer(indices);
+  let nEdges = 0;
   for (let i = 0; i < n; i++) {
     if (!valid[i]) continue;
     const base = i * k;
@@ -150,6 +153,8 @@ export function assign(data: ExplorerData, threshold: number, tags: Tags = {}): 
       if (nb < 0 || nb === i || !valid[nb]) continue;
       linked[i] = linked[nb] = 1;
       union(parent, i, nb);
+      edges[nEdges++] = i;
+      edges[nEdges++] = nb;
     }
   }
   const firstOfExact = new Map<number, number>();
@@ -197,7 +202,7 @@ export function assign(data: ExplorerData, threshold: number, tags: Tags = {}): 
     }
   }
   // The kernel's removal rule: only direct matches of a kept member are removed (never through a chain).
-  const autoRemoved = directRemovals(data, t, group, firstOfExact, groups);
+  const autoRemoved = directRemovals(data, edges, nEdges, group, firstOfExact, groups);
   let toRemoveAuto = 0;
   for (let i = 0; i < n; i++) toRemoveAuto += autoRemoved[i];
   const tagRows = new Map<number, Tag>();
@@ -264,35 +269,23 @@ export function assign(data: ExplorerData, threshold: number, tags: Tags = {}): 
  * group member not yet removed is kept and removes the members directly matched to it (an edge
  * ≥ t in either neighbour list, or the same exact-duplicate group). Returns 1 per removed row.
  */
-function directRemovals(data: ExplorerData, t: number, group: Int32Array, firstOfExact: Map<number, number>, nGroups: number): Uint8Array {
-  const { n, k, indices, scores, valid, exactGroups, keepRank } = data;
-  // Symmetric adjacency (CSR) of the edges ≥ t inside groups. Plain loops, no closures: this runs on
-  // every slider step over up to N*k edges.
+function directRemovals(data: ExplorerData, edges: Int32Array, nEdges: number, group: Int32Array, firstOfExact: Map<number, number>, nGroups: number): Uint8Array {
+  const { n, valid, exactGroups, keepRank } = data;
+  // Symmetric adjacency (CSR) of the edges ≥ t (all inside groups: both ends are linked), in the
+  // order assign met them. Plain loops, no closures: this runs on every slider step.
   const deg = new Int32Array(n + 1);
-  for (let i = 0; i < n; i++) {
-    if (group[i] < 0) continue;
-    const base = i * k;
-    for (let j = 0; j < k; j++) {
-      if (!(scores[base + j] >= t)) break;
-      const nb = indices[base + j];
-      if (nb < 0 || nb === i || !valid[nb]) continue;
-      deg[i + 1]++;
-      deg[nb + 1]++;
-    }
+  for (let e = 0; e < nEdges; e += 2) {
+    deg[edges[e] + 1]++;
+    deg[edges[e + 1] + 1]++;
   }
   for (let i = 0; i < n; i++) deg[i + 1] += deg[i];
   const to = new Int32Array(deg[n]);
   const pos = deg.slice(0, n);
-  for (let i = 0; i < n; i++) {
-    if (group[i] < 0) continue;
-    const base = i * k;
-    for (let j = 0; j < k; j++) {
-      if (!(scores[base + j] >= t)) break;
-      const nb = indices[base + j];
-      if (nb < 0 || nb === i || !valid[nb]) continue;
-      to[pos[i]++] = nb;
-      to[pos[nb]++] = i;
-    }
+  for (let e = 0; e < nEdges; e += 2) {
+    const i = edges[e];
+    const nb = edges[e + 1];
+    to[pos[i]++] = nb;
+    to[pos[nb]++] = i;
   }
   // Exact copies: members of each exact group, so a kept copy removes all of its exact copies.
   const exactRows = new Map<number, number[]>();
@@ -340,6 +333,15 @@ function directRemovals(data: ExplorerData, t: number, group: Int32Array, firstO
     }
   }
   return removed;
+}
+
+const edgeBuffers = new WeakMap<Int32Array, Int32Array>();
+
+/** Room for every neighbour edge as a pair of rows (2·N·k int32), allocated once per data set. */
+function edgeBuffer(indices: Int32Array): Int32Array {
+  let b = edgeBuffers.get(indices);
+  if (!b) edgeBuffers.set(indices, (b = new Int32Array(2 * indices.length)));
+  return b;
 }
 
 const rankOrderCache = new WeakMap<ArrayLike<number>, Int32Array>();
@@ -589,60 +591,76 @@ export function verdictText(data: ExplorerData, row: number, other: number, scor
 }
 
 /**
+ * A member's words are built on first read: a chain at a low threshold holds thousands of members,
+ * a card shows 5 of them, and building every member's text took tens of ms per slider step at 70,000.
+ */
+class LazyMember implements MemberView {
+  private words: { evidence: string; rule: string } | null = null;
+  constructor(
+    readonly row: number,
+    readonly kept: boolean,
+    readonly similarity: number | null,
+    private readonly explain: (m: LazyMember) => { evidence: string; rule: string },
+  ) {}
+  get evidence(): string {
+    return (this.words ??= this.explain(this)).evidence;
+  }
+  get rule(): string {
+    return (this.words ??= this.explain(this)).rule;
+  }
+}
+
+/**
  * The members of group `g`, kept copy first, then by similarity to it. The evidence says why the
  * member is in the group: the rule that made it a duplicate of the kept copy (exact, cosine ≥ the
  * sure level, keypoints, pixels, pHash), or the member it was joined through and that link's rule.
+ * `evidence` and `rule` are computed when first read (same words; only the shown tiles pay for them).
  */
 export function groupMembers(data: ExplorerData, a: Assignment, g: number, threshold: number): MemberView[] {
   const keeper = keptCopy(a, g);
   const t = Math.fround(threshold);
   const isExact = (x: number, y: number) => data.exactGroups[x] >= 0 && data.exactGroups[x] === data.exactGroups[y];
+  const explain = (m: LazyMember): { evidence: string; rule: string } => {
+    const row = m.row;
+    const s = m.similarity;
+    if (row === keeper) return { evidence: a.groupRescued[g] ? 'kept: last copy of the group' : 'kept copy', rule: '' };
+    if (isExact(row, keeper)) {
+      const v = verdictText(data, row, keeper, s ?? 1, true, threshold);
+      return { evidence: `${v.long}, of the kept copy`, rule: v.short };
+    }
+    if (s !== null && s >= t) {
+      const v = verdictText(data, row, keeper, s, false, threshold);
+      return { evidence: `${v.long}, to the kept copy`, rule: v.short };
+    }
+    let via = -1;
+    let viaScore = 0;
+    for (let j = 0; j < data.k; j++) {
+      const nb = data.indices[row * data.k + j];
+      if (nb < 0) break;
+      if (nb !== row && a.group[nb] === g) {
+        via = nb;
+        viaScore = data.scores[row * data.k + j];
+        break;
+      }
+    }
+    if (via >= 0) {
+      const v = verdictText(data, row, via, viaScore, isExact(row, via), threshold);
+      return {
+        evidence: `joined through ${data.ids[via]}: ${v.long}; ${s === null ? 'not a near neighbour of' : `cosine ${formatSimilarity(s)} to`} the kept copy`,
+        rule: `via ${v.short}`,
+      };
+    }
+    return { evidence: 'joined through other members', rule: 'via chain' };
+  };
+  let kept: MemberView | null = null;
   const out: MemberView[] = [];
   for (let m = a.offsets[g]; m < a.offsets[g + 1]; m++) {
     const row = a.members[m];
-    if (row === keeper) {
-      out.push({ row, kept: !a.removed[row], similarity: null, evidence: a.groupRescued[g] ? 'kept: last copy of the group' : 'kept copy', rule: '' });
-      continue;
-    }
-    const s = pairSimilarity(data, row, keeper);
-    let evidence: string;
-    let rule: string;
-    if (isExact(row, keeper)) {
-      const v = verdictText(data, row, keeper, s ?? 1, true, threshold);
-      evidence = `${v.long}, of the kept copy`;
-      rule = v.short;
-    } else if (s !== null && s >= t) {
-      const v = verdictText(data, row, keeper, s, false, threshold);
-      evidence = `${v.long}, to the kept copy`;
-      rule = v.short;
-    } else {
-      let via = -1;
-      let viaScore = 0;
-      for (let j = 0; j < data.k; j++) {
-        const nb = data.indices[row * data.k + j];
-        if (nb < 0) break;
-        if (nb !== row && a.group[nb] === g) {
-          via = nb;
-          viaScore = data.scores[row * data.k + j];
-          break;
-        }
-      }
-      if (via >= 0) {
-        const v = verdictText(data, row, via, viaScore, isExact(row, via), threshold);
-        evidence = `joined through ${data.ids[via]}: ${v.long}; ${s === null ? 'not a near neighbour of' : `cosine ${formatSimilarity(s)} to`} the kept copy`;
-        rule = `via ${v.short}`;
-      } else {
-        evidence = 'joined through other members';
-        rule = 'via chain';
-      }
-    }
-    out.push({ row, kept: !a.removed[row], similarity: s, evidence, rule });
+    if (row === keeper) kept = new LazyMember(row, !a.removed[row], null, explain);
+    else out.push(new LazyMember(row, !a.removed[row], pairSimilarity(data, row, keeper), explain));
   }
-  // The kept copy may not be the first row in the group: find it.
-  const kIdx = out.findIndex((x) => x.row === keeper);
-  const [kept] = out.splice(kIdx, 1);
   out.sort((x, y) => (y.similarity ?? -2) - (x.similarity ?? -2) || x.row - y.row);
-  return [kept, ...out];
+  return [kept!, ...out];
 }
 
 /** Equal-width histogram of max_similarity (NaN skipped), for the plot; computed once. */
