@@ -25,7 +25,7 @@ import { readEncoded } from '../images/source';
 import { arrayImageToRgb } from '../images/array';
 import { GeometricVerifier, flipGray, type GeometricMatch, type OrbFeatures } from './geometric';
 import { alignedCorrelation } from './pixels';
-import { alignedAgreement, halveGray, scaleHomography } from './photometric';
+import { alignedAgreement, halveGray, scaleHomography, smoothGray } from './photometric';
 import { NeardupError } from '../errors';
 
 /** Why a pair is, or is not, a duplicate. */
@@ -241,7 +241,7 @@ interface CheckOptions {
 const TINY = 32;
 
 /** A decoded image for the checks: gray pixels for keypoints, or a tiny gray square for pixels. */
-type Prepared = { tiny: Uint8Array; orb: OrbFeatures | null; gray: Uint8Array | null; w: number; h: number; orbFlipped: OrbFeatures | null; half: Uint8Array | null; halfFlipped: Uint8Array | null } | null;
+type Prepared = { tiny: Uint8Array; orb: OrbFeatures | null; gray: Uint8Array | null; w: number; h: number; orbFlipped: OrbFeatures | null; half: Uint8Array | null; halfFlipped: Uint8Array | null; smooth?: Float32Array; smoothFlipped?: Float32Array } | null;
 
 async function checkPairs(ds: Dataset, pairs: PairEvidence[], o: CheckOptions): Promise<void> {
   const rows = new Set<number>();
@@ -294,6 +294,15 @@ async function checkPairs(ds: Dataset, pairs: PairEvidence[], o: CheckOptions): 
     return p.half;
   };
 
+  // The half image blurred as the agreement blurs it, once per image (it is compared with all its partners).
+  const smoothOf = (row: number, flipped: boolean): Float32Array | undefined => {
+    const p = prepared.get(row);
+    const h = halfOf(row, flipped);
+    if (!p || !h) return undefined;
+    if (flipped) return (p.smoothFlipped ??= smoothGray(h, p.w >> 1, p.h >> 1));
+    return (p.smooth ??= smoothGray(h, p.w >> 1, p.h >> 1));
+  };
+
   let done = 0;
   for (const e of pairs) {
     const pa = prepared.get(e.a);
@@ -302,7 +311,7 @@ async function checkPairs(ds: Dataset, pairs: PairEvidence[], o: CheckOptions): 
       e.rule = 'unreadable';
     } else if (pa.gray && pb.gray && verifier) {
       try {
-        checkKeypoints(e, verifier, orbOf, halfOf, o.side, o);
+        checkKeypoints(e, verifier, orbOf, halfOf, smoothOf, o.side, o);
       } catch {
         // OpenCV raised (a numeric C++ exception): no second signal, so no verdict of duplicate.
         e.rule = 'unreadable';
@@ -331,13 +340,13 @@ const IDENTITY = [1, 0, 0, 0, 1, 0, 0, 0, 1];
  * homography: the inliers alone are not enough, because a shared layout (two pages of one manual: same
  * headings, rules and margins) gives a hundred inliers between different pictures.
  */
-function checkKeypoints(e: PairEvidence, verifier: GeometricVerifier, orbOf: (row: number, flipped: boolean) => OrbFeatures | null, halfOf: (row: number, flipped: boolean) => Uint8Array | null, side: number, o: CheckOptions): void {
+function checkKeypoints(e: PairEvidence, verifier: GeometricVerifier, orbOf: (row: number, flipped: boolean) => OrbFeatures | null, halfOf: (row: number, flipped: boolean) => Uint8Array | null, smoothOf: (row: number, flipped: boolean) => Float32Array | undefined, side: number, o: CheckOptions): void {
   const half = side >> 1;
   const agreement = (h: readonly number[] | null, flipped: boolean): number => {
     const ha = halfOf(e.a, false);
     const hb = halfOf(e.b, flipped);
     if (!h || !ha || !hb) return 0;
-    return alignedAgreement(ha, half, half, hb, half, half, h).agreeing;
+    return alignedAgreement(ha, half, half, hb, half, half, h, { smoothedA: smoothOf(e.a, false), smoothedB: h === IDENTITY ? smoothOf(e.b, flipped) : undefined }).agreeing;
   };
   const photometric = o.minAgreement > 0; // 0 turns the photometric check off (keypoints alone, as before)
   for (const flipped of photometric ? [false, true] : []) {

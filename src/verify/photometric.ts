@@ -31,6 +31,23 @@ export interface AgreementOptions {
   gradient?: boolean;
   /** Box-blur radius (px) applied to both images before the comparison, so blur and JPEG copies still agree; default 1. */
   smooth?: number;
+  /**
+   * `a` already smoothed ({@link smoothGray} of `a` with the same `smooth`), so a caller that compares one
+   * image with many others blurs it once; the result is bit-identical to passing nothing.
+   */
+  smoothedA?: Float32Array;
+  /** `b` already smoothed ({@link smoothGray}); used only when `h` is the identity (no resampling), as `smoothedA`. */
+  smoothedB?: Float32Array;
+}
+
+/**
+ * A gray image (w × h bytes) as floats box-blurred with radius `smooth` (the agreement's smoothing), for
+ * {@link AgreementOptions.smoothedA} / `smoothedB`.
+ */
+export function smoothGray(g: Uint8Array, w: number, h: number, smooth = 1): Float32Array {
+  const f = new Float32Array(w * h);
+  f.set(g);
+  return smooth > 0 ? boxBlur(f, w, h, smooth) : f;
 }
 
 /**
@@ -46,37 +63,37 @@ export function alignedAgreement(
   const T = opts.tile ?? 16;
   const minStd = opts.minStd ?? 6;
   const minTile = opts.minTile ?? 0.5;
-  const warped = new Float32Array(wa * ha);
-  const inside = new Uint8Array(wa * ha);
   const identity = wa === wb && ha === hb && h[0] === 1 && h[1] === 0 && h[2] === 0 && h[3] === 0 && h[4] === 1 && h[5] === 0 && h[6] === 0 && h[7] === 0 && h[8] === 1;
+  const r = opts.smooth ?? 1;
+  let pa = opts.smoothedA ?? smoothGray(a, wa, ha, r);
+  let pb: Float32Array;
+  let inside: Uint8Array | null = null; // null: every pixel of `a` has a sample of `b` (identity)
   if (identity) {
     // Already aligned (the cheap first try): no resampling.
-    warped.set(b);
-    inside.fill(1);
-  }
-  for (let y = 0; y < (identity ? 0 : ha); y++) {
-    for (let x = 0; x < wa; x++) {
-      const z = h[6] * x + h[7] * y + h[8];
-      if (!(Math.abs(z) > 1e-9)) continue;
-      const u = (h[0] * x + h[1] * y + h[2]) / z;
-      const v = (h[3] * x + h[4] * y + h[5]) / z;
-      if (!(u >= 0 && v >= 0 && u <= wb - 1 && v <= hb - 1)) continue;
-      const x0 = Math.min(wb - 2, Math.floor(u));
-      const y0 = Math.min(hb - 2, Math.floor(v));
-      const fx = u - x0;
-      const fy = v - y0;
-      const i = y0 * wb + x0;
-      const top = b[i] + (b[i + 1] - b[i]) * fx;
-      const bottom = b[i + wb] + (b[i + wb + 1] - b[i + wb]) * fx;
-      warped[y * wa + x] = top + (bottom - top) * fy;
-      inside[y * wa + x] = 1;
+    pb = opts.smoothedB ?? smoothGray(b, wb, hb, r);
+  } else {
+    const warped = new Float32Array(wa * ha);
+    inside = new Uint8Array(wa * ha);
+    for (let y = 0; y < ha; y++) {
+      for (let x = 0; x < wa; x++) {
+        const z = h[6] * x + h[7] * y + h[8];
+        if (!(Math.abs(z) > 1e-9)) continue;
+        const u = (h[0] * x + h[1] * y + h[2]) / z;
+        const v = (h[3] * x + h[4] * y + h[5]) / z;
+        if (!(u >= 0 && v >= 0 && u <= wb - 1 && v <= hb - 1)) continue;
+        const x0 = Math.min(wb - 2, Math.floor(u));
+        const y0 = Math.min(hb - 2, Math.floor(v));
+        const fx = u - x0;
+        const fy = v - y0;
+        const i = y0 * wb + x0;
+        const top = b[i] + (b[i + 1] - b[i]) * fx;
+        const bottom = b[i + wb] + (b[i + wb + 1] - b[i + wb]) * fx;
+        warped[y * wa + x] = top + (bottom - top) * fy;
+        inside[y * wa + x] = 1;
+      }
     }
+    pb = r > 0 ? boxBlur(warped, wa, ha, r) : warped;
   }
-  const av = new Float32Array(wa * ha);
-  for (let i = 0; i < av.length; i++) av[i] = a[i];
-  const r = opts.smooth ?? 1;
-  let pa = r > 0 ? boxBlur(av, wa, ha, r) : av;
-  let pb = r > 0 ? boxBlur(warped, wa, ha, r) : warped;
   if (opts.gradient) {
     pa = gradientX(pa, wa, ha);
     pb = gradientX(pb, wa, ha);
@@ -85,7 +102,7 @@ export function alignedAgreement(
   for (let ty = 0; ty + T <= ha; ty += T) {
     for (let tx = 0; tx + T <= wa; tx += T) {
       let ok = true;
-      for (let y = ty; y < ty + T && ok; y++) for (let x = tx; x < tx + T; x++) if (!inside[y * wa + x]) { ok = false; break; }
+      if (inside) for (let y = ty; y < ty + T && ok; y++) for (let x = tx; x < tx + T; x++) if (!inside[y * wa + x]) { ok = false; break; }
       if (!ok) continue;
       let sa = 0, sb = 0, saa = 0, sbb = 0, sab = 0;
       const c = T * T;

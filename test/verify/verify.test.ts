@@ -9,7 +9,7 @@ import sharp from 'sharp';
 import { scan } from '../../src/pipeline/scan';
 import { GeometricVerifier, flipGray } from '../../src/verify/geometric';
 import { alignedCorrelation } from '../../src/verify/pixels';
-import { alignedAgreement, halveGray, scaleHomography } from '../../src/verify/photometric';
+import { alignedAgreement, halveGray, scaleHomography, smoothGray } from '../../src/verify/photometric';
 import { columnValues } from '../../src/frame';
 
 const FIX = join(__dirname, '..', 'fixtures');
@@ -109,6 +109,20 @@ test('photometric agreement: two pages with one layout share keypoints but not c
   const m = v.match(fp, v.features(copy, 320, 320));
   const same = alignedAgreement(half(page), 160, 160, half(copy), 160, 160, scaleHomography(m.homography!, 0.5));
   assert.ok(same.agreeing > 0.8, JSON.stringify(same));
+});
+
+test('photometric agreement: images blurred once per image (smoothedA/B) give exactly the per-pair result', async () => {
+  const v = await GeometricVerifier.load();
+  const page = halveGray(await gray(join(DOCS, 'man-basename.png'), 320), 320, 320);
+  const other = halveGray(await gray(join(DOCS, 'man-dirname.png'), 320), 320, 320);
+  const I = [1, 0, 0, 0, 1, 0, 0, 0, 1];
+  const opts = { smoothedA: smoothGray(page, 160, 160), smoothedB: smoothGray(other, 160, 160) };
+  assert.deepEqual(alignedAgreement(page, 160, 160, other, 160, 160, I, opts), alignedAgreement(page, 160, 160, other, 160, 160, I));
+  const m = v.match(v.features(await gray(join(DOCS, 'man-basename.png'), 320), 320, 320), v.features(await gray(join(DOCS, 'man-dirname.png'), 320), 320, 320));
+  const h = scaleHomography(m.homography!, 0.5);
+  const warped = alignedAgreement(page, 160, 160, other, 160, 160, h, opts);
+  assert.ok(warped.tiles > 0);
+  assert.deepEqual(warped, alignedAgreement(page, 160, 160, other, 160, 160, h));
 });
 
 test('scan: pages of one manual are not removed against each other, a re-encoded copy of one still is', { timeout: 300_000 }, async () => {
