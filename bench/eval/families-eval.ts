@@ -65,17 +65,11 @@ export async function familyData(m: FamilyManifest, family: FamilyName): Promise
   if (existsSync(file)) {
     const d = JSON.parse(readFileSync(file, 'utf8')) as FamilyData;
     if (d.version === CACHE_VERSION) return d;
-    if (d.version === 2) {
-      // Version 2 had no photometric agreement: match the keypoint pairs with enough inliers again.
+    if (d.version === 1 || d.version === 2) {
+      // Upgrade in steps, so an old cache gains every field: version 1 had no inlier coverage (recheck the
+      // keypoint pairs with enough inliers to matter), version 2 no photometric agreement.
+      if (d.version === 1) await addCoverage(d);
       await addAgreement(d);
-      d.version = CACHE_VERSION;
-      writeFileSync(`${file}.tmp`, JSON.stringify(d));
-      renameSync(`${file}.tmp`, file);
-      return d;
-    }
-    if (d.version === 1) {
-      // Version 1 had no inlier coverage: recheck the keypoint pairs that have enough inliers to matter.
-      await addCoverage(d);
       d.version = CACHE_VERSION;
       writeFileSync(`${file}.tmp`, JSON.stringify(d));
       renameSync(`${file}.tmp`, file);
