@@ -76,6 +76,8 @@ export class ExplorerModel extends DOMWidgetModel {
       _ev_flipped: new Uint8Array(0),
       _ev_hash_bits: new Int32Array(0),
       _ev_settings: null,
+      _mode: 'browser',
+      _hist: null,
     };
   }
 
@@ -119,6 +121,51 @@ const COUNT_LABELS: [keyof Counts, string, string][] = [
 
 type Thumb = { url: string; width?: number; height?: number } | { error: string };
 
+/** One member of a card as the kernel sends it (kernel mode; src/widgets/explorer/static.ts StaticMember). */
+interface RemoteMember {
+  row: number;
+  id: string;
+  label: string | null;
+  split: string | null;
+  similarity: number | null;
+  evidence: string;
+  rule: string;
+  removed: boolean;
+  exact?: boolean;
+}
+/** One card of a kernel-served page. */
+interface RemoteCard {
+  group: number;
+  size?: number;
+  crossSplit: boolean;
+  labelConflict: boolean;
+  leak: boolean;
+  exact?: boolean;
+  dropped?: boolean;
+  kept?: number;
+  swap?: { row: number; id: string } | null;
+  members: RemoteMember[];
+}
+/** A kernel page: the cards shown, how many groups the filter lists, and the counts of that threshold. */
+interface RemotePage {
+  threshold: number;
+  counts: Counts;
+  page: number;
+  total: number;
+  groups_all: number;
+  cards: RemoteCard[];
+}
+/** What a card draws, from either source. */
+interface CardInfo {
+  size: number;
+  crossSplit: boolean;
+  leak: boolean;
+  labelConflict: boolean;
+  exact: boolean;
+  dropped: boolean;
+  members: MemberView[];
+}
+
 /** Cards per page: enough to fill a 1024×768 screen with small groups. */
 const DEFAULT_GROUPS_PER_PAGE = 12;
 /** Members drawn in a card, and in an expanded card. */
@@ -143,6 +190,16 @@ export class ExplorerView extends DOMWidgetView {
   private hist?: Histogram;
   private closer: { group: number; row: number } | null = null;
   private expanded = new Set<number>();
+  /** Kernel mode (large results): pages come from the kernel, no per-sample arrays here. */
+  private remote = false;
+  private page_: RemotePage | null = null;
+  private inflight = false;
+  private again = false;
+  private seq = 0;
+  /** id, label, split, exact of the rows seen in kernel pages. */
+  private rowInfo = new Map<number, RemoteMember>();
+  /** The closer look's group in kernel mode (all its members). */
+  private closerCard: RemoteCard | null = null;
   private ui!: {
     counts: Record<string, HTMLElement>;
     countsBox: HTMLElement;
@@ -160,6 +217,7 @@ export class ExplorerView extends DOMWidgetView {
 
   render() {
     this.el.classList.add('nd-explorer');
+    this.remote = this.model.get('_mode') === 'kernel';
     this.data = this.readData();
     this.threshold = this.model.get('threshold');
     this.buildDom();
@@ -174,7 +232,7 @@ export class ExplorerView extends DOMWidgetView {
       this.onCustom(content, buffers),
     );
     // The histogram (plotly, a large script) loads after the counts and the cards are on screen.
-    const h = histogram(this.data.maxSimilarity, 100);
+    const h = this.remote ? this.model.get('_hist') ?? { x0: 0, width: 0.01, counts: [] } : histogram(this.data.maxSimilarity, 100);
     Histogram.create(this.ui.plot, h, this.threshold, (t, final) => this.setThreshold(t, true, final), (area) => this.alignSlider(area)).then(
       (hist) => {
         this.hist = hist;
@@ -205,7 +263,7 @@ export class ExplorerView extends DOMWidgetView {
       exactGroups: m.get('_exact_groups'),
       valid: m.get('_valid'),
       keepRank: m.get('_keep_rank'),
-      ids: m.get('_ids'),
+      ids: m.get('_ids') ?? [],
       evidence: {
         pairs: m.get('_ev_pairs'),
         inliers: m.get('_ev_inliers'),
@@ -243,8 +301,8 @@ export class ExplorerView extends DOMWidgetView {
     const plot = el('div', 'nd-histogram');
     const slider = el('input', 'nd-slider') as HTMLInputElement;
     slider.type = 'range';
-    const h1 = histogram(this.data.maxSimilarity, 1);
-    slider.min = String(Math.max(0, h1.x0));
+    const x0 = this.remote ? (this.model.get('_hist')?.x0 ?? 0) : histogram(this.data.maxSimilarity, 1).x0;
+    slider.min = String(Math.max(0, x0));
     slider.max = '1';
     slider.step = '0.001';
     slider.value = String(this.threshold);
@@ -362,7 +420,7 @@ export class ExplorerView extends DOMWidgetView {
         this.recompute();
       });
     }
-    if (fromUser && final) {
+    if (fromUser && final && !this.remote) {
       this.model.set('threshold', t);
       this.model.save_changes();
     }
@@ -373,14 +431,104 @@ export class ExplorerView extends DOMWidgetView {
   }
 
   private recompute() {
+    if (this.remote) {
+      this.requestPage();
+      if (this.closer) this.requestCloser();
+      return;
+    }
     this.a = assign(this.data, this.threshold, this.tags());
     this.showCounts();
     this.refreshGrid(true);
     if (this.closer) this.renderCloser();
   }
 
+  // ---- kernel mode: pages served by the kernel -------------------------------------------------
+
+  /**
+   * Asks the kernel for the page on screen at the view's threshold (saved first, so the kernel
+   * regroups once). One request in flight: a slider drag sends the latest threshold when the
+   * previous page arrived, never a queue of stale ones.
+   */
+  private requestPage() {
+    if (this.inflight) {
+      this.again = true;
+      return;
+    }
+    this.inflight = true;
+    this.again = false;
+    if (this.model.get('threshold') !== this.threshold) {
+      this.model.set('threshold', this.threshold);
+      this.model.save_changes();
+    }
+    this.model.send({ type: 'page', seq: ++this.seq, filter: this.filter, search: this.search, page: this.page, page_size: this.pageSize(), expanded: [...this.expanded] }, {});
+  }
+
+  private onPage(p: RemotePage) {
+    this.inflight = false;
+    this.page_ = p;
+    for (const c of p.cards) for (const m of c.members) this.rowInfo.set(m.row, m);
+    this.page = p.page;
+    this.groups = Int32Array.from(p.cards.map((c) => c.group));
+    this.showCounts();
+    this.renderPage();
+    if (this.again || Math.abs(p.threshold - this.threshold) > 1e-9) this.requestPage();
+  }
+
+  private requestCloser() {
+    if (this.closer) this.model.send({ type: 'group', row: this.closer.row }, {});
+  }
+
+  private remoteCard(g: number): RemoteCard | undefined {
+    if (this.closerCard && this.closerCard.group === g) return this.closerCard;
+    return this.page_?.cards.find((c) => c.group === g);
+  }
+
+  private cardInfo(g: number): CardInfo {
+    if (this.remote) {
+      const c = this.remoteCard(g);
+      const members = (c?.members ?? []).map((m) => ({ row: m.row, kept: !m.removed, similarity: m.similarity, evidence: m.evidence, rule: m.rule }));
+      return { size: c?.size ?? members.length, crossSplit: !!c?.crossSplit, leak: !!c?.leak, labelConflict: !!c?.labelConflict, exact: !!c?.exact, dropped: !!c?.dropped, members };
+    }
+    const a = this.a;
+    const members = groupMembers(this.data, a, g, this.threshold);
+    return {
+      size: members.length,
+      crossSplit: a.groupCrossSplit[g] === 1,
+      leak: a.groupLeak[g] === 1,
+      labelConflict: a.groupLabelConflict[g] === 1,
+      exact: members.some((m) => this.data.exactGroups[m.row] >= 0),
+      dropped: a.groupDropped[g] === 1,
+      members,
+    };
+  }
+
+  private idOf(row: number): string {
+    return this.remote ? this.rowInfo.get(row)?.id ?? String(row) : this.data.ids[row];
+  }
+  private labelOf(row: number): string | null {
+    if (this.remote) return this.rowInfo.get(row)?.label ?? null;
+    return this.data.labelNames[this.data.labelCodes[row]] ?? null;
+  }
+  private splitOf(row: number): string | null {
+    if (this.remote) return this.rowInfo.get(row)?.split ?? null;
+    return this.data.splitNames[this.data.splitCodes[row]] ?? null;
+  }
+  private exactOf(row: number): boolean {
+    return this.remote ? !!this.rowInfo.get(row)?.exact : this.data.exactGroups[row] >= 0;
+  }
+
   /** Counts computed here are shown at once; the kernel's own figures confirm them when they arrive. */
   private showCounts() {
+    if (this.remote) {
+      // Kernel mode: the page's counts are the kernel's, for the threshold of that page.
+      const p = this.page_;
+      const c: Counts | null = p?.counts ?? this.model.get('counts');
+      if (!c) return;
+      for (const [key] of COUNT_LABELS) text(this.ui.counts[key], Number(c[key] ?? 0).toLocaleString('en-US'));
+      this.ui.countsBox.dataset.threshold = Number(c.threshold).toFixed(3);
+      this.ui.countsBox.dataset.synced = String(!!p);
+      return;
+    }
     const kernel: Counts | null = this.model.get('counts');
     const mine = this.a.counts;
     // With a keep function or FiftyOne grouping only the kernel knows the exact numbers.
@@ -397,6 +545,12 @@ export class ExplorerView extends DOMWidgetView {
   }
 
   private refreshGrid(keepPage = false) {
+    if (this.remote) {
+      for (const [f, b] of this.ui.filterButtons) b.classList.toggle('nd-active', f === this.filter);
+      if (!keepPage) this.page = 0;
+      this.requestPage();
+      return;
+    }
     this.groups = visibleGroups(this.data, this.a, this.filter, this.search);
     for (const [f, b] of this.ui.filterButtons) b.classList.toggle('nd-active', f === this.filter);
     if (!keepPage) this.page = 0;
@@ -409,6 +563,7 @@ export class ExplorerView extends DOMWidgetView {
   }
 
   private pageCount(): number {
+    if (this.remote) return Math.max(1, Math.ceil((this.page_?.total ?? 0) / this.pageSize()));
     return Math.max(1, Math.ceil(this.groups.length / this.pageSize()));
   }
 
@@ -418,10 +573,12 @@ export class ExplorerView extends DOMWidgetView {
     this.page = p;
     this.selected = 0;
     this.selectedMember = 0;
-    this.renderPage();
+    if (this.remote) this.requestPage();
+    else this.renderPage();
   }
 
   private pageGroups(): Int32Array {
+    if (this.remote) return this.groups;
     const size = this.pageSize();
     const start = this.page * size;
     return this.groups.subarray(start, Math.min(this.groups.length, start + size));
@@ -429,7 +586,8 @@ export class ExplorerView extends DOMWidgetView {
 
   private renderPage() {
     const groups = this.pageGroups();
-    text(this.ui.pageLabel, ` page ${this.page + 1} / ${this.pageCount()} · ${this.groups.length.toLocaleString('en-US')} groups `);
+    const listed = this.remote ? this.page_?.total ?? 0 : this.groups.length;
+    text(this.ui.pageLabel, ` page ${this.page + 1} / ${this.pageCount()} · ${listed.toLocaleString('en-US')} groups `);
     this.ui.prev.disabled = this.page === 0;
     this.ui.next.disabled = this.page >= this.pageCount() - 1;
     this.selected = Math.min(this.selected, Math.max(0, groups.length - 1));
@@ -438,7 +596,8 @@ export class ExplorerView extends DOMWidgetView {
     groups.forEach((g, idx) => frag.append(this.card(g, idx, wanted)));
     if (groups.length === 0) {
       const empty = el('div', 'nd-empty');
-      text(empty, this.a.counts.groups === 0 ? 'No groups at this threshold: lower it on the histogram.' : 'No group matches this filter.');
+      const all = this.remote ? this.page_?.groups_all ?? 0 : this.a.counts.groups;
+      text(empty, all === 0 ? 'No groups at this threshold: lower it on the histogram.' : 'No group matches this filter.');
       frag.append(empty);
     }
     this.ui.grid.replaceChildren(frag);
@@ -446,31 +605,32 @@ export class ExplorerView extends DOMWidgetView {
   }
 
   private card(g: number, idx: number, wanted: number[]): HTMLElement {
-    const d = this.data;
     const card = el('div', 'nd-card');
     card.dataset.group = String(g);
     if (idx === this.selected) card.classList.add('nd-selected');
-    const members = groupMembers(d, this.a, g, this.threshold);
+    const info = this.cardInfo(g);
+    const members = info.members;
     const head = el('div', 'nd-card-head');
     const name = el('span', 'nd-card-title');
-    text(name, `${members.length} copies`);
+    text(name, `${info.size} copies`);
     head.append(name);
-    if (this.a.groupCrossSplit[g]) head.append(this.badge('nd-badge-cross', this.a.groupLeak[g] ? 'leak kept' : 'cross-split', this.a.groupLeak[g] ? 'kept copies are still in more than one split' : 'members in more than one split'));
-    if (this.a.groupLabelConflict[g]) head.append(this.badge('nd-badge-label', 'label conflict', 'members carry different labels'));
-    if (members.some((m) => d.exactGroups[m.row] >= 0)) head.append(this.badge('nd-badge-exact', 'exact', 'byte- or pixel-identical copies'));
-    if (this.a.groupDropped[g]) head.append(this.badge('nd-badge-drop', 'all removed', 'every copy removed (confirmed)'));
+    if (info.crossSplit) head.append(this.badge('nd-badge-cross', info.leak ? 'leak kept' : 'cross-split', info.leak ? 'kept copies are still in more than one split' : 'members in more than one split'));
+    if (info.labelConflict) head.append(this.badge('nd-badge-label', 'label conflict', 'members carry different labels'));
+    if (info.exact) head.append(this.badge('nd-badge-exact', 'exact', 'byte- or pixel-identical copies'));
+    if (info.dropped) head.append(this.badge('nd-badge-drop', 'all removed', 'every copy removed (confirmed)'));
     const tiles = el('div', 'nd-tiles');
     // Big groups (chains at a low threshold can hold hundreds) show their first members and a
     // "+N more" button; the closer look steps through all of them.
     const shown = this.expanded.has(g) ? MAX_EXPANDED : MAX_TILES;
     members.slice(0, shown).forEach((m, j) => tiles.append(this.tile(g, m, j === 0, idx === this.selected && j === this.selectedMember, wanted)));
-    if (members.length > shown) {
+    if (info.size > shown) {
       const more = el('button', 'nd-more') as HTMLButtonElement;
-      text(more, `+${(members.length - shown).toLocaleString('en-US')} more`);
+      text(more, `+${(info.size - shown).toLocaleString('en-US')} more`);
       more.title = 'show more members of this group';
       more.addEventListener('click', () => {
         this.expanded.add(g);
-        this.renderPage();
+        if (this.remote) this.requestPage();
+        else this.renderPage();
       });
       tiles.append(more);
     }
@@ -479,14 +639,13 @@ export class ExplorerView extends DOMWidgetView {
   }
 
   private tile(g: number, m: MemberView, first: boolean, selected: boolean, wanted: number[]): HTMLElement {
-    const d = this.data;
     const row = m.row;
-    const manual = this.tags()[d.ids[row]];
+    const manual = this.tags()[this.idOf(row)];
     const t = el('div', `nd-tile ${m.kept ? 'nd-kept' : 'nd-removed'}${manual ? ' nd-manual' : ''}${first ? ' nd-keeper' : ''}`);
     t.dataset.row = String(row);
     if (selected) t.classList.add('nd-member-selected');
-    const parts = [d.labelNames[d.labelCodes[row]], d.splitNames[d.splitCodes[row]]].filter((x) => x);
-    t.title = [d.ids[row], parts.join(' · '), m.evidence].filter(Boolean).join('\n');
+    const parts = [this.labelOf(row), this.splitOf(row)].filter((x) => x);
+    t.title = [this.idOf(row), parts.join(' · '), m.evidence].filter(Boolean).join('\n');
     const holder = el('div', 'nd-thumb');
     holder.dataset.thumbRow = String(row);
     this.fillThumb(holder, row);
@@ -496,11 +655,11 @@ export class ExplorerView extends DOMWidgetView {
     text(state, m.kept ? (first ? 'KEEP' : 'keep') : 'remove');
     holder.append(state);
     const id = el('div', 'nd-id');
-    text(id, middleEllipsis(d.ids[row], 13));
+    text(id, middleEllipsis(this.idOf(row), 13));
     const meta = el('div', 'nd-meta');
     text(meta, parts.join(' · '));
     const sim = el('div', 'nd-sim');
-    const exact = !first && d.exactGroups[row] >= 0 && m.evidence.startsWith('exact');
+    const exact = !first && this.exactOf(row) && m.evidence.startsWith('exact');
     text(
       sim,
       first
@@ -544,7 +703,7 @@ export class ExplorerView extends DOMWidgetView {
     if ('url' in t) {
       const img = document.createElement('img');
       img.src = t.url;
-      img.alt = this.data.ids[row];
+      img.alt = this.idOf(row);
       img.draggable = false;
       holder.replaceChildren(img);
     } else {
@@ -566,6 +725,16 @@ export class ExplorerView extends DOMWidgetView {
   }
 
   private onCustom(content: any, buffers: (DataView | ArrayBuffer)[]) {
+    if (content && content.type === 'page') return this.onPage(content as RemotePage);
+    if (content && content.type === 'group') {
+      if (!this.closer) return;
+      if (!content.card) return this.closeCloser(); // the sample left every group
+      this.closerCard = content.card as RemoteCard;
+      for (const m of this.closerCard.members) this.rowInfo.set(m.row, m);
+      this.closer.group = this.closerCard.group;
+      this.renderCloser();
+      return;
+    }
     if (!content || content.type !== 'thumbnails') return;
     const rows: number[] = content.rows || [];
     const errors: Record<string, string> = content.errors || {};
@@ -615,7 +784,21 @@ export class ExplorerView extends DOMWidgetView {
    */
   private setTag(row: number, tag: Tag | null) {
     const tags = { ...this.tags() };
-    const id = this.data.ids[row];
+    const id = this.idOf(row);
+    if (this.remote) {
+      // The kernel's card says how many copies stay and which one could be kept instead.
+      const card = this.closerCard?.members.some((m) => m.row === row) ? this.closerCard : this.page_?.cards.find((c) => c.members.some((m) => m.row === row));
+      const me = card?.members.find((m) => m.row === row);
+      if (tag === 'remove' && card && me && !me.removed && (card.kept ?? 2) <= 1) {
+        if (card.swap) this.rowInfo.set(card.swap.row, { ...(this.rowInfo.get(card.swap.row) ?? ({} as RemoteMember)), row: card.swap.row, id: card.swap.id });
+        this.askLastCopy(row, card.swap ? card.swap.row : -1);
+        return;
+      }
+      if (tag) tags[id] = tag;
+      else delete tags[id];
+      this.writeTags(tags);
+      return;
+    }
     const g = this.a.group[row];
     if (tag === 'remove' && g >= 0 && !this.a.removed[row]) {
       let othersKept = 0;
@@ -640,7 +823,7 @@ export class ExplorerView extends DOMWidgetView {
   private askLastCopy(row: number, other: number) {
     const box = this.ui.confirm;
     const msg = el('span', 'nd-confirm-text');
-    text(msg, `${middleEllipsis(this.data.ids[row], 40)} is the last kept copy of its group. `);
+    text(msg, `${middleEllipsis(this.idOf(row), 40)} is the last kept copy of its group. `);
     const buttons: HTMLButtonElement[] = [];
     const done = () => {
       box.hidden = true;
@@ -649,9 +832,9 @@ export class ExplorerView extends DOMWidgetView {
     };
     if (other >= 0) {
       const swap = el('button', 'nd-confirm-swap') as HTMLButtonElement;
-      text(swap, `Keep ${middleEllipsis(this.data.ids[other], 24)} instead`);
+      text(swap, `Keep ${middleEllipsis(this.idOf(other), 24)} instead`);
       swap.addEventListener('click', () => {
-        const tags = { ...this.tags(), [this.data.ids[row]]: 'remove' as Tag, [this.data.ids[other]]: 'keep' as Tag };
+        const tags = { ...this.tags(), [this.idOf(row)]: 'remove' as Tag, [this.idOf(other)]: 'keep' as Tag };
         done();
         this.writeTags(tags);
       });
@@ -661,7 +844,7 @@ export class ExplorerView extends DOMWidgetView {
     text(all, 'Remove every copy');
     all.addEventListener('click', () => {
       done();
-      this.writeTags({ ...this.tags(), [this.data.ids[row]]: 'drop' });
+      this.writeTags({ ...this.tags(), [this.idOf(row)]: 'drop' });
     });
     const cancel = el('button', 'nd-confirm-cancel') as HTMLButtonElement;
     text(cancel, 'Cancel');
@@ -678,7 +861,7 @@ export class ExplorerView extends DOMWidgetView {
     const groups = this.pageGroups();
     const g = groups[this.selected];
     if (g === undefined) return null;
-    const members = groupMembers(this.data, this.a, g, this.threshold);
+    const members = this.cardInfo(g).members;
     const m = members[Math.min(this.selectedMember, members.length - 1)];
     return m ? { g, row: m.row } : null;
   }
@@ -700,7 +883,7 @@ export class ExplorerView extends DOMWidgetView {
         }
         break;
       case 'ArrowRight':
-        if (cur) this.select(this.selected, Math.min(this.selectedMember + 1, this.a.offsets[cur.g + 1] - this.a.offsets[cur.g] - 1, (this.expanded.has(cur.g) ? MAX_EXPANDED : MAX_TILES) - 1));
+        if (cur) this.select(this.selected, Math.min(this.selectedMember + 1, this.cardInfo(cur.g).size - 1, (this.expanded.has(cur.g) ? MAX_EXPANDED : MAX_TILES) - 1));
         break;
       case 'ArrowLeft':
         this.select(this.selected, Math.max(0, this.selectedMember - 1));
@@ -742,6 +925,11 @@ export class ExplorerView extends DOMWidgetView {
 
   private openCloser(g: number, row: number) {
     this.closer = { group: g, row };
+    if (this.remote) {
+      // The page lists a card's first members; the closer look steps through all of them.
+      this.closerCard = null;
+      this.requestCloser();
+    }
     const idx = Array.from(this.pageGroups()).indexOf(g);
     if (idx >= 0) this.selected = idx;
     this.ui.overlay.hidden = false;
@@ -753,6 +941,7 @@ export class ExplorerView extends DOMWidgetView {
 
   private closeCloser() {
     this.closer = null;
+    this.closerCard = null;
     this.ui.overlay.hidden = true;
     this.ui.confirm.hidden = true;
     this.ui.grid.focus();
@@ -761,16 +950,16 @@ export class ExplorerView extends DOMWidgetView {
   private renderCloser() {
     const c = this.closer;
     if (!c) return;
-    const d = this.data;
-    const g = this.a.group[c.row];
-    if (g < 0) {
+    const g = this.remote ? (this.closerCard ? c.group : -2) : this.a.group[c.row];
+    if (g === -1) {
       // The threshold moved and the sample left every group.
       this.closeCloser();
       return;
     }
     c.group = g;
-    const members = groupMembers(d, this.a, g, this.threshold);
-    const me = members.find((m) => m.row === c.row)!;
+    const members = g >= 0 ? this.cardInfo(g).members : [];
+    const me = members.find((m) => m.row === c.row) ?? { row: c.row, kept: true, similarity: null, evidence: 'loading…', rule: '' };
+    if (!members.length) members.push(me);
     const keeper = members[0];
     this.requestThumbs(members.map((m) => m.row), true);
     const panel = el('div', 'nd-closer-panel');
@@ -794,8 +983,8 @@ export class ExplorerView extends DOMWidgetView {
       if (t && 'url' in t && t.width && t.width <= 170) holder.classList.add('nd-small');
       const info = el('div', 'nd-closer-info');
       const lines = [
-        d.ids[m.row],
-        [d.labelNames[d.labelCodes[m.row]] && `label ${d.labelNames[d.labelCodes[m.row]]}`, d.splitNames[d.splitCodes[m.row]] && `split ${d.splitNames[d.splitCodes[m.row]]}`].filter(Boolean).join(' · '),
+        this.idOf(m.row),
+        [this.labelOf(m.row) && `label ${this.labelOf(m.row)}`, this.splitOf(m.row) && `split ${this.splitOf(m.row)}`].filter(Boolean).join(' · '),
         t && 'url' in t && t.width ? `${t.width} × ${t.height} px` : '',
         m.kept ? 'kept' : 'removed',
       ].filter(Boolean);
@@ -828,7 +1017,7 @@ export class ExplorerView extends DOMWidgetView {
   private stepCloser(delta: number) {
     const c = this.closer;
     if (!c) return;
-    const members = groupMembers(this.data, this.a, c.group, this.threshold);
+    const members = this.cardInfo(c.group).members;
     const i = members.findIndex((m) => m.row === c.row);
     const j = i + delta;
     if (j >= 0 && j < members.length) {

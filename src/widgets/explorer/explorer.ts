@@ -24,6 +24,7 @@ import { emptyEvidence, evidenceIndex, pairVerdict, verdictText, type EvidenceTa
 import { join } from 'node:path';
 import { mkdir } from 'node:fs/promises';
 import { EXPLORER_MODULE, EXPLORER_MODULE_VERSION } from './version';
+import { BROWSER_COMPUTE_LIMIT, groupBest, histogramBins, keptInfo, pageFilter, visibleGroups, type PageState } from './pages';
 
 export type { ExplorerTag, ExplorerCounts } from './decide';
 
@@ -44,6 +45,13 @@ export interface ExploreOptions {
   thumbnailSize?: number;
   /** Title shown above the counts. */
   title?: string;
+  /**
+   * Where the view regroups on a slider step: `true` in the browser, from per-sample arrays sent
+   * once (~112 bytes per sample at k = 10); `false` in the kernel, which answers each page of
+   * cards over the comm and sends no per-sample array. Default: the browser up to
+   * {@link BROWSER_COMPUTE_LIMIT} samples (250,000), the kernel above (docs/explorer.md).
+   */
+  browserCompute?: boolean;
 }
 
 const SPEC: WidgetSpec = {
@@ -57,6 +65,10 @@ const SPEC: WidgetSpec = {
 
 /** Members drawn per card in the static picture (the card says "+N more"). */
 const MAX_STATIC_MEMBERS = 6;
+
+/** Members listed per card on a kernel-served page, and for an expanded card (the view draws 5 / 60). */
+const PAGE_MEMBERS = 5;
+const PAGE_MEMBERS_EXPANDED = 60;
 
 /** Most thumbnails served per request (a page shows about 12 samples x 5 pictures). */
 const MAX_THUMBS_PER_REQUEST = 256;
@@ -114,7 +126,20 @@ export class Explorer extends Widget<Record<string, any>> {
     const maxSim = sourceMaxSimilarity(src);
     const nb = src.neighbors;
     const ev = src.evidence ?? emptyEvidence();
-    super(SPEC, {
+    const local = options.browserCompute ?? n <= BROWSER_COMPUTE_LIMIT;
+    const common = {
+      threshold,
+      tags,
+      counts: null,
+      page_size: Math.max(1, Math.floor(options.pageSize ?? 12)),
+      title: options.title ?? '',
+      _n: n,
+      _split_names: splits.names,
+      _label_names: labels.names,
+      _ev_settings: ev.settings,
+    };
+    // Kernel-served pages: the view gets the histogram's bins and asks for each page of cards.
+    super(SPEC, !local ? { ...common, _mode: 'kernel', _k: 0, _hist: histogramBins(maxSim, 100), _local_counts: false } : {
       threshold,
       tags,
       counts: null,
@@ -145,6 +170,7 @@ export class Explorer extends Widget<Record<string, any>> {
       _ev_flipped: ev.flipped,
       _ev_hash_bits: ev.hashBits,
       _ev_settings: ev.settings,
+      _mode: 'browser',
     });
     this.evidence = ev;
     this.src = src;
@@ -164,6 +190,8 @@ export class Explorer extends Widget<Record<string, any>> {
     this.on('change:tags', () => this.recompute());
     this.on('msg:custom', (content: any) => {
       if (content && content.type === 'thumbnails') void this.sendThumbnails(content.rows, content.full === true);
+      else if (content && content.type === 'page') this.sendPage(content);
+      else if (content && content.type === 'group') this.sendGroup(content);
     });
   }
 
@@ -319,6 +347,8 @@ export class Explorer extends Widget<Record<string, any>> {
     this.decision = d;
     this.removedMask = d.removed;
     this.staticCache = null;
+    this.best = null;
+    this.flags = null;
     const counts: ExplorerCounts = {
       threshold: t,
       flagged_samples: g.counts.flagged,
@@ -443,7 +473,7 @@ export class Explorer extends Widget<Record<string, any>> {
    */
   async staticHtml(opts: { groups?: number; thumbSize?: number; note?: string } = {}): Promise<string> {
     const maxGroups = opts.groups ?? 12;
-    const cards = this.cards(maxGroups);
+    const cards = this.cards(maxGroups, MAX_STATIC_MEMBERS);
     const thumbs = new Map<number, string>();
     const ds = this.src.dataset;
     if (ds) {
@@ -474,15 +504,34 @@ export class Explorer extends Widget<Record<string, any>> {
   }
 
   /** Group cards in display order (highest similarity first), kept copy first in each. */
-  cards(max = 12): StaticGroup[] {
+  cards(max = 12, maxMembers?: number): StaticGroup[] {
+    return this.cardsOf(Array.from(visibleGroups(this.pageState(), 'flagged', '').subarray(0, max)), maxMembers);
+  }
+
+  /** What the paging helpers (pages.ts) read: the grouping at the current threshold with tags. */
+  private pageState(): PageState {
+    this.best ??= groupBest(this.current, this.maxSim);
+    this.flags ??= this.groupFlags();
+    return {
+      groups: this.current,
+      removed: this.removedMask,
+      decision: this.decision,
+      best: this.best,
+      cross: this.flags.cross,
+      label: this.flags.label,
+      exactGroups: this.src.exactGroups,
+      ids: this.src.ids,
+      labelCodes: this.labelCodes,
+      labelNames: this.labelNames,
+    };
+  }
+
+  private best: Float32Array | null = null;
+  private flags: { cross: Uint8Array; label: Uint8Array } | null = null;
+
+  /** Cards of the given groups, kept copy first, words for the first `maxMembers` members of each. */
+  private cardsOf(order: number[], maxMembers?: number): StaticGroup[] {
     const g = this.current;
-    const nG = g.keepers.length;
-    const best = new Float32Array(nG).fill(-Infinity);
-    for (let i = 0; i < g.group_id.length; i++) {
-      const gi = g.group_id[i];
-      if (gi >= 0 && this.maxSim[i] > best[gi]) best[gi] = this.maxSim[i];
-    }
-    const order = Array.from({ length: nG }, (_, i) => i).sort((a, b) => best[b] - best[a] || a - b).slice(0, max);
     const tags = new Map<number, string>();
     for (const [id, tag] of Object.entries(this.get('tags') as Record<string, string>)) {
       const r = this.rowOf.get(id);
@@ -495,8 +544,9 @@ export class Explorer extends Widget<Record<string, any>> {
       for (let m = g.offsets[gi]; m < g.offsets[gi + 1]; m++) if (!this.removedMask[g.members[m]]) return g.members[m];
       return auto;
     };
-    const crossFlags = this.groupFlags();
+    const crossFlags = this.flags ?? this.groupFlags();
     return groupCards({
+      maxMembers,
       groups: order,
       members: (gi) => Array.from(g.members.subarray(g.offsets[gi], g.offsets[gi + 1])),
       keeper: keptOf,
@@ -540,6 +590,60 @@ export class Explorer extends Widget<Record<string, any>> {
       }
     }
     return { cross, label };
+  }
+
+  /**
+   * One page of group cards for a view in kernel mode: `{type: 'page', seq, filter, search, page,
+   * page_size, expanded: group numbers shown with more members}` → the cards (kept copy first,
+   * each member's id, label, split, similarity, evidence and state), the number of groups listed,
+   * the counts and the threshold they belong to. The view drops replies for an older threshold.
+   */
+  private sendPage(req: any): void {
+    const s = this.pageState();
+    const filter = pageFilter(req.filter);
+    const list = visibleGroups(s, filter, typeof req.search === 'string' ? req.search : '');
+    const size = Math.max(1, Math.min(200, Math.floor(Number(req.page_size)) || 12));
+    const pages = Math.max(1, Math.ceil(list.length / size));
+    const page = Math.max(0, Math.min(pages - 1, Math.floor(Number(req.page)) || 0));
+    const order = Array.from(list.subarray(page * size, page * size + size));
+    const expanded = new Set<number>(Array.isArray(req.expanded) ? req.expanded : []);
+    const cards = order.map((g) => this.cardsOf([g], expanded.has(g) ? PAGE_MEMBERS_EXPANDED : PAGE_MEMBERS)[0]);
+    const out = cards.map((c) => this.withState(s, c));
+    this.send({ type: 'page', seq: req.seq ?? null, threshold: this.threshold, counts: this.counts, filter, page, page_size: size, total: list.length, groups_all: this.current.keepers.length, cards: out as any });
+  }
+
+  /** A card plus what the view needs to tag in kernel mode: kept copies, the copy that could be kept instead, flags. */
+  private withState(s: PageState, c: StaticGroup) {
+      const tags = this.get('tags') as Record<string, string>;
+      const tagOf = (r: number) => tags[this.src.ids[r]];
+      const g = c.group;
+      const { kept, swap } = keptInfo(s, g, tagOf);
+      let exact = false;
+      if (this.src.exactGroups) for (let m = s.groups.offsets[g]; m < s.groups.offsets[g + 1] && !exact; m++) exact = this.src.exactGroups[s.groups.members[m]] >= 0;
+      return {
+        ...c,
+        exact,
+        dropped: this.decision.dropped[g] === 1,
+        rescued: this.decision.rescued[g] === 1,
+        kept,
+        swap: swap >= 0 ? { row: swap, id: this.src.ids[swap] } : null,
+        members: c.members.map((m) => ({ ...m, exact: !!this.src.exactGroups && this.src.exactGroups[m.row] >= 0 })),
+      };
+  }
+
+  /**
+   * Every member (up to 5,000) of the group of one sample, for the closer look in kernel mode:
+   * `{type: 'group', row}` → its card, or `card: null` when the sample is in no group.
+   */
+  private sendGroup(req: any): void {
+    const row = Math.floor(Number(req.row));
+    const g = row >= 0 && row < this.size ? this.current.group_id[row] : -1;
+    if (!(g >= 0 && g < this.current.keepers.length)) {
+      this.send({ type: 'group', row, threshold: this.threshold, group: g, card: null });
+      return;
+    }
+    const card = this.withState(this.pageState(), this.cardsOf([g], 5000)[0]);
+    this.send({ type: 'group', row, threshold: this.threshold, group: g, card: card as any });
   }
 
   /** Thumbnails for the rows the browser shows, as one custom message with one PNG buffer per row. */

@@ -36,6 +36,8 @@ export interface StaticGroup {
   labelConflict: boolean;
   /** Kept members still span more than one split. */
   leak: boolean;
+  /** Members in the group (the card may list fewer, see `groupCards`' maxMembers). */
+  size?: number;
   members: StaticMember[];
 }
 
@@ -120,10 +122,21 @@ export function groupCards(input: {
   labels: (row: number) => string | null;
   splits: (row: number) => string | null;
   flags: (g: number) => { crossSplit: boolean; labelConflict: boolean; leak: boolean };
+  /**
+   * Members listed per card (default: all). The order needs every member's similarity to the kept
+   * copy (a k-NN lookup), but the words are built for the listed ones only: a chain at a low
+   * threshold holds thousands of members and a card shows a handful.
+   */
+  maxMembers?: number;
 }): StaticGroup[] {
+  const cap = input.maxMembers ?? Infinity;
   return input.groups.map((g) => {
     const keeper = input.keeper(g);
-    const members = input.members(g).map((row): StaticMember => {
+    const all = input.members(g);
+    const sims = new Map<number, number | null>();
+    for (const row of all) sims.set(row, row === keeper ? null : pairSimilarity(input.nb, row, keeper));
+    all.sort((a, b) => (a === keeper ? -1 : b === keeper ? 1 : (sims.get(b) ?? -2) - (sims.get(a) ?? -2) || a - b));
+    const members = all.slice(0, cap).map((row): StaticMember => {
       const ev = memberEvidence(input.nb, row, keeper, input.threshold, input.groupOf, input.exactGroups, input.ids, input.verdict);
       return {
         row,
@@ -137,8 +150,7 @@ export function groupCards(input: {
         tag: input.tags.get(row) ?? null,
       };
     });
-    members.sort((a, b) => (a.row === keeper ? -1 : b.row === keeper ? 1 : (b.similarity ?? -2) - (a.similarity ?? -2) || a.row - b.row));
-    return { group: g, ...input.flags(g), members };
+    return { group: g, ...input.flags(g), size: all.length, members };
   });
 }
 
@@ -261,9 +273,9 @@ export function staticExplorerHtml(s: StaticExplorerInput): string {
         .join('');
       return (
         `<div style="border:1px solid #ccc;border-radius:4px;padding:4px;margin:3px;display:inline-block;vertical-align:top">` +
-        `<div style="font-size:11px;margin-bottom:2px"><b>group ${g.group}</b> · ${g.members.length} samples${badges}</div>` +
+        `<div style="font-size:11px;margin-bottom:2px"><b>group ${g.group}</b> · ${g.size ?? g.members.length} samples${badges}</div>` +
         `<div style="display:flex;gap:4px">${g.members.slice(0, 6).map((m) => memberHtml(m, s.thumbs.get(m.row), size)).join('')}` +
-        (g.members.length > 6 ? `<div style="align-self:center;font-size:11px">+${g.members.length - 6} more</div>` : '') +
+        ((g.size ?? g.members.length) > 6 ? `<div style="align-self:center;font-size:11px">+${(g.size ?? g.members.length) - 6} more</div>` : '') +
         `</div></div>`
       );
     })
