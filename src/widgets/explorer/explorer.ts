@@ -109,7 +109,7 @@ export class Explorer extends Widget<Record<string, any>> {
   private evIndex: Map<number, number> | null = null;
 
   constructor(src: ExplorerSource, options: ExploreOptions & { threshold: number }) {
-    checkSource(src);
+    const rowOf = checkSource(src);
     const n = src.ids.length;
     const threshold = checkThreshold(options.threshold);
     const keep = options.keep ?? 'first';
@@ -117,8 +117,6 @@ export class Explorer extends Widget<Record<string, any>> {
     const opts: GroupOptions = src.groupOptions
       ? { ...src.groupOptions(keep, method), keep, method }
       : { keep, method, splits: src.splits, labels: src.labels, valid: src.valid, exactGroups: src.exactGroups };
-    const rowOf = new Map<string, number>();
-    src.ids.forEach((id, i) => rowOf.set(id, i));
     const tags = checkTags(options.tags ?? {}, rowOf);
     const rank = keepRank(keep, n, opts);
     const splits = encodeCategories(src.splits, n);
@@ -134,26 +132,21 @@ export class Explorer extends Widget<Record<string, any>> {
       page_size: Math.max(1, Math.floor(options.pageSize ?? 12)),
       title: options.title ?? '',
       _n: n,
+      // The histogram's bins (the browser draws them; 100 bins, same rule as widgets/src/compute.ts).
+      _hist: histogramBins(maxSim, 100),
       _split_names: splits.names,
       _label_names: labels.names,
       _ev_settings: ev.settings,
     };
     // Kernel-served pages: the view gets the histogram's bins and asks for each page of cards.
-    super(SPEC, !local ? { ...common, _mode: 'kernel', _k: 0, _hist: histogramBins(maxSim, 100), _local_counts: false } : {
-      threshold,
-      tags,
-      counts: null,
-      page_size: Math.max(1, Math.floor(options.pageSize ?? 12)),
-      title: options.title ?? '',
-      _n: n,
+    super(SPEC, !local ? { ...common, _mode: 'kernel', _k: 0, _local_counts: false } : {
+      ...common,
       _k: nb.k,
       _max_similarity: maxSim,
       _nn_indices: nb.indices,
       _nn_scores: nb.scores,
       _split_codes: splits.codes,
-      _split_names: splits.names,
       _label_codes: labels.codes,
-      _label_names: labels.names,
       _exact_groups: src.exactGroups ?? new Int32Array(n).fill(-1),
       _valid: src.valid ?? new Uint8Array(n).fill(1),
       _keep_rank: rank ?? Int32Array.from({ length: n }, (_, i) => i),
@@ -169,7 +162,6 @@ export class Explorer extends Widget<Record<string, any>> {
       _ev_agreement: ev.agreement,
       _ev_flipped: ev.flipped,
       _ev_hash_bits: ev.hashBits,
-      _ev_settings: ev.settings,
       _mode: 'browser',
     });
     this.evidence = ev;
@@ -477,17 +469,21 @@ export class Explorer extends Widget<Record<string, any>> {
     const thumbs = new Map<number, string>();
     const ds = this.src.dataset;
     if (ds) {
-      for (const card of cards) {
-        for (const m of card.members.slice(0, MAX_STATIC_MEMBERS)) {
-          if (thumbs.has(m.row)) continue;
+      // Encoded 4 at a time (sharp works in its thread pool): the display waits for this picture.
+      const rows = [...new Set(cards.flatMap((c) => c.members.slice(0, MAX_STATIC_MEMBERS).map((m) => m.row)))];
+      let next = 0;
+      const worker = async () => {
+        while (next < rows.length) {
+          const row = rows[next++];
           try {
-            const png = await thumbnailPng(ds, m.row, Math.min(this.thumbSize, 96));
-            thumbs.set(m.row, `data:image/png;base64,${Buffer.from(png).toString('base64')}`);
+            const png = await thumbnailPng(ds, row, Math.min(this.thumbSize, 96));
+            thumbs.set(row, `data:image/png;base64,${Buffer.from(png).toString('base64')}`);
           } catch {
             // a grey square stands in
           }
         }
-      }
+      };
+      await Promise.all(Array.from({ length: Math.min(4, rows.length) }, worker));
     }
     return staticExplorerHtml({
       title: this.get('title') || 'neardup explorer',

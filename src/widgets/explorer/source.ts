@@ -93,8 +93,8 @@ export function keepRank(keep: KeepPolicy, n: number, opts: GroupOptions): Int32
   return rank;
 }
 
-/** Checks the source's arrays agree in length; names the bad one. */
-export function checkSource(src: ExplorerSource): void {
+/** Checks the source's arrays agree in length (names the bad one) and its ids are unique; returns id → row. */
+export function checkSource(src: ExplorerSource, rowOf?: Map<string, number>): Map<string, number> {
   const n = src.ids.length;
   const nb = src.neighbors;
   if (!nb || typeof nb.n !== 'number' || !nb.indices || !nb.scores) throw new NeardupError('explore: neighbors must be a Neighbors object {n, k, indices, scores}');
@@ -103,7 +103,16 @@ export function checkSource(src: ExplorerSource): void {
   for (const [name, a] of [['splits', src.splits], ['labels', src.labels], ['labelNames', src.labelNames], ['valid', src.valid], ['exactGroups', src.exactGroups], ['maxSimilarity', src.maxSimilarity]] as const) {
     if (a && a.length !== n) throw new NeardupError(`explore: ${name} has ${a.length} entries but there are ${n} samples`);
   }
-  if (new Set(src.ids).size !== n) throw new NeardupError('explore: ids must be unique');
+  if (!rowOf) rowOf = rowIndexOf(src.ids);
+  if (rowOf.size !== n) throw new NeardupError('explore: ids must be unique');
+  return rowOf;
+}
+
+/** id → row (one Map for the uniqueness check and the tag lookups: at 1,000,000 ids each costs ~0.3 s). */
+export function rowIndexOf(ids: readonly string[]): Map<string, number> {
+  const m = new Map<string, number>();
+  for (let i = 0; i < ids.length; i++) m.set(ids[i], i);
+  return m;
 }
 
 /** Highest similarity per row (NaN for invalid rows), from the source or its neighbours. */
