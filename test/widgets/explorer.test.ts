@@ -491,3 +491,86 @@ test('the evidence table keeps verified pairs and pHash matches, once each, and 
   const t2 = buildEvidenceTable([{ ...e(0, 1, 'verified'), agreement: 0.85 }], [], { band: 0.86, sure: 0.99 });
   assert.ok(Math.abs(t2.agreement[0] - 0.85) < 1e-6, 'the tile agreement reaches the browser');
 });
+
+test('kernel-served pages (browserCompute: false) list the same groups, members and words as the browser computes, with no per-sample array sent', async () => {
+  const rand = rng(11);
+  const n = 500;
+  const k = 4;
+  const indices = new Int32Array(n * k);
+  const scores = new Float32Array(n * k);
+  for (let i = 0; i < n; i++) {
+    const s = Array.from({ length: k }, () => 0.85 + 0.15 * rand()).sort((a, b) => b - a);
+    for (let j = 0; j < k; j++) {
+      let o = Math.floor(rand() * n);
+      if (o === i) o = (o + 1) % n;
+      indices[i * k + j] = o;
+      scores[i * k + j] = s[j];
+    }
+  }
+  const sp = Array.from({ length: n }, () => (rand() < 0.7 ? 'train' : 'test'));
+  const lb = Array.from({ length: n }, () => Math.floor(rand() * 3));
+  const exactGroups = Int32Array.from({ length: n }, () => (rand() < 0.04 ? Math.floor(rand() * 5) : -1));
+  const idList = Array.from({ length: n }, (_, i) => `img/${i}.png`);
+  const mgr = getCommManager();
+  const sent: Array<{ type: string; content: any; buffers: Uint8Array[] }> = [];
+  const saved = mgr.transport;
+  mgr.transport = { send: (type, content, _m, buffers) => sent.push({ type, content, buffers }), display: () => {}, currentParentMsgId: () => '', log: () => {} };
+  try {
+    const neighbors: Neighbors = { n, k, indices, scores };
+    const w = explore({ ids: idList, neighbors, splits: sp, labels: lb, exactGroups }, { threshold: 0.95, browserCompute: false });
+    const open = sent.find((m) => m.type === 'comm_open')!;
+    const state = (open.content.data as any).state;
+    assert.equal(state._mode, 'kernel');
+    assert.deepEqual(open.buffers.length, 0, 'no binary buffer (no per-sample array) in kernel mode');
+    const splitEnc = encodeCategories(sp, n);
+    const labelEnc = encodeCategories(lb, n);
+    const data: ExplorerData = {
+      n, k, indices, scores, maxSimilarity: Float32Array.from({ length: n }, (_, i) => scores[i * k]),
+      splitCodes: splitEnc.codes, splitNames: splitEnc.names, labelCodes: labelEnc.codes, labelNames: labelEnc.names,
+      exactGroups, valid: new Uint8Array(n).fill(1), keepRank: keepRank('first', n, {})!, ids: idList,
+    };
+    // The histogram's bins from the kernel are the browser's.
+    const { histogram } = await import('../../widgets/src/compute');
+    assert.deepEqual(state._hist, histogram(data.maxSimilarity, 100));
+    const ask = (content: object) => {
+      sent.length = 0;
+      mgr.handleMsg({ comm_id: w.model_id, data: { method: 'custom', content } as any }, [], {});
+      return (sent.find((m) => (m.content.data as any)?.method === 'custom')!.content.data as any).content;
+    };
+    for (const t of [0.97, 0.95, 0.93]) {
+      mgr.handleMsg({ comm_id: w.model_id, data: { method: 'update', state: { threshold: t }, buffer_paths: [] } as any }, [], {});
+      const a = assign(data, t, {});
+      for (const [filter, search] of [['flagged', ''], ['cross_split', ''], ['label_conflict', ''], ['exact', ''], ['flagged', 'img/1']] as const) {
+        const want = Array.from(visibleGroups(data, a, filter, search));
+        const got: number[] = [];
+        for (let page = 0; ; page++) {
+          const p = ask({ type: 'page', filter, search, page, page_size: 7, expanded: [] });
+          assert.equal(p.threshold, t);
+          assert.equal(p.total, want.length, `t=${t} ${filter} ${search}`);
+          assert.equal(p.counts.groups, a.counts.groups);
+          assert.equal(p.counts.samples_to_remove, a.counts.samples_to_remove);
+          for (const c of p.cards) {
+            got.push(c.group);
+            const members = groupMembers(data, a, c.group, t);
+            assert.equal(c.size, members.length);
+            assert.deepEqual(
+              c.members.map((m: any) => [m.row, m.id, !m.removed, m.similarity, m.evidence, m.rule]),
+              members.slice(0, 5).map((m) => [m.row, idList[m.row], m.kept, m.similarity === null ? null : m.similarity, m.evidence, m.rule]),
+              `t=${t} group ${c.group}`,
+            );
+          }
+          if ((page + 1) * 7 >= p.total) break;
+        }
+        assert.deepEqual(got, want, `every group once, in order: t=${t} ${filter} ${search}`);
+      }
+    }
+    // The closer look's group: every member of the sample's group.
+    const a = assign(data, 0.93, {});
+    const row = a.members[a.offsets[0]];
+    const g = ask({ type: 'group', row });
+    assert.deepEqual(g.card.members.map((m: any) => m.row), groupMembers(data, a, a.group[row], 0.93).map((m) => m.row));
+    w.close();
+  } finally {
+    mgr.transport = saved;
+  }
+});

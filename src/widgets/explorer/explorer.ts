@@ -623,7 +623,12 @@ export class Explorer extends Widget<Record<string, any>> {
         rescued: this.decision.rescued[g] === 1,
         kept,
         swap: swap >= 0 ? { row: swap, id: this.src.ids[swap] } : null,
-        members: c.members.map((m) => ({ ...m, exact: !!this.src.exactGroups && this.src.exactGroups[m.row] >= 0 })),
+        members: c.members.map((m, j) => ({
+          ...m,
+          // The live view's words for a kept copy that tags would have removed (compute.ts groupMembers).
+          evidence: j === 0 && this.decision.rescued[g] === 1 ? 'kept: last copy of the group' : m.evidence,
+          exact: !!this.src.exactGroups && this.src.exactGroups[m.row] >= 0,
+        })),
       };
   }
 

@@ -102,7 +102,8 @@ export function memberEvidence(
       };
     }
   }
-  return { similarity: s, evidence: s === null ? 'joined through other members of the group' : `cosine ${formatSimilarity(s)} to the kept copy, joined through other members`, rule: 'via chain' };
+  // The same words as the live view (widgets/src/compute.ts groupMembers); the tile shows the similarity.
+  return { similarity: s, evidence: 'joined through other members', rule: 'via chain' };
 }
 
 /** Builds the cards of the given groups (kept copy first, then members by similarity to it). */
