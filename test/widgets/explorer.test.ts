@@ -574,3 +574,18 @@ test('kernel-served pages (browserCompute: false) list the same groups, members 
     mgr.transport = saved;
   }
 });
+
+test('ids decoded on first read (lazyIds) read like the plain array: indexes, length, search, iteration', async () => {
+  const { lazyIds, rowIndex } = await import('../../widgets/src/compute');
+  const list = ['train/0', 'tést/ü1', '', 'a\u00e9/b c.png', '<img src=x>.png', 'z'];
+  const lazy = lazyIds(new TextEncoder().encode(list.join('\0')));
+  assert.equal(lazy.length, list.length);
+  assert.equal(lazy[3], list[3]);
+  assert.equal(lazy[1], list[1]);
+  assert.equal(lazy[9], undefined);
+  assert.deepEqual([...lazy], list);
+  assert.equal(lazy.indexOf('z'), 5);
+  assert.deepEqual(lazy.map((x) => x.length), list.map((x) => x.length));
+  assert.equal(rowIndex({ ids: lazy }).get('<img src=x>.png'), 4);
+  assert.equal(JSON.stringify(lazy), JSON.stringify(list));
+});

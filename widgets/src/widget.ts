@@ -15,6 +15,7 @@ import {
   groupMembers,
   histogram,
   keptCopy,
+  lazyIds,
   MemberView,
   middleEllipsis,
   rowIndex,
@@ -43,8 +44,9 @@ const asI32 = { deserialize: (v: DataView | null) => view(v, 4, (b, o, l) => new
 const asU8 = { deserialize: (v: DataView | null) => view(v, 1, (b, o, l) => new Uint8Array(b, o, l), new Uint8Array(0)) };
 // Ids travel as one UTF-8 buffer joined with NUL: far smaller and faster than a JSON array.
 const asIds = {
-  deserialize: (v: DataView | null) => (v && v.byteLength ? new TextDecoder().decode(bytes(v)).split('\0') : []),
+  deserialize: (v: DataView | null) => (v && v.byteLength ? lazyIds(new Uint8Array(v.buffer, v.byteOffset, v.byteLength)) : []),
 };
+
 
 export class ExplorerModel extends DOMWidgetModel {
   defaults() {
