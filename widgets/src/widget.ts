@@ -87,6 +87,7 @@ export class ExplorerModel extends DOMWidgetModel {
       _ev_settings: null,
       _mode: 'browser',
       _hist: null,
+      _first_page: null,
     };
   }
 
@@ -231,7 +232,14 @@ export class ExplorerView extends DOMWidgetView {
     this.data = this.readData();
     this.threshold = this.model.get('threshold');
     this.buildDom();
-    this.recompute();
+    // Kernel mode: the kernel put the first page in the state with the display; draw it at once.
+    const first = this.remote ? (this.model.get('_first_page') as RemotePage | null) : null;
+    if (first && Math.abs(first.threshold - this.threshold) < 1e-9 && first.page === 0) {
+      this.inflight = true;
+      this.onPage(first);
+      // Then the current page: tags may have changed since that display (a reopened notebook).
+      this.requestPage();
+    } else this.recompute();
     this.listenTo(this.model, 'change:threshold', () => {
       const t = this.model.get('threshold');
       if (t !== this.threshold) this.setThreshold(t, false);

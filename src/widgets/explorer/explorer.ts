@@ -595,6 +595,11 @@ export class Explorer extends Widget<Record<string, any>> {
    * the counts and the threshold they belong to. The view drops replies for an older threshold.
    */
   private sendPage(req: any): void {
+    this.send(this.page(req));
+  }
+
+  /** The reply to a page request (see {@link sendPage}). */
+  private page(req: any): Record<string, any> {
     const s = this.pageState();
     const filter = pageFilter(req.filter);
     const list = visibleGroups(s, filter, typeof req.search === 'string' ? req.search : '');
@@ -605,7 +610,17 @@ export class Explorer extends Widget<Record<string, any>> {
     const expanded = new Set<number>(Array.isArray(req.expanded) ? req.expanded : []);
     const cards = order.map((g) => this.cardsOf([g], expanded.has(g) ? PAGE_MEMBERS_EXPANDED : PAGE_MEMBERS)[0]);
     const out = cards.map((c) => this.withState(s, c));
-    this.send({ type: 'page', seq: req.seq ?? null, threshold: this.threshold, counts: this.counts, filter, page, page_size: size, total: list.length, groups_all: this.current.keepers.length, cards: out as any });
+    return { type: 'page', seq: req.seq ?? null, threshold: this.threshold, counts: this.counts, filter, page, page_size: size, total: list.length, groups_all: this.current.keepers.length, cards: out };
+  }
+
+  /**
+   * Kernel mode: the first page goes into the model state just before the display message, so
+   * the view draws it at once instead of asking (a comm round trip, ~0.3 s of the first paint at
+   * 1,000,000 samples under load). Built at display time, so it follows any change made before.
+   */
+  private firstPage(): void {
+    if (this.get('_mode') !== 'kernel') return;
+    this.set('_first_page', this.page({ filter: 'flagged', search: '', page: 0, page_size: this.get('page_size'), expanded: [] }));
   }
 
   /** A card plus what the view needs to tag in kernel mode: kept copies, the copy that could be kept instead, flags. */
@@ -723,6 +738,7 @@ export class Explorer extends Widget<Record<string, any>> {
 
   /** Widget view plus a readable `text/plain` summary (the kernel prefers the async bundle with the static picture). */
   _repr_mimebundle_(): { data: JSONObject; metadata: JSONObject } {
+    this.firstPage();
     const b = super._repr_mimebundle_();
     const s = this.summaryInput();
     return { data: { ...b.data, 'text/plain': summaryText(s) }, metadata: b.metadata };
