@@ -625,26 +625,26 @@ export class Explorer extends Widget<Record<string, any>> {
 
   /** A card plus what the view needs to tag in kernel mode: kept copies, the copy that could be kept instead, flags. */
   private withState(s: PageState, c: StaticGroup) {
-      const tags = this.get('tags') as Record<string, string>;
-      const tagOf = (r: number) => tags[this.src.ids[r]];
-      const g = c.group;
-      const { kept, swap } = keptInfo(s, g, tagOf);
-      let exact = false;
-      if (this.src.exactGroups) for (let m = s.groups.offsets[g]; m < s.groups.offsets[g + 1] && !exact; m++) exact = this.src.exactGroups[s.groups.members[m]] >= 0;
-      return {
-        ...c,
-        exact,
-        dropped: this.decision.dropped[g] === 1,
-        rescued: this.decision.rescued[g] === 1,
-        kept,
-        swap: swap >= 0 ? { row: swap, id: this.src.ids[swap] } : null,
-        members: c.members.map((m, j) => ({
-          ...m,
-          // The live view's words for a kept copy that tags would have removed (compute.ts groupMembers).
-          evidence: j === 0 && this.decision.rescued[g] === 1 ? 'kept: last copy of the group' : m.evidence,
-          exact: !!this.src.exactGroups && this.src.exactGroups[m.row] >= 0,
-        })),
-      };
+    const tags = this.get('tags') as Record<string, string>;
+    const tagOf = (r: number) => tags[this.src.ids[r]];
+    const g = c.group;
+    const { kept, swap } = keptInfo(s, g, tagOf);
+    let exact = false;
+    if (this.src.exactGroups) for (let m = s.groups.offsets[g]; m < s.groups.offsets[g + 1] && !exact; m++) exact = this.src.exactGroups[s.groups.members[m]] >= 0;
+    return {
+      ...c,
+      exact,
+      dropped: this.decision.dropped[g] === 1,
+      rescued: this.decision.rescued[g] === 1,
+      kept,
+      swap: swap >= 0 ? { row: swap, id: this.src.ids[swap] } : null,
+      members: c.members.map((m, j) => ({
+        ...m,
+        // The live view's words for a kept copy that tags would have removed (compute.ts groupMembers).
+        evidence: j === 0 && this.decision.rescued[g] === 1 ? 'kept: last copy of the group' : m.evidence,
+        exact: !!this.src.exactGroups && this.src.exactGroups[m.row] >= 0,
+      })),
+    };
   }
 
   /**
