@@ -30,7 +30,7 @@ import { FAMILY_NAMES, type FamilyName } from './family-sources';
 const ROOT = join(__dirname, '..', '..');
 const CACHE = join(ROOT, 'out', 'eval-families-cache');
 const EVIDENCE_BAND = 0.6;
-const CACHE_VERSION = 3;
+const CACHE_VERSION = 4;
 
 export interface FamilyData {
   version: number;
@@ -65,11 +65,13 @@ export async function familyData(m: FamilyManifest, family: FamilyName): Promise
   if (existsSync(file)) {
     const d = JSON.parse(readFileSync(file, 'utf8')) as FamilyData;
     if (d.version === CACHE_VERSION) return d;
-    if (d.version === 1 || d.version === 2) {
+    if (d.version >= 1 && d.version < CACHE_VERSION) {
       // Upgrade in steps, so an old cache gains every field: version 1 had no inlier coverage (recheck the
-      // keypoint pairs with enough inliers to matter), version 2 no photometric agreement.
+      // keypoint pairs with enough inliers to matter), version 2 no photometric agreement, version 3 the
+      // tiny path's pixel correlation over shifts of ±2 px only (now TINY_SEARCH: ±5 px and crops).
       if (d.version === 1) await addCoverage(d);
-      await addAgreement(d);
+      if (d.version <= 2) await addAgreement(d);
+      if (d.version <= 3) await redoPixelCorrelation(d, m);
       d.version = CACHE_VERSION;
       writeFileSync(`${file}.tmp`, JSON.stringify(d));
       renameSync(`${file}.tmp`, file);
@@ -278,6 +280,30 @@ async function addCoverage(d: FamilyData): Promise<void> {
     p[3] = best.inliers;
     p[5] = best.coverage;
     if (++done % 500 === 0) console.log(`  ${d.family}: coverage of ${done} pairs`);
+  }
+}
+
+/** Recomputes the aligned pixel correlation (tiny images) of every pair that has one, with the scan's search. */
+async function redoPixelCorrelation(d: FamilyData, m: FamilyManifest): Promise<void> {
+  if (!d.pairs.some((p) => p[4] !== null)) return;
+  const { alignedCorrelation, TINY_SEARCH } = await import('../../src/verify/pixels');
+  const { arrayImageToRgb } = await import('../../src/images/array');
+  if (d.family !== 'tiny') throw new Error(`${d.family}: pixel correlations outside the tiny family are not upgraded`);
+  const { dataset, rows } = await tinyFamilyDataset(m);
+  if (rows.some((r, i) => r.file !== d.rows[i].file)) throw new Error('tiny family rows changed: delete the cache');
+  const px = dataset.pixels as Parameters<typeof arrayImageToRgb>[0];
+  // The gray 32×32 image as verifyCandidates makes it for an array dataset.
+  const gray = rows.map((_, i) => {
+    const rgb = arrayImageToRgb(px, i, 32);
+    const g = new Uint8Array(1024);
+    for (let x = 0; x < 1024; x++) g[x] = Math.round(0.299 * rgb[3 * x] + 0.587 * rgb[3 * x + 1] + 0.114 * rgb[3 * x + 2]);
+    return g;
+  });
+  let done = 0;
+  for (const p of d.pairs) {
+    if (p[4] === null) continue;
+    p[4] = alignedCorrelation(gray[p[0]], gray[p[1]], 32, TINY_SEARCH).correlation;
+    if (++done % 1000 === 0) console.log(`  ${d.family}: pixel correlation of ${done} pairs`);
   }
 }
 

@@ -24,7 +24,7 @@ import { decodeImage } from '../images/decode';
 import { readEncoded } from '../images/source';
 import { arrayImageToRgb } from '../images/array';
 import { GeometricVerifier, flipGray, type GeometricMatch, type OrbFeatures } from './geometric';
-import { alignedCorrelation } from './pixels';
+import { alignedCorrelation, TINY_SEARCH } from './pixels';
 import { alignedAgreement, halveGray, scaleHomography, smoothGray } from './photometric';
 import { NeardupError } from '../errors';
 
@@ -318,7 +318,7 @@ async function checkPairs(ds: Dataset, pairs: PairEvidence[], o: CheckOptions): 
       }
     } else {
       // At least one image is too small for keypoints: compare aligned pixels at 32×32.
-      const m = alignedCorrelation(pa.tiny, pb.tiny, TINY);
+      const m = alignedCorrelation(pa.tiny, pb.tiny, TINY, TINY_SEARCH);
       e.pixelCorrelation = m.correlation;
       e.flipped = m.flipped;
       e.rule = m.correlation >= o.minCorrelation ? 'verified' : 'rejected';
