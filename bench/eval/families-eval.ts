@@ -288,21 +288,28 @@ async function redoPixelCorrelation(d: FamilyData, m: FamilyManifest): Promise<v
   if (!d.pairs.some((p) => p[4] !== null)) return;
   const { alignedCorrelation, TINY_SEARCH } = await import('../../src/verify/pixels');
   const { arrayImageToRgb } = await import('../../src/images/array');
-  if (d.family !== 'tiny') throw new Error(`${d.family}: pixel correlations outside the tiny family are not upgraded`);
-  const { dataset, rows } = await tinyFamilyDataset(m);
-  if (rows.some((r, i) => r.file !== d.rows[i].file)) throw new Error('tiny family rows changed: delete the cache');
-  const px = dataset.pixels as Parameters<typeof arrayImageToRgb>[0];
-  // The gray 32×32 image as verifyCandidates makes it for an array dataset.
-  const gray = rows.map((_, i) => {
-    const rgb = arrayImageToRgb(px, i, 32);
-    const g = new Uint8Array(1024);
-    for (let x = 0; x < 1024; x++) g[x] = Math.round(0.299 * rgb[3 * x] + 0.587 * rgb[3 * x + 1] + 0.114 * rgb[3 * x + 2]);
-    return g;
-  });
+  const { toGray, downscaleGray } = await import('../../src/verify');
+  const { decodeImageFile } = await import('../../src/images/decode');
+  // The gray 32×32 image as verifyCandidates makes it: from the array (tiny family) or from the file decoded at 320 px.
+  const gray = new Map<number, Uint8Array>();
+  if (d.family === 'tiny') {
+    const { dataset, rows } = await tinyFamilyDataset(m);
+    if (rows.some((r, i) => r.file !== d.rows[i].file)) throw new Error('tiny family rows changed: delete the cache');
+    const px = dataset.pixels as Parameters<typeof arrayImageToRgb>[0];
+    rows.forEach((_, i) => gray.set(i, toGray(arrayImageToRgb(px, i, 32), 1024)));
+  }
+  const grayOf = async (row: number) => {
+    if (!gray.has(row)) {
+      const r = await decodeImageFile(join(DEFAULT_FAMILIES_DIR, 'images', d.rows[row].file), { size: 320 });
+      if (!r.ok) throw new Error(r.reason);
+      gray.set(row, downscaleGray(toGray(r.rgb, 320 * 320), 320, 32));
+    }
+    return gray.get(row)!;
+  };
   let done = 0;
   for (const p of d.pairs) {
     if (p[4] === null) continue;
-    p[4] = alignedCorrelation(gray[p[0]], gray[p[1]], 32, TINY_SEARCH).correlation;
+    p[4] = alignedCorrelation(await grayOf(p[0]), await grayOf(p[1]), 32, TINY_SEARCH).correlation;
     if (++done % 1000 === 0) console.log(`  ${d.family}: pixel correlation of ${done} pairs`);
   }
 }

@@ -375,15 +375,18 @@ function checkKeypoints(e: PairEvidence, verifier: GeometricVerifier, orbOf: (ro
   e.rule = passes(m, agree) ? 'verified' : 'rejected';
 }
 
-/** RGB (interleaved) → gray with Rec. 601 luma weights. */
-function toGray(rgb: Uint8Array, pixels: number): Uint8Array {
+/** RGB (interleaved, `pixels` × 3 bytes) → gray bytes with Rec. 601 luma weights. */
+export function toGray(rgb: Uint8Array, pixels: number): Uint8Array {
   const g = new Uint8Array(pixels);
   for (let i = 0; i < pixels; i++) g[i] = Math.round(0.299 * rgb[3 * i] + 0.587 * rgb[3 * i + 1] + 0.114 * rgb[3 * i + 2]);
   return g;
 }
 
-/** Box-filter downscale of a square gray image (`from` → `to` px). */
-function downscaleGray(g: Uint8Array, from: number, to: number): Uint8Array {
+/**
+ * Box-filter downscale of a square gray image (`from` → `to` px), as the tiny path makes its 32×32 gray
+ * image of a decoded file.
+ */
+export function downscaleGray(g: Uint8Array, from: number, to: number): Uint8Array {
   const out = new Uint8Array(to * to);
   const f = from / to;
   for (let y = 0; y < to; y++) {
