@@ -93,22 +93,28 @@ export function alignedCorrelation(a: Uint8Array, b: Uint8Array, side: number, o
 function cropCorrelation(full: Uint8Array, crop: Uint8Array, side: number, k: number, ox: number, oy: number, mirrorCrop: boolean, mirrorFull: boolean): number {
   let sa = 0, sb = 0, saa = 0, sbb = 0, sab = 0;
   const n = side * side;
+  // Sampling positions depend on x (or y) alone: computed once per column and row, not per pixel.
+  const c0s = new Int32Array(side), c1s = new Int32Array(side), fxs = new Float64Array(side);
+  for (let x = 0; x < side; x++) {
+    const u = Math.min(side - 1, Math.max(0, ox + (x + 0.5) * k - 0.5));
+    const x0 = Math.min(side - 2, Math.floor(u));
+    fxs[x] = u - x0;
+    c0s[x] = mirrorFull ? side - 1 - x0 : x0;
+    c1s[x] = mirrorFull ? c0s[x] - 1 : c0s[x] + 1;
+  }
   for (let y = 0; y < side; y++) {
     const v = Math.min(side - 1, Math.max(0, oy + (y + 0.5) * k - 0.5));
     const y0 = Math.min(side - 2, Math.floor(v));
     const fy = v - y0;
+    const r0 = y0 * side;
+    const r1 = r0 + side;
+    const rc = y * side;
     for (let x = 0; x < side; x++) {
-      const u = Math.min(side - 1, Math.max(0, ox + (x + 0.5) * k - 0.5));
-      const x0 = Math.min(side - 2, Math.floor(u));
-      const fx = u - x0;
-      const c0 = mirrorFull ? side - 1 - x0 : x0;
-      const c1 = mirrorFull ? c0 - 1 : c0 + 1;
-      const r0 = y0 * side;
-      const r1 = r0 + side;
+      const c0 = c0s[x], c1 = c1s[x], fx = fxs[x];
       const top = full[r0 + c0] + (full[r0 + c1] - full[r0 + c0]) * fx;
       const bottom = full[r1 + c0] + (full[r1 + c1] - full[r1 + c0]) * fx;
       const va = top + (bottom - top) * fy;
-      const vb = crop[y * side + (mirrorCrop ? side - 1 - x : x)];
+      const vb = crop[rc + (mirrorCrop ? side - 1 - x : x)];
       sa += va; sb += vb; saa += va * va; sbb += vb * vb; sab += va * vb;
     }
   }
