@@ -2,14 +2,17 @@
  * What verification costs: the same folder scanned from an empty cache with `verify: false` (the
  * baseline, today's scan) and with the default verification, in one run, alternating, best of
  * `--runs` (default 2). Prints both wall times, the ratio (goal ≤ 1.5), and the cost per checked pair.
+ * `--threads` adds a third scan per run with the check on the calling thread (`verify: { workers: 0 }`),
+ * so the worker threads' gain is measured in the same run; the load average is printed at each run.
  *
  * Folder: `--dir <folder>`, else the wallpapers family of the benchmark (out/eval-families/images/wallpapers,
  * built by `npm run eval -- --families`), else the repo's test photos.
  */
 import { existsSync } from 'node:fs';
-import { cpus } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { scan } from '../src/pipeline/scan';
+import { defaultVerifyWorkers } from '../src/verify';
 
 const arg = (name: string) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -19,11 +22,14 @@ const ROOT = join(__dirname, '..');
 const family = join(ROOT, 'out', 'eval-families', 'images', 'wallpapers');
 const dir = arg('dir') ?? (existsSync(family) ? family : join(ROOT, 'test', 'fixtures', 'imagededup'));
 const runs = Number(arg('runs') ?? 2);
+const threads = process.argv.includes('--threads');
 
 async function main(): Promise<void> {
-  console.log(`folder: ${dir}; CPU: ${cpus()[0]?.model} × ${cpus().length}`);
+  console.log(`folder: ${dir}; CPU: ${cpus()[0]?.model} × ${cpus().length}; verification workers by default: ${defaultVerifyWorkers(Infinity)}`);
   let off = Infinity;
   let on = Infinity;
+  let here = Infinity;
+  let hereVerify = 0;
   let stats: any = null;
   let verifySeconds = 0;
   for (let r = 0; r < runs; r++) {
@@ -35,10 +41,19 @@ async function main(): Promise<void> {
     on = Math.min(on, (performance.now() - t) / 1000);
     stats = b.summary.verification;
     verifySeconds = b.timings.verify ?? 0;
-    console.log(`run ${r + 1}: without ${a.summary.to_remove} removals, with verification ${b.summary.to_remove}; verify stage ${b.timings.verify} s`);
+    let extra = '';
+    if (threads) {
+      t = performance.now();
+      const c = await scan(dir, { cacheDir: false, verify: { workers: 0 } });
+      here = Math.min(here, (performance.now() - t) / 1000);
+      hereVerify = c.timings.verify ?? 0;
+      extra = `; on the calling thread: ${c.summary.to_remove} removals, verify stage ${c.timings.verify} s`;
+    }
+    console.log(`run ${r + 1}: without ${a.summary.to_remove} removals, with verification ${b.summary.to_remove}; verify stage ${b.timings.verify} s${extra}; load average ${loadavg().map((x) => x.toFixed(1)).join(' ')}`);
   }
   console.log(`scan without verification: ${off.toFixed(1)} s (baseline)`);
   console.log(`scan with verification:    ${on.toFixed(1)} s  ratio ${(on / off).toFixed(2)} (goal ≤ 1.50)`);
+  if (threads) console.log(`scan with verification on the calling thread: ${here.toFixed(1)} s  ratio ${(here / off).toFixed(2)}; verify stage ${hereVerify.toFixed(1)} s`);
   if (stats) {
     const per = stats.checked ? (1000 * verifySeconds) / stats.checked : 0;
     console.log(`second signal: ${stats.checked} of ${stats.candidates} candidate pairs checked (${stats.verified} verified, ${stats.rejected} rejected) in ${verifySeconds.toFixed(2)} s = ${per.toFixed(1)} ms per checked pair, decode + ORB included`);
