@@ -9,7 +9,8 @@
  * (`findHomography`, `RANSACPointSetRegistrator::run` in calib3d/src/ptsetreg.cpp) seeds a fresh
  * generator on every call (`RNG rng((uint64)-1)`), so it does not depend on earlier calls; checked on
  * the build we ship: 28 of 40 noisy point sets give another inlier count when their points are
- * reordered (the draws matter), and 0 of 40 change after other fits ran in between (test/verify).
+ * reordered (the draws matter), and 0 of 40 change after other fits ran in between
+ * (test/verify/verify-workers.test.ts keeps a smaller form of that check).
  */
 import { GeometricVerifier, flipGray, type OrbFeatures } from './geometric';
 import { alignedAgreement, halveGray, scaleHomography, smoothGray } from './photometric';
@@ -30,7 +31,8 @@ export interface StoreBuffers {
 /**
  * Gray images for the keypoint check, one slot per image: the `side`² image ORB reads, its half-size
  * image and mirror (what the agreement compares), and those blurred as the agreement blurs them.
- * Memory: side² × 4.5 bytes per slot (460 KB at 320 px), held once for all threads.
+ * Memory: 3.5 × side² bytes per slot (358 KB at 320 px), held once for all threads, as the single-threaded
+ * check held the same images per row; it grows with the number of images in checked pairs.
  */
 export class ImageStore {
   readonly side: number;

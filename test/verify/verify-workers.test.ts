@@ -12,6 +12,7 @@ import { scan } from '../../src/pipeline/scan';
 import type { PairEvidence } from '../../src/verify';
 import { ImageStore } from '../../src/verify/tasks';
 import { TaskPool } from '../../src/verify/pool';
+import { GeometricVerifier } from '../../src/verify/geometric';
 
 const FIX = join(__dirname, '..', 'fixtures');
 const ROOT = join(__dirname, '..', '..');
@@ -61,6 +62,42 @@ test('verification on 0, 1 and 2 worker threads gives the same evidence for ever
     rmSync(dir, { recursive: true, force: true });
     rmSync(cache, { recursive: true, force: true });
   }
+});
+
+test('OpenCV RANSAC seeds itself on every call: a fit does not depend on the fits before it (what makes any thread order safe)', async () => {
+  const cv = ((await GeometricVerifier.load()) as unknown as { cv: any }).cv;
+  // 80 matches, 15 % on one homography (with noise), the rest random: the inliers depend on the draws.
+  const points = (seed: number): [number[], number[]] => {
+    let s = seed;
+    const r = () => (s = (s * 1103515245 + 12345) % 2147483648) / 2147483648;
+    const a: number[] = [], b: number[] = [];
+    for (let i = 0; i < 80; i++) {
+      const x = r() * 300, y = r() * 300;
+      a.push(x, y);
+      if (r() < 0.15) b.push(1.1 * x + 0.1 * y + 5 + 6 * r(), 0.9 * y - 0.05 * x + 3 + 6 * r());
+      else b.push(r() * 300, r() * 300);
+    }
+    return [a, b];
+  };
+  const fit = ([a, b]: [number[], number[]]) => {
+    const n = a.length / 2;
+    const s = cv.matFromArray(n, 1, cv.CV_32FC2, a), d = cv.matFromArray(n, 1, cv.CV_32FC2, b), mask = new cv.Mat();
+    const h = cv.findHomography(s, d, cv.RANSAC, 5, mask);
+    const out = JSON.stringify([Array.from(h.data64F as Float64Array), Array.from(mask.data as Uint8Array)]);
+    s.delete(); d.delete(); mask.delete(); h.delete();
+    return out;
+  };
+  let dependsOnDraws = 0;
+  for (let seed = 1; seed <= 20; seed++) {
+    const p = points(seed);
+    const first = fit(p);
+    const rotated: [number[], number[]] = [[...p[0].slice(20), ...p[0].slice(0, 20)], [...p[1].slice(20), ...p[1].slice(0, 20)]];
+    if (JSON.parse(fit(rotated))[1].filter(Boolean).length !== JSON.parse(first)[1].filter(Boolean).length) dependsOnDraws++;
+    for (let k = 0; k < 5; k++) fit(points(1000 + 5 * seed + k));
+    assert.equal(fit(p), first, `seed ${seed}: the fit changed after other fits`);
+  }
+  // The fits do depend on which samples are drawn, so the equality above is not trivial.
+  assert.ok(dependsOnDraws >= 5, `only ${dependsOnDraws} of 20 point sets depend on the draws`);
 });
 
 test('a task item that fails on a worker is an error of that item only; the pool closes', { timeout: 120_000 }, async () => {
