@@ -92,7 +92,7 @@ export interface VerifyOptions {
   /** Decodes in flight; default 4. */
   concurrency?: number;
   /**
-   * Worker threads for the keypoint check (each loads its own OpenCV, about 2 s of CPU); 0 runs it on the
+   * Worker threads for the keypoint check (each loads its own OpenCV: about 0.7 s of CPU); 0 runs it on the
    * calling thread. Default {@link defaultVerifyWorkers}. The evidence is the same for any number.
    */
   workers?: number;
@@ -140,9 +140,10 @@ export function defaultSure(pixels: { kind: string; width?: number; height?: num
 }
 
 /**
- * Pairs under which the check stays on the calling thread: starting a worker and loading its OpenCV
- * costs about as much as checking this many pairs (measured with bench/verify.bench.ts, docs/quality.md
- * "Cost"), and in one process the calling thread loads OpenCV only once for all scans.
+ * Pairs under which the check stays on the calling thread. A judgement from two measurements on the
+ * 2-core test machine (docs/quality.md, "Cost"): a worker's OpenCV costs about 0.7 s of CPU to load
+ * (plus its own JIT warm-up), a checked pair about 17 ms of CPU; under 256 pairs (about 4 s of work)
+ * a second thread saves at most about 2 s, and the calling thread loads OpenCV only once per process.
  */
 export const MIN_PAIRS_FOR_WORKERS = 256;
 
