@@ -30,7 +30,7 @@ import { FAMILY_NAMES, type FamilyName } from './family-sources';
 const ROOT = join(__dirname, '..', '..');
 const CACHE = join(ROOT, 'out', 'eval-families-cache');
 const EVIDENCE_BAND = 0.6;
-const CACHE_VERSION = 4;
+const CACHE_VERSION = 5;
 
 export interface FamilyData {
   version: number;
@@ -49,7 +49,7 @@ export interface FamilyData {
    * agreement is null when that orientation had fewer than {@link AGREEMENT_FROM} inliers (null when not
    * checked with keypoints).
    */
-  pairs: [number, number, number, number, number | null, number | null, number[] | null][];
+  pairs: [number, number, number, number, number | null, number | null, number[] | null, (number | null)?][];
   seconds: { scan: number; verify: number; checked: number };
 }
 
@@ -72,6 +72,7 @@ export async function familyData(m: FamilyManifest, family: FamilyName): Promise
       if (d.version === 1) await addCoverage(d);
       if (d.version <= 2) await addAgreement(d);
       if (d.version <= 3) await redoPixelCorrelation(d, m);
+      if (d.version <= 4) await addTrimmed(d);
       d.version = CACHE_VERSION;
       writeFileSync(`${file}.tmp`, JSON.stringify(d));
       renameSync(`${file}.tmp`, file);
@@ -119,13 +120,14 @@ export async function familyData(m: FamilyManifest, family: FamilyName): Promise
     seconds: { scan: (t1 - t0) / 1000, verify: (t2 - t1) / 1000, checked: v.stats.checked },
   };
   await addAgreement(d);
+  await addTrimmed(d);
   mkdirSync(CACHE, { recursive: true });
   writeFileSync(`${file}.tmp`, JSON.stringify(d));
   renameSync(`${file}.tmp`, file);
   return d;
 }
 
-export interface Setting { t: number; sure: number; minInliers: number; minCoverage: number; minAgreement: number; /** Least agreement of the images as they are (no keypoints). */ minIdentity?: number; minCorrelation: number; /** Verification off: every listed pair ≥ t counts (the old scan). */ off?: boolean }
+export interface Setting { t: number; sure: number; minInliers: number; minCoverage: number; minAgreement: number; /** Least agreement of the images as they are (no keypoints). */ minIdentity?: number; minCorrelation: number; /** Verification off: every listed pair ≥ t counts (the old scan). */ off?: boolean; /** Without the check on trimmed images (before 30 November). */ noTrim?: boolean }
 
 export interface FamilyScore {
   family: FamilyName;
@@ -147,7 +149,7 @@ export function scoreFamily(d: FamilyData, s: Setting): FamilyScore {
   const verdict = new Map<number, boolean>();
   // Array datasets of tiny images keep the sure level 0.94 (TINY_ARRAY_SURE in src/verify), as the scan does.
   const sure = d.family === 'tiny' ? Math.min(s.sure, TINY_ARRAY_SURE) : s.sure;
-  for (const [a, b, cosine, inliers, corr, coverage, orient] of d.pairs) {
+  for (const [a, b, cosine, inliers, corr, coverage, orient, trimmedAgree] of d.pairs) {
     let ok: boolean;
     if (cosine >= sure) ok = true;
     else if (inliers >= 0 && s.minAgreement > 0) {
@@ -156,6 +158,8 @@ export function scoreFamily(d: FamilyData, s: Setting): FamilyScore {
       // Keypoint data is cached only when the identity agreement is under the grid's lowest least
       // identity agreement; a pair between that and this setting's level counts as rejected (a floor).
       ok = !!orient && Math.max(orient[0], orient[1]) >= (s.minIdentity ?? s.minAgreement);
+      // Or as they are once bars are cut off (when either image has bars; src/verify/trim.ts).
+      if (!s.noTrim && trimmedAgree !== null && trimmedAgree !== undefined && trimmedAgree >= (s.minIdentity ?? s.minAgreement)) ok = true;
       for (let x = 2; orient && x < orient.length; x += 3) {
         if (orient[x] >= s.minInliers && orient[x + 1] >= s.minCoverage && orient[x + 2] !== null && orient[x + 2] >= s.minAgreement) ok = true;
       }
@@ -280,6 +284,39 @@ async function addCoverage(d: FamilyData): Promise<void> {
     p[3] = best.inliers;
     p[5] = best.coverage;
     if (++done % 500 === 0) console.log(`  ${d.family}: coverage of ${done} pairs`);
+  }
+}
+
+/**
+ * p[7]: the agreement as they are once letterbox/pillarbox bars are cut off (src/verify/trim.ts), plain or
+ * mirrored, for pairs checked with keypoints and cosine ≥ the grid's lowest threshold; null when neither
+ * image has bars (the check does not run then).
+ */
+async function addTrimmed(d: FamilyData): Promise<void> {
+  const { trimBorders } = await import('../../src/verify/trim');
+  const { toGray, trimmedAgreement } = await import('../../src/verify');
+  const { halveGray } = await import('../../src/verify/photometric');
+  const { decodeImageFile } = await import('../../src/images/decode');
+  const half = new Map<number, { h: Uint8Array; trimmed: boolean } | null>();
+  const get = async (row: number) => {
+    if (!half.has(row)) {
+      const r = await decodeImageFile(join(DEFAULT_FAMILIES_DIR, 'images', d.rows[row].file), { size: 320 });
+      if (!r.ok) throw new Error(r.reason);
+      const g = toGray(r.rgb, 320 * 320);
+      const t = await trimBorders(g, 320);
+      half.set(row, { h: halveGray(t ?? g, 320, 320), trimmed: t !== null });
+    }
+    return half.get(row)!;
+  };
+  let done = 0;
+  for (const p of d.pairs) {
+    (p as unknown[]).length = 8;
+    p[7] = null;
+    if (p[3] < 0 || p[2] < GRID_LOWEST_T || p[2] >= 1) continue;
+    const A = (await get(p[0]))!, B = (await get(p[1]))!;
+    if (!A.trimmed && !B.trimmed) continue;
+    p[7] = trimmedAgreement(A.h, B.h, 160).agreement;
+    if (++done % 1000 === 0) console.log(`  ${d.family}: trimmed agreement of ${done} pairs`);
   }
 }
 
@@ -439,6 +476,9 @@ async function main(): Promise<void> {
   if (shipped) {
     console.log(HEAD);
     for (const f of FAMILY_NAMES) console.log(line(scoreFamily(data.get(f)!, shipped)));
+    console.log('\nThe same without the agreement on trimmed images (cutting letterbox bars; before 30 November):');
+    console.log(HEAD);
+    for (const f of FAMILY_NAMES) console.log(line(scoreFamily(data.get(f)!, { ...shipped, noTrim: true })));
     const perKind = FAMILY_NAMES.filter((f) => f !== 'control').map((f) => [f, scoreFamily(data.get(f)!, shipped).perKind] as const);
     console.log('\nGrouped recall per kind of copy at the shipped default:');
     for (const [f, pk] of perKind) console.log(`  ${f}: ${Object.entries(pk).map(([k, v]) => `${k} ${pct(v)}`).join(', ')}`);

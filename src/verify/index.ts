@@ -28,6 +28,9 @@ import { alignedCorrelation, TINY_SEARCH } from './pixels';
 export { TINY_SEARCH } from './pixels';
 import { ImageStore, type CheckSettings, type ItemResult } from './tasks';
 import { TaskPool } from './pool';
+import { trimBorders } from './trim';
+import { alignedAgreement, halveGray } from './photometric';
+import { flipGray } from './geometric';
 import { availableParallelism } from 'node:os';
 import { NeardupError } from '../errors';
 
@@ -305,6 +308,7 @@ async function checkPairs(ds: Dataset, pairs: PairEvidence[], o: CheckOptions): 
     // 1. Decode every involved image once (files in parallel; arrays from memory).
     const tiny = new Map<number, Uint8Array | null>(); // null: unreadable
     const slotOf = new Map<number, number>(); // rows with a keypoint-size gray image
+    const trimmed = new Map<number, Uint8Array>(); // rows with letterbox/pillarbox bars: the content inside them
     let next = 0;
     const work = async () => {
       for (;;) {
@@ -314,8 +318,10 @@ async function checkPairs(ds: Dataset, pairs: PairEvidence[], o: CheckOptions): 
         if (px.kind === 'array') {
           tiny.set(row, toGray(arrayImageToRgb(px, row, TINY), TINY * TINY));
           if (store) {
-            store.gray(idx).set(toGray(arrayImageToRgb(px, row, o.side), o.side * o.side));
+            const g = toGray(arrayImageToRgb(px, row, o.side), o.side * o.side);
+            store.gray(idx).set(g);
             slotOf.set(row, idx);
+            if (settings.minAgreement > 0) { const t = await trimBorders(g, o.side); if (t) trimmed.set(row, t); }
           }
           continue;
         }
@@ -327,6 +333,7 @@ async function checkPairs(ds: Dataset, pairs: PairEvidence[], o: CheckOptions): 
         if (store && Math.min(d.width, d.height) >= o.tinySide) {
           store.gray(idx).set(gray);
           slotOf.set(row, idx);
+          if (settings.minAgreement > 0) { const t = await trimBorders(gray, o.side); if (t) trimmed.set(row, t); }
         }
       }
     };
@@ -352,7 +359,7 @@ async function checkPairs(ds: Dataset, pairs: PairEvidence[], o: CheckOptions): 
         finished();
       }
     }
-    if (keypoints.length && pool) await checkKeypointPairs(keypoints, pool, slotOf, settings, finished);
+    if (keypoints.length && pool && store) await checkKeypointPairs(keypoints, pool, slotOf, settings, finished, { store, trimmed });
   } finally {
     // No thread outlives the scan.
     await pool?.close();
@@ -371,7 +378,7 @@ const failed = (r: ItemResult): r is { error: string } => r !== null && typeof r
  * margins) gives a hundred inliers between different pictures. A task that fails (an OpenCV error, a
  * worker that died) leaves its pairs `unreadable`: unconfirmed, never a duplicate.
  */
-async function checkKeypointPairs(pairs: PairEvidence[], pool: TaskPool, slotOf: Map<number, number>, o: CheckSettings, finished: () => void): Promise<void> {
+async function checkKeypointPairs(pairs: PairEvidence[], pool: TaskPool, slotOf: Map<number, number>, o: CheckSettings, finished: () => void, bars: { store: ImageStore; trimmed: Map<number, Uint8Array> }): Promise<void> {
   const slot = (row: number) => slotOf.get(row)!;
   const both = (e: PairEvidence): [number, number] => [slot(e.a), slot(e.b)];
   const unreadable = (e: PairEvidence) => { e.rule = 'unreadable'; finished(); };
@@ -414,6 +421,23 @@ async function checkKeypointPairs(pairs: PairEvidence[], pool: TaskPool, slotOf:
       });
     });
     rest = left.filter((e): e is PairEvidence => e !== null);
+    // 3b. The agreement as they are once letterbox/pillarbox bars are cut off (either image), before keypoints.
+    if (bars.trimmed.size) {
+      const side = bars.store.side;
+      const half = new Map<number, Uint8Array>();
+      const halfOf = (row: number) => {
+        if (!half.has(row)) half.set(row, halveGray(bars.trimmed.get(row) ?? bars.store.gray(slot(row)), side, side));
+        return half.get(row)!;
+      };
+      rest = rest.filter((e) => {
+        if (!bars.trimmed.has(e.a) && !bars.trimmed.has(e.b)) return true;
+        const r = trimmedAgreement(halfOf(e.a), halfOf(e.b), side >> 1);
+        if (r.agreement < o.minIdentity) return true;
+        Object.assign(e, { inliers: -1, coverage: NaN, agreement: r.agreement, flipped: r.flipped, rule: 'verified' });
+        finished();
+        return false;
+      });
+    }
   }
 
   // 4–6. Keypoints: features once per image, then the plain match; the mirrored one where it did not pass.
@@ -473,4 +497,16 @@ export function downscaleGray(g: Uint8Array, from: number, to: number): Uint8Arr
     }
   }
   return out;
+}
+
+const IDENTITY_H = [1, 0, 0, 0, 1, 0, 0, 0, 1];
+
+/**
+ * Tile agreement of two half-size gray images (`n`×`n`) as they are, then with the second mirrored (the
+ * first that is higher wins): the check of stage 3, on images whose bars were cut (./trim.ts).
+ */
+export function trimmedAgreement(a: Uint8Array, b: Uint8Array, n: number): { agreement: number; flipped: boolean } {
+  const plain = alignedAgreement(a, n, n, b, n, n, IDENTITY_H).agreeing;
+  const mirrored = alignedAgreement(a, n, n, flipGray(b, n, n), n, n, IDENTITY_H).agreeing;
+  return mirrored > plain ? { agreement: mirrored, flipped: true } : { agreement: plain, flipped: false };
 }
