@@ -154,3 +154,38 @@ test('LanceDB backend: query batch size and calls in flight change the speed, ne
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('LanceDB backend: rows written as several Lance fragments, with skipped rows, come back as the right rows', async () => {
+  // 8,192 rows go into each Lance write (one fragment each), so 9,000 rows make two fragments and
+  // the candidates' Lance row ids (fragment << 32 | offset) must be mapped back to our row numbers;
+  // skipped rows shift every later row's position in the table.
+  const n = 9000;
+  const dim = 8;
+  let a = 7;
+  const rnd = () => ((a = (Math.imul(a, 1664525) + 1013904223) >>> 0), a / 2 ** 32 - 0.5);
+  const v = new Float32Array(n * dim);
+  for (let i = 0; i < n; i++) {
+    let s = 0;
+    for (let d = 0; d < dim; d++) s += (v[i * dim + d] = rnd()) ** 2;
+    for (let d = 0; d < dim; d++) v[i * dim + d] /= Math.sqrt(s);
+  }
+  const valid = new Uint8Array(n).fill(1);
+  for (const i of [0, 3, 4000, 8191, 8192, 8500]) valid[i] = 0;
+  // A flat index probed in every partition: the candidates hold the exact top-k, so the lists must equal the exact ones.
+  const ann = await new LanceDbBackend({ index: 'ivf_flat', partitions: 4, nprobes: 4, candidates: 20 }).search(v, n, dim, 5, { valid, queryRange: [8000, 8400] });
+  const exact = await new ExactBackend().search(v, n, dim, 5, { valid, queryRange: [8000, 8400] });
+  assert.deepEqual(ann.indices, exact.indices);
+  assert.deepEqual(ann.scores, exact.scores);
+});
+
+test('LanceDB backend: ivf_rq index; k-means iterations and sample rate are in the parameters (hence the cache key)', async () => {
+  const n = 2000;
+  const dim = 48;
+  const v = clustered(n, dim, 100, 11);
+  const b = new LanceDbBackend({ index: 'ivf_rq', maxIterations: 10, sampleRate: 64 });
+  assert.deepEqual(b.params, { index: 'ivf_rq', partitions: 0, nprobes: 20, candidates: 40, maxIterations: 10, sampleRate: 64 });
+  const r = recall(topKReference(v, n, dim, 10), await b.search(v, n, dim, 10));
+  assert.ok(r >= 0.95, `recall@10 vs exact ${r}`);
+  assert.throws(() => new LanceDbBackend({ index: 'ivf_xx' as never }), /ivf_rq/);
+  assert.throws(() => new LanceDbBackend({ sampleRate: 1.5 }), /sampleRate/);
+});
