@@ -93,7 +93,7 @@ test('cache keys never mix backends: exact and ANN lists (and two ANN settings) 
   const a2 = await searchNeighbors(v, n, dim, 10, { search: ann, cacheDir: dir });
   assert.equal(a2.neighbors.cached, true);
   assert.deepEqual(a2.neighbors.indices, a1.neighbors.indices);
-  assert.deepEqual(a2.info, { backend: 'lancedb', exact: false, params: { index: 'ivf_pq', partitions: 8, subVectors: 0, nprobes: 1, candidates: 11 } });
+  assert.deepEqual(a2.info, { backend: 'lancedb', exact: false, params: { index: 'ivf_rq', partitions: 8, nprobes: 1, candidates: 11 } });
   const a3 = await searchNeighbors(v, n, dim, 10, { search: { ...ann, params: { ...ann.params, nprobes: 2 } }, cacheDir: dir });
   assert.notEqual(a3.neighbors.cached, true, 'other ANN parameters are another search');
   assert.equal(bins(), 3);
