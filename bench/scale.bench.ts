@@ -379,6 +379,7 @@ async function main() {
     let tot = 0;
     let pairHit = 0;
     let pairTot = 0;
+    const missed: string[] = [];
     qs.forEach((q, r) => {
       const mine = new Set(Array.from(ann.indices.subarray((q - 0) * K, (q + 1) * K)));
       for (let j = 0; j < K; j++) {
@@ -389,6 +390,7 @@ async function main() {
         if (ex.scores[r * K + j] >= THRESHOLD) {
           pairTot++;
           if (mine.has(x)) pairHit++;
+          else missed.push(`${q}–${x} (cosine ${ex.scores[r * K + j].toFixed(4)}, exact rank ${j + 1})`);
         }
       }
     });
@@ -406,7 +408,7 @@ async function main() {
     }
     const extra = vmHwm() - rss0;
     console.log(`recall@${K} vs exact (${Q} queries): ${(hit / tot).toFixed(4)}`);
-    console.log(`recall of exact pairs ≥ ${THRESHOLD} on the sample: ${pairTot ? (pairHit / pairTot).toFixed(4) : 'n/a'} (${pairHit}/${pairTot})`);
+    console.log(`recall of exact pairs ≥ ${THRESHOLD} on the sample: ${pairTot ? (pairHit / pairTot).toFixed(4) : 'n/a'} (${pairHit}/${pairTot})${missed.length ? `; missed: ${missed.slice(0, 5).join(', ')}` : ''}`);
     console.log(`recall of planted pairs ≥ ${THRESHOLD}: ${(pl / Math.max(1, plTot)).toFixed(4)} (${pl}/${plTot})`);
     console.log(`peak extra memory: ${(extra / GiB).toFixed(2)} GiB (VmHWM ${(vmHwm() / GiB).toFixed(2)} GiB, RSS after generating ${(rss0 / GiB).toFixed(2)} GiB); load ${loadavg().map((x) => x.toFixed(1)).join(' ')}`);
   }
