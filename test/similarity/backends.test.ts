@@ -93,7 +93,7 @@ test('cache keys never mix backends: exact and ANN lists (and two ANN settings) 
   const a2 = await searchNeighbors(v, n, dim, 10, { search: ann, cacheDir: dir });
   assert.equal(a2.neighbors.cached, true);
   assert.deepEqual(a2.neighbors.indices, a1.neighbors.indices);
-  assert.deepEqual(a2.info, { backend: 'lancedb', exact: false, params: { index: 'ivf_rq', partitions: 8, nprobes: 1, candidates: 11 } });
+  assert.deepEqual(a2.info, { backend: 'lancedb', exact: false, params: { index: 'ivf_rq', metric: 'l2', partitions: 8, nprobes: 1, candidates: 11 } });
   const a3 = await searchNeighbors(v, n, dim, 10, { search: { ...ann, params: { ...ann.params, nprobes: 2 } }, cacheDir: dir });
   assert.notEqual(a3.neighbors.cached, true, 'other ANN parameters are another search');
   assert.equal(bins(), 3);
@@ -183,7 +183,7 @@ test('LanceDB backend: ivf_rq index; k-means iterations and sample rate are in t
   const dim = 48;
   const v = clustered(n, dim, 100, 11);
   const b = new LanceDbBackend({ index: 'ivf_rq', maxIterations: 10, sampleRate: 64 });
-  assert.deepEqual(b.params, { index: 'ivf_rq', partitions: 0, nprobes: 20, candidates: 40, maxIterations: 10, sampleRate: 64 });
+  assert.deepEqual(b.params, { index: 'ivf_rq', metric: 'l2', partitions: 0, nprobes: 20, candidates: 40, maxIterations: 10, sampleRate: 64 });
   const r = recall(topKReference(v, n, dim, 10), await b.search(v, n, dim, 10));
   assert.ok(r >= 0.95, `recall@10 vs exact ${r}`);
   assert.throws(() => new LanceDbBackend({ index: 'ivf_xx' as never }), /ivf_rq/);

@@ -79,6 +79,14 @@ const WRITE_BATCH = 8192;
  * against 15.2 for one vector per call and 10.8 for 256 × 1; docs/scale.md).
  */
 const QUERY_BATCH = 64;
+/**
+ * Index and query metric. The vectors are unit vectors, so L2 ranks exactly as the dot product;
+ * but with `dot`, LanceDB 0.31's IVF put some rows in partitions that their own vector does not
+ * probe: at 1,000,000 rows a row and its 0.9957-cosine duplicate were missing from their own
+ * results at 30 and at 100 of 1,000 probes, and were found only with all 1,000 (docs/scale.md,
+ * run 7). Part of `params` (hence of the cache key).
+ */
+const METRIC = 'l2' as const;
 const CONCURRENCY = 4;
 
 export class LanceDbBackend implements SearchBackend {
@@ -101,10 +109,11 @@ export class LanceDbBackend implements SearchBackend {
     // Build parameters change the centroids, hence the candidates: they belong in the cache key
     // (left out at 0 = LanceDB's default, so keys made before they existed stay valid).
     const build = { ...(maxIterations ? { maxIterations } : {}), ...(sampleRate ? { sampleRate } : {}) };
-    if (index === 'ivf_hnsw_sq') return { index, partitions, nprobes, candidates, ef, ...build };
-    if (index === 'ivf_hnsw_pq') return { index, partitions, subVectors, nprobes, candidates, ef, ...build };
-    if (index === 'ivf_flat' || index === 'ivf_rq') return { index, partitions, nprobes, candidates, ...build };
-    return { index, partitions, subVectors, nprobes, candidates, ...build };
+    const metric = METRIC;
+    if (index === 'ivf_hnsw_sq') return { index, metric, partitions, nprobes, candidates, ef, ...build };
+    if (index === 'ivf_hnsw_pq') return { index, metric, partitions, subVectors, nprobes, candidates, ef, ...build };
+    if (index === 'ivf_flat' || index === 'ivf_rq') return { index, metric, partitions, nprobes, candidates, ...build };
+    return { index, metric, partitions, subVectors, nprobes, candidates, ...build };
   }
 
   /** Partitions actually used for n rows. */
@@ -132,7 +141,9 @@ export class LanceDbBackend implements SearchBackend {
     for (let i = 0; i < n; i++) if (!valid || valid[i]) m++;
     if (this.where.reuse && (await db.tableNames()).includes(name)) {
       const t = await db.openTable(name);
-      if ((await t.countRows()) === m && (await t.listIndices()).some((x) => x.columns.includes('vector'))) return t;
+      // Only an index of the metric used here (an older `dot` index is rebuilt).
+      const ok = (x: lancedb.IndexConfig) => x.columns.includes('vector') && String((x as { indexDetails?: { metric_type?: string } }).indexDetails?.metric_type ?? '').toUpperCase() === 'L2';
+      if ((await t.countRows()) === m && (await t.listIndices()).some(ok)) return t;
     }
     let table: lancedb.Table | null = null;
     const rows = new Int32Array(WRITE_BATCH);
@@ -165,7 +176,7 @@ export class LanceDbBackend implements SearchBackend {
   /** LanceDB's index configuration for these parameters (0 = LanceDB's own default). */
   private indexConfig(numPartitions: number): lancedb.Index {
     const p = this.p;
-    const common = { numPartitions, distanceType: 'dot' as const, maxIterations: p.maxIterations || undefined, sampleRate: p.sampleRate || undefined };
+    const common = { numPartitions, distanceType: METRIC, maxIterations: p.maxIterations || undefined, sampleRate: p.sampleRate || undefined };
     const numSubVectors = p.subVectors || undefined;
     switch (p.index) {
       case 'ivf_pq':
@@ -227,7 +238,7 @@ export class LanceDbBackend implements SearchBackend {
   private async candidates(table: lancedb.Table, vectors: Float32Array, dim: number, qs: number[], limit: number) {
     let query = table.vectorSearch(vectors.subarray(qs[0] * dim, (qs[0] + 1) * dim)) as lancedb.VectorQuery;
     for (let j = 1; j < qs.length; j++) query = query.addQueryVector(vectors.subarray(qs[j] * dim, (qs[j] + 1) * dim));
-    query = query.distanceType('dot').limit(limit).nprobes(this.p.nprobes).select([]).withRowId();
+    query = query.distanceType(METRIC).limit(limit).nprobes(this.p.nprobes).select([]).withRowId();
     if (this.p.index === 'ivf_hnsw_sq' || this.p.index === 'ivf_hnsw_pq') query = query.ef(this.p.ef);
     try {
       return await query.toArrow();
