@@ -15,6 +15,7 @@ import {
   topKReference,
 } from '../../src/similarity';
 import type { Neighbors } from '../../src/types';
+import * as lancedb from '@lancedb/lancedb';
 
 /** n unit vectors in `clusters` tight clusters (seeded): near neighbours exist, as in real embeddings. */
 function clustered(n: number, dim: number, clusters: number, seed: number): Float32Array {
@@ -188,4 +189,25 @@ test('LanceDB backend: ivf_rq index; k-means iterations and sample rate are in t
   assert.ok(r >= 0.95, `recall@10 vs exact ${r}`);
   assert.throws(() => new LanceDbBackend({ index: 'ivf_xx' as never }), /ivf_rq/);
   assert.throws(() => new LanceDbBackend({ sampleRate: 1.5 }), /sampleRate/);
+});
+
+test('LanceDB backend: a stored index of another metric (dot, from earlier versions) is rebuilt, not reused', async () => {
+  const n = 1000;
+  const dim = 16;
+  const v = clustered(n, dim, 50, 9);
+  const dir = tmp('neardup-lance-metric-');
+  try {
+    await new LanceDbBackend({ index: 'ivf_flat' }, { uri: dir }).search(v, n, dim, 5);
+    const db = await lancedb.connect(dir);
+    const t = await db.openTable('vectors');
+    await t.createIndex('vector', { config: lancedb.Index.ivfFlat({ numPartitions: 8, distanceType: 'dot' }), replace: true });
+    const metric = async () => (await t.listIndices()).map((x) => (x as { indexDetails?: { metric_type?: string } }).indexDetails?.metric_type);
+    assert.deepEqual(await metric(), ['DOT']);
+    const again = await new LanceDbBackend({ index: 'ivf_flat' }, { uri: dir, reuse: true }).search(v, n, dim, 5);
+    await t.checkoutLatest();
+    assert.deepEqual(await metric(), ['L2']);
+    assert.equal(again.n, n);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 });
