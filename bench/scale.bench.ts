@@ -6,7 +6,10 @@
  *   node --import tsx bench/scale.bench.ts --n 1000000 --queries 1000 --nprobes 20 --candidates 40
  *
  * Options: --n, --queries (exact-checked sample), --k, --nprobes, --candidates, --partitions,
- *   --sub-vectors, --index ivf_pq|ivf_hnsw_sq, --base <embedding cache dir> (real vectors),
+ *   --sub-vectors, --index ivf_rq|ivf_pq|ivf_flat|ivf_hnsw_sq|ivf_hnsw_pq, --max-iterations and
+ *   --sample-rate (IVF k-means), --ef (HNSW), --sweep np:cand[:ef],… (more query settings on the
+ *   same index and exact sample), --keep <dir> (keep / reuse the table and index),
+ *   --base <embedding cache dir> (real vectors),
  *   --threshold (duplicate threshold, default 0.98 = Fashion-MNIST's default), --seed,
  *   --float16 (store/search the vectors rounded to float16 and measure the recall cost),
  *   --dim-reduce <d> (keep the first d dims after a random rotation-free truncation: recall cost),
@@ -23,7 +26,7 @@
  * w ~ U[0, 0.6] and an isotropic Gaussian noise of norm ~ U[0.3, 0.8]: perturbed variants that
  * stay on the real embeddings' manifold without being copies. Then 1 % of rows are overwritten by
  * planted near-duplicates of a random earlier row (noise norm ~ U[0.02, 0.12], cosine ≈ 0.993–0.9998):
- * the known pairs.
+ * the known pairs. The noise comes from a pre-drawn pool (see `generate`): 1M rows in ~2 min.
  *
  * Figures printed: index build time, ANN all-pairs time, exact time for the sampled queries (and
  * the ratio per query), recall@k vs exact on the sample, recall of exact pairs ≥ threshold on the
@@ -32,7 +35,7 @@
 import { readdirSync, readFileSync, statSync, mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir, loadavg, cpus } from 'node:os';
-import { LanceDbBackend } from '../src/similarity/backends/lancedb';
+import { LanceDbBackend, type LanceIndexType } from '../src/similarity/backends/lancedb';
 import { openStore } from '../src/store/connect';
 import { createGemmSession } from '../src/similarity/knn-tile';
 import { TopKRows } from '../src/similarity/topk-rows';
@@ -304,19 +307,25 @@ async function main() {
   if (flag('storage-cost')) return storageCost(v, N, dim, planted);
 
   const params = {
-    index: arg('index', 'ivf_pq') as 'ivf_pq' | 'ivf_flat' | 'ivf_hnsw_sq',
+    index: arg('index', 'ivf_pq') as LanceIndexType,
     nprobes: Number(arg('nprobes', '20')),
     candidates: Number(arg('candidates', '40')),
     partitions: Number(arg('partitions', '0')),
     subVectors: Number(arg('sub-vectors', '0')),
+    ef: Number(arg('ef', '64')),
+    maxIterations: Number(arg('max-iterations', '0')),
+    sampleRate: Number(arg('sample-rate', '0')),
   };
-  const dir = mkdtempSync(join(tmpdir(), 'neardup-scale-'));
-  const backend = new LanceDbBackend(params, { uri: dir, table: 'vectors' });
+  // --keep <dir>: the table and index stay there and a later run with the same seed, n and build
+  // parameters reuses them (query settings can then be compared without rebuilding).
+  const keep = arg('keep', '');
+  const dir = keep || mkdtempSync(join(tmpdir(), 'neardup-scale-'));
+  const backend = new LanceDbBackend(params, { uri: dir, table: 'vectors', reuse: !!keep });
   t0 = performance.now();
   const db = await openStore(dir);
   await backend.indexedTable(db, v, N, dim);
   const tBuild = secs(t0);
-  console.log(`lancedb ${JSON.stringify(backend.params)}: table + index built in ${tBuild.toFixed(1)} s (load ${loadavg()[0].toFixed(1)})`);
+  console.log(`lancedb ${JSON.stringify(backend.params)}: table + index built in ${tBuild.toFixed(1)} s (load ${loadavg()[0].toFixed(1)}; RSS ${(process.memoryUsage().rss / GiB).toFixed(2)} GiB)`);
 
   const M = Math.min(N, Number(arg('ann-queries', String(N))));
   const queryBatch = Number(arg('query-batch', '64'));
@@ -332,69 +341,82 @@ async function main() {
     }
   }
 
-  // All-pairs with the index (reuses the table just built), or its first M query rows.
-  const reuse = new LanceDbBackend(params, { uri: dir, table: 'vectors', reuse: true, queryBatch, concurrency });
-  t0 = performance.now();
-  let lastPrint = t0;
-  const ann = await reuse.search(v, N, dim, K, {
-    queryRange: [0, M],
-    onProgress: (d, t) => {
-      if (performance.now() - lastPrint > 30000) {
-        lastPrint = performance.now();
-        console.log(`  ann ${d}/${t} batches, ${secs(t0).toFixed(0)} s, ETA ${((secs(t0) * (t - d)) / d).toFixed(0)} s`);
-      }
-    },
-  });
-  const tAnnRun = secs(t0);
-  const tAnn = (tAnnRun * N) / M;
-  if (M < N) console.log(`ann top-${K} for query rows 0..${M} (batch ${queryBatch} × ${concurrency}): ${tAnnRun.toFixed(1)} s (${((1e3 * tAnnRun) / M).toFixed(3)} ms/query); all ${N.toLocaleString('en-US')} queries ≈ ${tAnn.toFixed(0)} s (extrapolated)`);
-  else console.log(`ann all-pairs top-${K} (batch ${queryBatch} × ${concurrency}): ${tAnn.toFixed(1)} s (${((1e3 * tAnn) / N).toFixed(3)} ms/query); with build ${(tAnn + tBuild).toFixed(1)} s`);
-
   // Exact for a sample of queries (among the ANN's query rows), against all N, in the same run.
   const qs = Array.from({ length: Q }, () => Math.floor(rnd() * M));
   t0 = performance.now();
   const ex = await exactForQueries(v, N, dim, K, qs);
   const tExact = secs(t0);
   const perQueryExact = tExact / Q;
-  console.log(`exact top-${K} for ${Q} sampled queries vs all ${N.toLocaleString('en-US')}: ${tExact.toFixed(1)} s (${(1e3 * perQueryExact).toFixed(2)} ms/query; all ${N.toLocaleString('en-US')} queries ≈ ${((perQueryExact * N) / 60).toFixed(1)} min, extrapolated, one-sided)`);
-  console.log(`ratio per query ann / exact: ${(tAnn / N / perQueryExact).toFixed(4)}`);
+  console.log(`exact top-${K} for ${Q} sampled queries vs all ${N.toLocaleString('en-US')}: ${tExact.toFixed(1)} s (${(1e3 * perQueryExact).toFixed(2)} ms/query; all ${N.toLocaleString('en-US')} queries ≈ ${((perQueryExact * N) / 60).toFixed(1)} min, extrapolated, one-sided; load ${loadavg()[0].toFixed(1)})`);
 
-  let hit = 0;
-  let tot = 0;
-  let pairHit = 0;
-  let pairTot = 0;
-  qs.forEach((q, r) => {
-    const mine = new Set(Array.from(ann.indices.subarray(q * K, (q + 1) * K)));
-    for (let j = 0; j < K; j++) {
-      const x = ex.indices[r * K + j];
-      if (x < 0) continue;
-      tot++;
-      if (mine.has(x)) hit++;
-      if (ex.scores[r * K + j] >= THRESHOLD) {
-        pairTot++;
-        if (mine.has(x)) pairHit++;
-      }
-    }
-  });
-  // Planted pairs: found if either row lists the other (that is what grouping uses).
-  const has = (i: number, j: number) => i < M && ann.indices.subarray(i * K, (i + 1) * K).includes(j);
-  let pl = 0;
-  let plTot = 0;
-  for (const [i, j] of planted) {
-    if (i >= M && j >= M) continue;
-    let s = 0;
-    for (let d = 0; d < dim; d++) s += v[i * dim + d] * v[j * dim + d];
-    if (s < THRESHOLD) continue;
-    plTot++;
-    if (has(i, j) || has(j, i)) pl++;
+  // Query-time settings to compare on the same index (--sweep nprobes:candidates[:ef],…); the
+  // first is the one given by --nprobes/--candidates/--ef.
+  const settings: { nprobes: number; candidates: number; ef: number }[] = [{ nprobes: params.nprobes, candidates: params.candidates, ef: params.ef }];
+  for (const s of arg('sweep', '').split(',').filter(Boolean)) {
+    const [np, c, ef] = s.split(':').map(Number);
+    settings.push({ nprobes: np, candidates: c, ef: ef || params.ef });
   }
-  const extra = vmHwm() - rss0;
-  console.log(`recall@${K} vs exact (${Q} queries): ${(hit / tot).toFixed(4)}`);
-  console.log(`recall of exact pairs ≥ ${THRESHOLD} on the sample: ${pairTot ? (pairHit / pairTot).toFixed(4) : 'n/a'} (${pairHit}/${pairTot})`);
-  console.log(`recall of planted pairs ≥ ${THRESHOLD}: ${(pl / Math.max(1, plTot)).toFixed(4)} (${pl}/${plTot})`);
-  console.log(`peak extra memory: ${(extra / GiB).toFixed(2)} GiB (VmHWM ${(vmHwm() / GiB).toFixed(2)} GiB, RSS after generating ${(rss0 / GiB).toFixed(2)} GiB); load ${loadavg().map((x) => x.toFixed(1)).join(' ')}`);
+  for (const st of settings) {
+    const ps = { ...params, ...st };
+    // All-pairs with the index (reuses the table just built), or its first M query rows.
+    const reuse = new LanceDbBackend(ps, { uri: dir, table: 'vectors', reuse: true, queryBatch, concurrency });
+    t0 = performance.now();
+    let lastPrint = t0;
+    const ann = await reuse.search(v, N, dim, K, {
+      queryRange: [0, M],
+      onProgress: (d, t) => {
+        if (performance.now() - lastPrint > 60000) {
+          lastPrint = performance.now();
+          console.log(`  ann ${d}/${t} batches, ${secs(t0).toFixed(0)} s, ETA ${((secs(t0) * (t - d)) / d).toFixed(0)} s (load ${loadavg()[0].toFixed(1)})`);
+        }
+      },
+    });
+    const tAnnRun = secs(t0);
+    const tAnn = (tAnnRun * N) / M;
+    console.log(`-- ${JSON.stringify(reuse.params)}`);
+    if (M < N) console.log(`ann top-${K} for query rows 0..${M} (batch ${queryBatch} × ${concurrency}): ${tAnnRun.toFixed(1)} s (${((1e3 * tAnnRun) / M).toFixed(3)} ms/query); all ${N.toLocaleString('en-US')} queries ≈ ${tAnn.toFixed(0)} s (extrapolated; load ${loadavg()[0].toFixed(1)})`);
+    else console.log(`ann all-pairs top-${K} (batch ${queryBatch} × ${concurrency}): ${tAnn.toFixed(1)} s (${((1e3 * tAnn) / N).toFixed(3)} ms/query); with build ${(tAnn + tBuild).toFixed(1)} s (load ${loadavg()[0].toFixed(1)})`);
+    console.log(`ratio per query ann / exact: ${(tAnn / N / perQueryExact).toFixed(4)}`);
+
+    let hit = 0;
+    let tot = 0;
+    let pairHit = 0;
+    let pairTot = 0;
+    const missed: string[] = [];
+    qs.forEach((q, r) => {
+      const mine = new Set(Array.from(ann.indices.subarray((q - 0) * K, (q + 1) * K)));
+      for (let j = 0; j < K; j++) {
+        const x = ex.indices[r * K + j];
+        if (x < 0) continue;
+        tot++;
+        if (mine.has(x)) hit++;
+        if (ex.scores[r * K + j] >= THRESHOLD) {
+          pairTot++;
+          if (mine.has(x)) pairHit++;
+          else missed.push(`${q}–${x} (cosine ${ex.scores[r * K + j].toFixed(4)}, exact rank ${j + 1})`);
+        }
+      }
+    });
+    // Planted pairs: found if either row lists the other (that is what grouping uses).
+    const has = (i: number, j: number) => i < M && ann.indices.subarray(i * K, (i + 1) * K).includes(j);
+    let pl = 0;
+    let plTot = 0;
+    for (const [i, j] of planted) {
+      if (i >= M && j >= M) continue;
+      let s = 0;
+      for (let d = 0; d < dim; d++) s += v[i * dim + d] * v[j * dim + d];
+      if (s < THRESHOLD) continue;
+      plTot++;
+      if (has(i, j) || has(j, i)) pl++;
+    }
+    const extra = vmHwm() - rss0;
+    console.log(`recall@${K} vs exact (${Q} queries): ${(hit / tot).toFixed(4)}`);
+    console.log(`recall of exact pairs ≥ ${THRESHOLD} on the sample: ${pairTot ? (pairHit / pairTot).toFixed(4) : 'n/a'} (${pairHit}/${pairTot})${missed.length ? `; missed: ${missed.slice(0, 5).join(', ')}` : ''}`);
+    console.log(`recall of planted pairs ≥ ${THRESHOLD}: ${(pl / Math.max(1, plTot)).toFixed(4)} (${pl}/${plTot})`);
+    console.log(`peak extra memory: ${(extra / GiB).toFixed(2)} GiB (VmHWM ${(vmHwm() / GiB).toFixed(2)} GiB, RSS after generating ${(rss0 / GiB).toFixed(2)} GiB); load ${loadavg().map((x) => x.toFixed(1)).join(' ')}`);
+  }
   console.log(`goals (1M, 2 cores): ≤ 600 s all-pairs, recall@10 ≥ 0.95, pair recall ≥ 0.99, extra ≤ 4 GiB`);
-  rmSync(dir, { recursive: true, force: true });
+  if (!keep) rmSync(dir, { recursive: true, force: true });
 }
 
 main().catch((e) => {

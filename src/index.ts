@@ -78,6 +78,7 @@ export { findExactDuplicates, type ExactDuplicates, type ExactOptions } from './
 export {
   groupAtThreshold,
   DEFAULT_THRESHOLD,
+  TINY_ARRAY_THRESHOLD,
   defaultThresholdFor,
   resolveThreshold,
   checkThreshold,

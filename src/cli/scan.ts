@@ -8,7 +8,7 @@ import type { Command } from 'commander';
 import { SingleBar, Presets } from 'cli-progress';
 import { scan, type ScanStage, type ScanSummary } from '../pipeline/scan';
 import { writeScanOutputs } from '../pipeline/write';
-import { DEFAULT_THRESHOLD, UNVERIFIED_THRESHOLD, TINY_GRAYSCALE_DEQUANTIZED_THRESHOLD, TINY_GRAYSCALE_THRESHOLD } from '../dedup/defaults';
+import { DEFAULT_THRESHOLD, TINY_ARRAY_THRESHOLD, UNVERIFIED_THRESHOLD, TINY_GRAYSCALE_DEQUANTIZED_THRESHOLD, TINY_GRAYSCALE_THRESHOLD } from '../dedup/defaults';
 import type { GroupMethod } from '../dedup/groups';
 import { isInside, realpathLoose } from '../export/safe-path';
 import { NeardupError } from '../errors';
@@ -112,7 +112,7 @@ export function register(program: Command): void {
     .description('Find exact and near-duplicate images; write samples.csv, duplicates.csv and summary.json')
     .argument('<dataset>', datasetSyntax())
     .requiredOption('-o, --out <dir>', 'output folder (created if needed; must not be inside the dataset folder)')
-    .option('-t, --threshold <t>', `cosine similarity at or above which images are near-duplicates (default ${DEFAULT_THRESHOLD} for photos, where pairs under 0.99 need a second check (tiles that agree as they are or after a keypoint alignment, or aligned pixels for tiny images); ${UNVERIFIED_THRESHOLD} with --no-verify; for tiny grayscale datasets such as Fashion-MNIST ${TINY_GRAYSCALE_DEQUANTIZED_THRESHOLD}, or ${TINY_GRAYSCALE_THRESHOLD} with --no-dequantize)`, numberIn(-1, 1))
+    .option('-t, --threshold <t>', `cosine similarity at or above which images are near-duplicates (default ${DEFAULT_THRESHOLD} for photos, where pairs under 0.99 need a second check (tiles that agree as they are or after a keypoint alignment, or aligned pixels for tiny images); ${TINY_ARRAY_THRESHOLD} for arrays of tiny colour images such as CIFAR (pairs under 0.94 checked by aligned pixels); ${UNVERIFIED_THRESHOLD} with --no-verify; for tiny grayscale datasets such as Fashion-MNIST ${TINY_GRAYSCALE_DEQUANTIZED_THRESHOLD}, or ${TINY_GRAYSCALE_THRESHOLD} with --no-dequantize)`, numberIn(-1, 1))
     .option('--model <path>', 'embedding model: an .onnx file or a model config .json (default: bundled MobileNetV2)')
     .option('--dequantize', 'run the int8 model with float activations: steadier similarities, the same on every CPU, about 2.5x the time per pixel (default for tiny grayscale datasets; docs/embeddings.md)')
     .option('--no-dequantize', 'run the int8 model as it is, also for tiny grayscale datasets')
@@ -129,7 +129,7 @@ export function register(program: Command): void {
     .option('--no-cache', 'do not read or write the embedding cache')
     .option('--max-pixels <mpx>', 'skip images larger than this many megapixels (decompression-bomb guard; raise it for legitimately huge images)', numberIn(1e-6, 1e6), 100)
     .option('--search <backend>', `k-NN search: exact, ann (LanceDB index + exact re-rank) or auto (ann above ${AUTO_ANN_THRESHOLD.toLocaleString('en-US')} images); docs/similarity.md`, oneOf('exact', 'ann', 'auto'), 'exact')
-    .option('--search-param <key=value>', 'ann parameter, repeatable: nprobes, candidates, partitions, subVectors, index (ivf_pq|ivf_flat|ivf_hnsw_sq), ef', keyValue, {})
+    .option('--search-param <key=value>', 'ann parameter, repeatable: nprobes, candidates, partitions, subVectors, index (ivf_rq|ivf_pq|ivf_flat|ivf_hnsw_sq|ivf_hnsw_pq), ef, maxIterations, sampleRate', keyValue, {})
     .option('--limit <n>', 'only the first n samples (quick trial runs)', intIn(1, Number.MAX_SAFE_INTEGER))
     .option('-q, --quiet', 'no progress output')
     .option('--no-verify', 'count every pair above the threshold on cosine alone (no keypoint / pixel verification of uncertain pairs; docs/duplicates.md)')

@@ -38,7 +38,7 @@ export function register(program: Command): void {
     .description('Build the shared LanceDB index over all embedding shards of a store (once, before `search --search ann`)')
     .requiredOption('--store <uri>', 'store folder or s3://bucket/prefix')
     .requiredOption('--shards <n>', 'number of embedding shards', intIn(1, 1e6))
-    .option('--search-param <key=value>', 'index parameter, repeatable: partitions, subVectors, index', keyValue, {})
+    .option('--search-param <key=value>', 'index parameter, repeatable: partitions, subVectors, index, maxIterations, sampleRate', keyValue, {})
     .action(async (o: { store: string; shards: number; searchParam: Record<string, string> }) => {
       const info = await buildSharedIndex(o.store, o.shards, o.searchParam);
       process.stdout.write(`index built in ${o.store}: ${JSON.stringify(info)}\n`);

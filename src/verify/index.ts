@@ -23,9 +23,15 @@ import type { Dataset, Neighbors } from '../types';
 import { decodeImage } from '../images/decode';
 import { readEncoded } from '../images/source';
 import { arrayImageToRgb } from '../images/array';
-import { GeometricVerifier, flipGray, type GeometricMatch, type OrbFeatures } from './geometric';
-import { alignedCorrelation } from './pixels';
-import { alignedAgreement, halveGray, scaleHomography, smoothGray } from './photometric';
+import type { OrbFeatures } from './geometric';
+import { alignedCorrelation, TINY_SEARCH } from './pixels';
+export { TINY_SEARCH } from './pixels';
+import { ImageStore, type CheckSettings, type ItemResult } from './tasks';
+import { TaskPool } from './pool';
+import { trimBorders } from './trim';
+import { alignedAgreement, halveGray } from './photometric';
+import { flipGray } from './geometric';
+import { availableParallelism } from 'node:os';
 import { NeardupError } from '../errors';
 
 /** Why a pair is, or is not, a duplicate. */
@@ -89,6 +95,11 @@ export interface VerifyOptions {
   maxPixels?: number;
   /** Decodes in flight; default 4. */
   concurrency?: number;
+  /**
+   * Worker threads for the keypoint check (each loads its own OpenCV: about 0.7 s of CPU); 0 runs it on the
+   * calling thread. Default {@link defaultVerifyWorkers}. The evidence is the same for any number.
+   */
+  workers?: number;
   /** Progress: pairs checked so far, of total. */
   onProgress?: (done: number, total: number) => void;
 }
@@ -117,7 +128,12 @@ export const TINY_GRAYSCALE_SURE = 0.94;
  */
 export const TINY_ARRAY_SURE = 0.94;
 export const MIN_INLIERS = 20;
-export const MIN_PIXEL_CORRELATION = 0.9;
+/**
+ * Least aligned pixel correlation (tiny images, `./pixels.ts` with {@link TINY_SEARCH}): 0.92 since the
+ * search also tries shifts to ±5 px and crops, which lifts unrelated tiny look-alikes to 0.90–0.925 at
+ * cosines 0.65–0.75; on the tiny family every copy kind stays at or above 0.91 (docs/quality.md).
+ */
+export const MIN_PIXEL_CORRELATION = 0.92;
 export const MIN_COVERAGE = 0;
 export const MIN_AGREEMENT = 0.6;
 export const MIN_IDENTITY_AGREEMENT = 0.7;
@@ -130,6 +146,24 @@ export function defaultSure(pixels: { kind: string; width?: number; height?: num
   if (tinyGrayscale) return TINY_GRAYSCALE_SURE;
   if (pixels.kind === 'array' && Math.min(pixels.width ?? Infinity, pixels.height ?? Infinity) < 64) return TINY_ARRAY_SURE;
   return SURE_COSINE;
+}
+
+/**
+ * Pairs under which the check stays on the calling thread. A judgement from two measurements on the
+ * 2-core test machine (docs/quality.md, "Cost"): a worker's OpenCV costs about 0.7 s of CPU to load
+ * (plus its own JIT warm-up), a checked pair about 17 ms of CPU; under 256 pairs (about 4 s of work)
+ * a second thread saves at most about 2 s, and the calling thread loads OpenCV only once per process.
+ */
+export const MIN_PAIRS_FOR_WORKERS = 256;
+
+/**
+ * Default number of verification worker threads for `pairs` pairs to check: one per core the process
+ * may use (`os.availableParallelism()`), at most 4; none for a single core or fewer than
+ * {@link MIN_PAIRS_FOR_WORKERS} pairs.
+ */
+export function defaultVerifyWorkers(pairs: number): number {
+  const cores = availableParallelism();
+  return cores < 2 || pairs < MIN_PAIRS_FOR_WORKERS ? 0 : Math.min(4, cores);
 }
 
 /** Output of {@link verifyCandidates}. */
@@ -169,6 +203,7 @@ export async function verifyCandidates(
   const tinySide = opts.tinySide ?? 64;
   const side = opts.side ?? 320;
   if (!(band >= -1 && band <= sure && sure <= 1.0001)) throw new NeardupError(`verification band ${band}..${sure} must satisfy -1 ≤ band ≤ sure ≤ 1`);
+  if (opts.workers !== undefined && !(Number.isInteger(opts.workers) && opts.workers >= 0)) throw new NeardupError(`verify workers must be a whole number ≥ 0, got ${opts.workers}`);
   if (!(minInliers >= 4)) throw new NeardupError(`minInliers must be at least 4 (a homography needs 4 points), got ${minInliers}`);
   const { n, k } = nb;
   const evidence = new Map<number, PairEvidence>();
@@ -192,7 +227,7 @@ export async function verifyCandidates(
     }
   }
 
-  if (toCheck.length) await checkPairs(ds, toCheck, { maxPixels: opts.maxPixels, side, tinySide, minInliers, minCoverage, minAgreement, minIdentity, minCorrelation, concurrency: opts.concurrency ?? 4, onProgress: opts.onProgress });
+  if (toCheck.length) await checkPairs(ds, toCheck, { maxPixels: opts.maxPixels, side, tinySide, minInliers, minCoverage, minAgreement, minIdentity, minCorrelation, concurrency: opts.concurrency ?? 4, workers: opts.workers ?? defaultVerifyWorkers(toCheck.length), onProgress: opts.onProgress });
 
   // Decision lists: drop what the second signal did not confirm.
   const indices = new Int32Array(nb.indices);
@@ -235,155 +270,223 @@ interface CheckOptions {
   minIdentity: number;
   minCorrelation: number;
   concurrency: number;
+  workers: number;
   onProgress?: (done: number, total: number) => void;
 }
 
 const TINY = 32;
 
-/** A decoded image for the checks: gray pixels for keypoints, or a tiny gray square for pixels. */
-type Prepared = { tiny: Uint8Array; orb: OrbFeatures | null; gray: Uint8Array | null; w: number; h: number; orbFlipped: OrbFeatures | null; half: Uint8Array | null; halfFlipped: Uint8Array | null; smooth?: Float32Array; smoothFlipped?: Float32Array } | null;
-
+/**
+ * The check of every pair, in stages that each run on the worker threads (`./pool.ts`, `./tasks.ts`):
+ * 1. decode every involved image once (here; the decoder has its own threads) into the shared store;
+ * 2. prepare each image's half-size gray, mirror and blurred forms;
+ * 3. the agreement of each pair as they are (then mirrored): most copies are verified here;
+ * 4. ORB features of the images of the pairs left, once per image;
+ * 5. the match of each pair left (ratio test, RANSAC homography, agreement after warping);
+ * 6. for the pairs that did not pass: ORB of the mirrored second image, and the mirrored match.
+ * Every task is a pure function of its inputs (OpenCV's RANSAC seeds its generator on every call), so
+ * the evidence is the same whatever the number of threads; the decisions below are the same as when
+ * each pair ran start to end in turn. Images too small for keypoints use aligned pixels (here, cheap).
+ */
 async function checkPairs(ds: Dataset, pairs: PairEvidence[], o: CheckOptions): Promise<void> {
   const rows = new Set<number>();
   for (const p of pairs) { rows.add(p.a); rows.add(p.b); }
   const list = [...rows];
-  const prepared = new Map<number, Prepared>();
   const px = ds.pixels;
-  let verifier: GeometricVerifier | null = null;
-  const needsOrb = px.kind !== 'array';
-  if (needsOrb) verifier = await GeometricVerifier.load();
-
-  // Decode every involved image once (files in parallel; arrays from memory).
-  let next = 0;
-  const work = async () => {
-    for (;;) {
-      const idx = next++;
-      if (idx >= list.length) return;
-      const row = list[idx];
-      if (px.kind === 'array') {
-        const isTiny = Math.min(px.width, px.height) < o.tinySide;
-        const tiny = toGray(arrayImageToRgb(px, row, TINY), TINY * TINY);
-        const gray = isTiny ? null : toGray(arrayImageToRgb(px, row, o.side), o.side * o.side);
-        prepared.set(row, { tiny, gray, w: o.side, h: o.side, orb: null, orbFlipped: null, half: null, halfFlipped: null });
-        continue;
-      }
-      const bytes = await readEncoded(px, row);
-      const d = bytes.ok ? await decodeImage(bytes.bytes, { size: o.side, maxPixels: o.maxPixels }) : bytes;
-      if (!d.ok) { prepared.set(row, null); continue; }
-      const gray = toGray(d.rgb, o.side * o.side);
-      const isTiny = Math.min(d.width, d.height) < o.tinySide;
-      const tiny = downscaleGray(gray, o.side, TINY);
-      prepared.set(row, { tiny, gray: isTiny ? null : gray, w: o.side, h: o.side, orb: null, orbFlipped: null, half: null, halfFlipped: null });
-    }
-  };
-  await Promise.all(Array.from({ length: Math.max(1, o.concurrency) }, work));
-  if (!verifier && list.some((r) => prepared.get(r)?.gray)) verifier = await GeometricVerifier.load();
-
-  const orbOf = (row: number, flipped: boolean): OrbFeatures | null => {
-    const p = prepared.get(row);
-    if (!p || !p.gray || !verifier) return null;
-    if (flipped) return (p.orbFlipped ??= verifier.features(flipGray(p.gray, p.w, p.h), p.w, p.h));
-    return (p.orb ??= verifier.features(p.gray, p.w, p.h));
-  };
-
-  const halfOf = (row: number, flipped: boolean): Uint8Array | null => {
-    const p = prepared.get(row);
-    if (!p || !p.gray) return null;
-    p.half ??= halveGray(p.gray, p.w, p.h);
-    if (flipped) return (p.halfFlipped ??= flipGray(p.half, p.w >> 1, p.h >> 1));
-    return p.half;
-  };
-
-  // The half image blurred as the agreement blurs it, once per image (it is compared with all its partners).
-  const smoothOf = (row: number, flipped: boolean): Float32Array | undefined => {
-    const p = prepared.get(row);
-    const h = halfOf(row, flipped);
-    if (!p || !h) return undefined;
-    if (flipped) return (p.smoothFlipped ??= smoothGray(h, p.w >> 1, p.h >> 1));
-    return (p.smooth ??= smoothGray(h, p.w >> 1, p.h >> 1));
-  };
-
+  const tinyArrays = px.kind === 'array' && Math.min(px.width, px.height) < o.tinySide;
+  const settings: CheckSettings = { minInliers: o.minInliers, minCoverage: o.minCoverage, minAgreement: o.minAgreement, minIdentity: o.minIdentity };
+  // Slot i of the store holds list[i] (when it is large enough for keypoints). Started before decoding, so
+  // the workers load OpenCV meanwhile.
+  const store = tinyArrays ? null : ImageStore.create(list.length, o.side);
+  const pool = store ? new TaskPool(store, settings, o.workers) : null;
   let done = 0;
-  for (const e of pairs) {
-    const pa = prepared.get(e.a);
-    const pb = prepared.get(e.b);
-    if (!pa || !pb) {
-      e.rule = 'unreadable';
-    } else if (pa.gray && pb.gray && verifier) {
-      try {
-        checkKeypoints(e, verifier, orbOf, halfOf, smoothOf, o.side, o);
-      } catch {
-        // OpenCV raised (a numeric C++ exception): no second signal, so no verdict of duplicate.
-        e.rule = 'unreadable';
-      }
-    } else {
-      // At least one image is too small for keypoints: compare aligned pixels at 32×32.
-      const m = alignedCorrelation(pa.tiny, pb.tiny, TINY);
-      e.pixelCorrelation = m.correlation;
-      e.flipped = m.flipped;
-      e.rule = m.correlation >= o.minCorrelation ? 'verified' : 'rejected';
-    }
+  const finished = () => {
     done++;
     if (o.onProgress && (done % 64 === 0 || done === pairs.length)) o.onProgress(done, pairs.length);
+  };
+  try {
+    // 1. Decode every involved image once (files in parallel; arrays from memory).
+    const tiny = new Map<number, Uint8Array | null>(); // null: unreadable
+    const slotOf = new Map<number, number>(); // rows with a keypoint-size gray image
+    const trimmed = new Map<number, Uint8Array>(); // rows with letterbox/pillarbox bars: the content inside them
+    let next = 0;
+    const work = async () => {
+      for (;;) {
+        const idx = next++;
+        if (idx >= list.length) return;
+        const row = list[idx];
+        if (px.kind === 'array') {
+          tiny.set(row, toGray(arrayImageToRgb(px, row, TINY), TINY * TINY));
+          if (store) {
+            const g = toGray(arrayImageToRgb(px, row, o.side), o.side * o.side);
+            store.gray(idx).set(g);
+            slotOf.set(row, idx);
+            if (settings.minAgreement > 0) { const t = await trimBorders(g, o.side); if (t) trimmed.set(row, t); }
+          }
+          continue;
+        }
+        const bytes = await readEncoded(px, row);
+        const d = bytes.ok ? await decodeImage(bytes.bytes, { size: o.side, maxPixels: o.maxPixels }) : bytes;
+        if (!d.ok) { tiny.set(row, null); continue; }
+        const gray = toGray(d.rgb, o.side * o.side);
+        tiny.set(row, downscaleGray(gray, o.side, TINY));
+        if (store && Math.min(d.width, d.height) >= o.tinySide) {
+          store.gray(idx).set(gray);
+          slotOf.set(row, idx);
+          if (settings.minAgreement > 0) { const t = await trimBorders(gray, o.side); if (t) trimmed.set(row, t); }
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.max(1, o.concurrency) }, work));
+    // OpenCV must load for keypoints (a missing package is an `unsupported` error, as before).
+    if (pool && (px.kind !== 'array' || slotOf.size)) await pool.ready();
+
+    const keypoints: PairEvidence[] = [];
+    for (const e of pairs) {
+      const ta = tiny.get(e.a);
+      const tb = tiny.get(e.b);
+      if (!ta || !tb) {
+        e.rule = 'unreadable';
+        finished();
+      } else if (slotOf.has(e.a) && slotOf.has(e.b)) {
+        keypoints.push(e);
+      } else {
+        // At least one image is too small for keypoints: compare aligned pixels at 32×32.
+        const m = alignedCorrelation(ta, tb, TINY, TINY_SEARCH);
+        e.pixelCorrelation = m.correlation;
+        e.flipped = m.flipped;
+        e.rule = m.correlation >= o.minCorrelation ? 'verified' : 'rejected';
+        finished();
+      }
+    }
+    if (keypoints.length && pool && store) await checkKeypointPairs(keypoints, pool, slotOf, settings, finished, { store, trimmed });
+  } finally {
+    // No thread outlives the scan.
+    await pool?.close();
   }
-  // Free descriptors early: the map can be large on big scans.
-  prepared.clear();
 }
 
-const IDENTITY = [1, 0, 0, 0, 1, 0, 0, 0, 1];
+const failed = (r: ItemResult): r is { error: string } => r !== null && typeof r === 'object' && 'error' in r;
 
 /**
- * Check of one pair of images with keypoints. First, cheaply, the photometric agreement of the two
- * images as they are and with the second mirrored (`./photometric.ts`): a re-encoded, resized,
- * recoloured, blurred, watermarked or flipped copy agrees tile by tile without any alignment, and needs
- * no keypoints. Otherwise ORB + RANSAC (plain, then mirrored), and the agreement after warping with the
- * homography: the inliers alone are not enough, because a shared layout (two pages of one manual: same
- * headings, rules and margins) gives a hundred inliers between different pictures.
+ * Stages 2–6 of {@link checkPairs} for pairs of images that both have keypoint-size gray images. The
+ * verdict of each pair: first the photometric agreement of the two images as they are and with the
+ * second mirrored (`./photometric.ts`): a re-encoded, resized, recoloured, blurred, watermarked or
+ * flipped copy agrees tile by tile without any alignment, and needs no keypoints. Otherwise ORB +
+ * RANSAC (plain, then mirrored), and the agreement after warping with the homography: the inliers
+ * alone are not enough, because a shared layout (two pages of one manual: same headings, rules and
+ * margins) gives a hundred inliers between different pictures. A task that fails (an OpenCV error, a
+ * worker that died) leaves its pairs `unreadable`: unconfirmed, never a duplicate.
  */
-function checkKeypoints(e: PairEvidence, verifier: GeometricVerifier, orbOf: (row: number, flipped: boolean) => OrbFeatures | null, halfOf: (row: number, flipped: boolean) => Uint8Array | null, smoothOf: (row: number, flipped: boolean) => Float32Array | undefined, side: number, o: CheckOptions): void {
-  const half = side >> 1;
-  const agreement = (h: readonly number[] | null, flipped: boolean): number => {
-    const ha = halfOf(e.a, false);
-    const hb = halfOf(e.b, flipped);
-    if (!h || !ha || !hb) return 0;
-    return alignedAgreement(ha, half, half, hb, half, half, h, { smoothedA: smoothOf(e.a, false), smoothedB: h === IDENTITY ? smoothOf(e.b, flipped) : undefined }).agreeing;
-  };
+async function checkKeypointPairs(pairs: PairEvidence[], pool: TaskPool, slotOf: Map<number, number>, o: CheckSettings, finished: () => void, bars: { store: ImageStore; trimmed: Map<number, Uint8Array> }): Promise<void> {
+  const slot = (row: number) => slotOf.get(row)!;
+  const both = (e: PairEvidence): [number, number] => [slot(e.a), slot(e.b)];
+  const unreadable = (e: PairEvidence) => { e.rule = 'unreadable'; finished(); };
   const photometric = o.minAgreement > 0; // 0 turns the photometric check off (keypoints alone, as before)
-  for (const flipped of photometric ? [false, true] : []) {
-    const agree = agreement(IDENTITY, flipped);
-    if (agree >= o.minIdentity) {
-      Object.assign(e, { inliers: -1, coverage: NaN, agreement: agree, flipped, rule: 'verified' });
-      return;
+  type Match = { inliers: number; coverage: number; agreement: number };
+  const geometric = (m: Match) => m.inliers >= o.minInliers && m.coverage >= o.minCoverage;
+  const passes = (m: Match) => geometric(m) && (!photometric || m.agreement >= o.minAgreement);
+  const decide = (e: PairEvidence, m: Match, flipped: boolean) => {
+    e.inliers = m.inliers;
+    e.coverage = m.coverage;
+    e.agreement = m.agreement;
+    e.flipped = flipped;
+    e.rule = passes(m) ? 'verified' : 'rejected';
+    finished();
+  };
+
+  // 2. Half-size images, mirrors and their blurred forms, once per image.
+  const slots = [...new Set(pairs.flatMap(both))];
+  const broken = new Set<number>();
+  const prepared = await pool.map(slots, 8, (part) => ({ kind: 'prepare', slots: part }));
+  prepared.forEach((r, i) => { if (failed(r)) broken.add(slots[i]); });
+  let rest: PairEvidence[] = [];
+  for (const e of pairs) {
+    if (broken.has(slot(e.a)) || broken.has(slot(e.b))) unreadable(e);
+    else rest.push(e);
+  }
+
+  // 3. The agreement as they are.
+  if (photometric) {
+    const left: (PairEvidence | null)[] = new Array(rest.length).fill(null);
+    const current = rest;
+    await pool.map(current.map(both), 16, (part) => ({ kind: 'identity', pairs: part }), (start, results) => {
+      results.forEach((r, j) => {
+        const e = current[start + j];
+        if (failed(r)) return unreadable(e);
+        const id = r as { agreement: number; flipped: boolean; verified: boolean };
+        if (!id.verified) { left[start + j] = e; return; }
+        Object.assign(e, { inliers: -1, coverage: NaN, agreement: id.agreement, flipped: id.flipped, rule: 'verified' });
+        finished();
+      });
+    });
+    rest = left.filter((e): e is PairEvidence => e !== null);
+    // 3b. The agreement as they are once letterbox/pillarbox bars are cut off (either image), before keypoints.
+    if (bars.trimmed.size) {
+      const side = bars.store.side;
+      const half = new Map<number, Uint8Array>();
+      const halfOf = (row: number) => {
+        if (!half.has(row)) half.set(row, halveGray(bars.trimmed.get(row) ?? bars.store.gray(slot(row)), side, side));
+        return half.get(row)!;
+      };
+      rest = rest.filter((e) => {
+        if (!bars.trimmed.has(e.a) && !bars.trimmed.has(e.b)) return true;
+        const r = trimmedAgreement(halfOf(e.a), halfOf(e.b), side >> 1);
+        if (r.agreement < o.minIdentity) return true;
+        Object.assign(e, { inliers: -1, coverage: NaN, agreement: r.agreement, flipped: r.flipped, rule: 'verified' });
+        finished();
+        return false;
+      });
     }
   }
-  const geometric = (m: { inliers: number; coverage: number }) => m.inliers >= o.minInliers && m.coverage >= o.minCoverage;
-  const warped = (m: GeometricMatch, flipped: boolean) => (photometric && geometric(m) && m.homography ? agreement(scaleHomography(m.homography, 0.5), flipped) : NaN);
-  const passes = (m: GeometricMatch, agree: number) => geometric(m) && (!photometric || agree >= o.minAgreement);
-  let m = verifier.match(orbOf(e.a, false)!, orbOf(e.b, false)!);
-  let flipped = false;
-  let agree = warped(m, false);
-  if (!passes(m, agree)) {
-    // A mirrored copy (or a symmetric picture whose plain match did not agree).
-    const mf = verifier.match(orbOf(e.a, false)!, orbOf(e.b, true)!);
-    const af = warped(mf, true);
-    if (passes(mf, af) || (!geometric(m) && mf.inliers > m.inliers)) { m = mf; flipped = true; agree = af; }
-  }
-  e.inliers = m.inliers;
-  e.coverage = m.coverage;
-  e.agreement = agree;
-  e.flipped = flipped;
-  e.rule = passes(m, agree) ? 'verified' : 'rejected';
+
+  // 4–6. Keypoints: features once per image, then the plain match; the mirrored one where it did not pass.
+  const features = async (wanted: number[], flipped: boolean): Promise<Set<number>> => {
+    const ok: [number, OrbFeatures][] = [];
+    const bad = new Set<number>();
+    const res = await pool.map(wanted, 2, (part) => ({ kind: 'orb', flipped, slots: part }));
+    res.forEach((r, i) => (failed(r) ? bad.add(wanted[i]) : ok.push([wanted[i], r as OrbFeatures])));
+    pool.shareFeatures(flipped, ok);
+    return bad;
+  };
+  const noPlain = await features([...new Set(rest.flatMap(both))], false);
+  const matchable = rest.filter((e) => (noPlain.has(slot(e.a)) || noPlain.has(slot(e.b)) ? (unreadable(e), false) : true));
+  const plain: (Match | null)[] = new Array(matchable.length).fill(null);
+  await pool.map(matchable.map(both), 4, (part) => ({ kind: 'match', flipped: false, pairs: part }), (start, results) => {
+    results.forEach((r, j) => {
+      const e = matchable[start + j];
+      if (failed(r)) return unreadable(e);
+      const m = r as Match;
+      if (passes(m)) decide(e, m, false);
+      else plain[start + j] = m; // a mirrored copy, or a symmetric picture whose plain match did not agree
+    });
+  });
+  const again = matchable.map((e, i) => ({ e, m: plain[i] })).filter((x): x is { e: PairEvidence; m: Match } => x.m !== null);
+  const noFlipped = await features([...new Set(again.map((x) => slot(x.e.b)))], true);
+  const mirrorable = again.filter((x) => (noFlipped.has(slot(x.e.b)) ? (unreadable(x.e), false) : true));
+  await pool.map(mirrorable.map((x) => both(x.e)), 4, (part) => ({ kind: 'match', flipped: true, pairs: part }), (start, results) => {
+    results.forEach((r, j) => {
+      const { e, m } = mirrorable[start + j];
+      if (failed(r)) return unreadable(e);
+      const mf = r as Match;
+      if (passes(mf) || (!geometric(m) && mf.inliers > m.inliers)) decide(e, mf, true);
+      else decide(e, m, false);
+    });
+  });
 }
 
-/** RGB (interleaved) → gray with Rec. 601 luma weights. */
-function toGray(rgb: Uint8Array, pixels: number): Uint8Array {
+/** RGB (interleaved, `pixels` × 3 bytes) → gray bytes with Rec. 601 luma weights. */
+export function toGray(rgb: Uint8Array, pixels: number): Uint8Array {
   const g = new Uint8Array(pixels);
   for (let i = 0; i < pixels; i++) g[i] = Math.round(0.299 * rgb[3 * i] + 0.587 * rgb[3 * i + 1] + 0.114 * rgb[3 * i + 2]);
   return g;
 }
 
-/** Box-filter downscale of a square gray image (`from` → `to` px). */
-function downscaleGray(g: Uint8Array, from: number, to: number): Uint8Array {
+/**
+ * Box-filter downscale of a square gray image (`from` → `to` px), as the tiny path makes its 32×32 gray
+ * image of a decoded file.
+ */
+export function downscaleGray(g: Uint8Array, from: number, to: number): Uint8Array {
   const out = new Uint8Array(to * to);
   const f = from / to;
   for (let y = 0; y < to; y++) {
@@ -394,4 +497,16 @@ function downscaleGray(g: Uint8Array, from: number, to: number): Uint8Array {
     }
   }
   return out;
+}
+
+const IDENTITY_H = [1, 0, 0, 0, 1, 0, 0, 0, 1];
+
+/**
+ * Tile agreement of two half-size gray images (`n`×`n`) as they are, then with the second mirrored (the
+ * first that is higher wins): the check of stage 3, on images whose bars were cut (./trim.ts).
+ */
+export function trimmedAgreement(a: Uint8Array, b: Uint8Array, n: number): { agreement: number; flipped: boolean } {
+  const plain = alignedAgreement(a, n, n, b, n, n, IDENTITY_H).agreeing;
+  const mirrored = alignedAgreement(a, n, n, flipGray(b, n, n), n, n, IDENTITY_H).agreeing;
+  return mirrored > plain ? { agreement: mirrored, flipped: true } : { agreement: plain, flipped: false };
 }

@@ -134,22 +134,30 @@ function gradientX(p: Float32Array, w: number, h: number): Float32Array {
   return out;
 }
 
-/** Separable box blur of radius r (window 2r+1), edges clamped. */
+/**
+ * Separable box blur of radius r (window 2r+1), edges clamped. Away from the edges the window is read
+ * without clamping; every pixel's sum is taken in the same order either way, so the result is the same
+ * to the bit.
+ */
 function boxBlur(p: Float32Array, w: number, h: number, r: number): Float32Array {
   const tmp = new Float32Array(w * h);
   const out = new Float32Array(w * h);
   const n = 2 * r + 1;
   for (let y = 0; y < h; y++) {
+    const row = y * w;
     for (let x = 0; x < w; x++) {
       let s = 0;
-      for (let d = -r; d <= r; d++) s += p[y * w + Math.min(w - 1, Math.max(0, x + d))];
-      tmp[y * w + x] = s / n;
+      if (x >= r && x + r < w) for (let i = row + x - r, end = row + x + r; i <= end; i++) s += p[i];
+      else for (let d = -r; d <= r; d++) s += p[row + Math.min(w - 1, Math.max(0, x + d))];
+      tmp[row + x] = s / n;
     }
   }
   for (let y = 0; y < h; y++) {
+    const inner = y >= r && y + r < h;
     for (let x = 0; x < w; x++) {
       let s = 0;
-      for (let d = -r; d <= r; d++) s += tmp[Math.min(h - 1, Math.max(0, y + d)) * w + x];
+      if (inner) for (let i = (y - r) * w + x, end = (y + r) * w + x; i <= end; i += w) s += tmp[i];
+      else for (let d = -r; d <= r; d++) s += tmp[Math.min(h - 1, Math.max(0, y + d)) * w + x];
       out[y * w + x] = s / n;
     }
   }

@@ -15,6 +15,7 @@ import {
   topKReference,
 } from '../../src/similarity';
 import type { Neighbors } from '../../src/types';
+import * as lancedb from '@lancedb/lancedb';
 
 /** n unit vectors in `clusters` tight clusters (seeded): near neighbours exist, as in real embeddings. */
 function clustered(n: number, dim: number, clusters: number, seed: number): Float32Array {
@@ -93,7 +94,7 @@ test('cache keys never mix backends: exact and ANN lists (and two ANN settings) 
   const a2 = await searchNeighbors(v, n, dim, 10, { search: ann, cacheDir: dir });
   assert.equal(a2.neighbors.cached, true);
   assert.deepEqual(a2.neighbors.indices, a1.neighbors.indices);
-  assert.deepEqual(a2.info, { backend: 'lancedb', exact: false, params: { index: 'ivf_pq', partitions: 8, subVectors: 0, nprobes: 1, candidates: 11 } });
+  assert.deepEqual(a2.info, { backend: 'lancedb', exact: false, params: { index: 'ivf_rq', metric: 'l2', partitions: 8, nprobes: 1, candidates: 11 } });
   const a3 = await searchNeighbors(v, n, dim, 10, { search: { ...ann, params: { ...ann.params, nprobes: 2 } }, cacheDir: dir });
   assert.notEqual(a3.neighbors.cached, true, 'other ANN parameters are another search');
   assert.equal(bins(), 3);
@@ -150,6 +151,62 @@ test('LanceDB backend: query batch size and calls in flight change the speed, ne
       assert.deepEqual(other.indices, first.indices, `batch ${queryBatch} × ${concurrency}`);
       assert.deepEqual(other.scores, first.scores);
     }
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('LanceDB backend: rows written as several Lance fragments, with skipped rows, come back as the right rows', async () => {
+  // 8,192 rows go into each Lance write (one fragment each), so 9,000 rows make two fragments and
+  // the candidates' Lance row ids (fragment << 32 | offset) must be mapped back to our row numbers;
+  // skipped rows shift every later row's position in the table.
+  const n = 9000;
+  const dim = 8;
+  let a = 7;
+  const rnd = () => ((a = (Math.imul(a, 1664525) + 1013904223) >>> 0), a / 2 ** 32 - 0.5);
+  const v = new Float32Array(n * dim);
+  for (let i = 0; i < n; i++) {
+    let s = 0;
+    for (let d = 0; d < dim; d++) s += (v[i * dim + d] = rnd()) ** 2;
+    for (let d = 0; d < dim; d++) v[i * dim + d] /= Math.sqrt(s);
+  }
+  const valid = new Uint8Array(n).fill(1);
+  for (const i of [0, 3, 4000, 8191, 8192, 8500]) valid[i] = 0;
+  // A flat index probed in every partition: the candidates hold the exact top-k, so the lists must equal the exact ones.
+  const ann = await new LanceDbBackend({ index: 'ivf_flat', partitions: 4, nprobes: 4, candidates: 20 }).search(v, n, dim, 5, { valid, queryRange: [8000, 8400] });
+  const exact = await new ExactBackend().search(v, n, dim, 5, { valid, queryRange: [8000, 8400] });
+  assert.deepEqual(ann.indices, exact.indices);
+  assert.deepEqual(ann.scores, exact.scores);
+});
+
+test('LanceDB backend: ivf_rq index; k-means iterations and sample rate are in the parameters (hence the cache key)', async () => {
+  const n = 2000;
+  const dim = 48;
+  const v = clustered(n, dim, 100, 11);
+  const b = new LanceDbBackend({ index: 'ivf_rq', maxIterations: 10, sampleRate: 64 });
+  assert.deepEqual(b.params, { index: 'ivf_rq', metric: 'l2', partitions: 0, nprobes: 20, candidates: 40, maxIterations: 10, sampleRate: 64 });
+  const r = recall(topKReference(v, n, dim, 10), await b.search(v, n, dim, 10));
+  assert.ok(r >= 0.95, `recall@10 vs exact ${r}`);
+  assert.throws(() => new LanceDbBackend({ index: 'ivf_xx' as never }), /ivf_rq/);
+  assert.throws(() => new LanceDbBackend({ sampleRate: 1.5 }), /sampleRate/);
+});
+
+test('LanceDB backend: a stored index of another metric (dot, from earlier versions) is rebuilt, not reused', async () => {
+  const n = 1000;
+  const dim = 16;
+  const v = clustered(n, dim, 50, 9);
+  const dir = tmp('neardup-lance-metric-');
+  try {
+    await new LanceDbBackend({ index: 'ivf_flat' }, { uri: dir }).search(v, n, dim, 5);
+    const db = await lancedb.connect(dir);
+    const t = await db.openTable('vectors');
+    await t.createIndex('vector', { config: lancedb.Index.ivfFlat({ numPartitions: 8, distanceType: 'dot' }), replace: true });
+    const metric = async () => (await t.listIndices()).map((x) => (x as { indexDetails?: { metric_type?: string } }).indexDetails?.metric_type);
+    assert.deepEqual(await metric(), ['DOT']);
+    const again = await new LanceDbBackend({ index: 'ivf_flat' }, { uri: dir, reuse: true }).search(v, n, dim, 5);
+    await t.checkoutLatest();
+    assert.deepEqual(await metric(), ['L2']);
+    assert.equal(again.n, n);
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }

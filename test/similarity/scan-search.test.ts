@@ -15,7 +15,7 @@ test('scan sample with search exact vs ann: same duplicate pairs, summary record
   assert.deepEqual(exact.summary.search, { backend: 'exact', exact: true, params: {} });
   assert.equal(ann.summary.search.backend, 'lancedb');
   assert.equal(ann.summary.search.exact, false);
-  assert.equal(ann.summary.search.params.index, 'ivf_pq');
+  assert.equal(ann.summary.search.params.index, 'ivf_rq');
   const key = (p: { a: number; b: number }) => `${p.a}-${p.b}`;
   const pe = exact.pairIndices;
   const pa = ann.pairIndices;

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import { scan } from '../../src/pipeline/scan';
 import { GeometricVerifier, flipGray } from '../../src/verify/geometric';
-import { alignedCorrelation } from '../../src/verify/pixels';
+import { alignedCorrelation, TINY_SEARCH } from '../../src/verify/pixels';
 import { alignedAgreement, halveGray, scaleHomography, smoothGray } from '../../src/verify/photometric';
 import { columnValues } from '../../src/frame';
 
@@ -50,6 +50,28 @@ test('aligned pixels: a 32×32 mirrored copy correlates near 1, a different phot
   const m = alignedCorrelation(a, flipped, 32);
   assert.ok(m.correlation > 0.9 && m.flipped, JSON.stringify(m));
   assert.ok(alignedCorrelation(a, other, 32).correlation < 0.8);
+});
+
+test('aligned pixels: 32×32 copies shifted by 4 px or cropped to 80 % and resized back match with the tiny search; look-alikes do not', async () => {
+  const file = join(MIXED, 'ukbench00120.jpg');
+  const a = await gray(file, 32);
+  // Shift by (4, -3) px with the uncovered band repeating the edge (random-crop augmentation with padding).
+  const shifted = new Uint8Array(1024);
+  for (let y = 0; y < 32; y++) for (let x = 0; x < 32; x++) shifted[y * 32 + x] = a[Math.min(31, Math.max(0, y + 3)) * 32 + Math.min(31, Math.max(0, x - 4))];
+  // A zoomed copy: the 26×26 crop at (3, 4) of the 32×32 image, resized back to 32×32, mirrored.
+  const rgb32 = await sharp(file).resize(32, 32, { fit: 'fill' }).removeAlpha().raw().toBuffer();
+  const zoomed = new Uint8Array(await sharp(rgb32, { raw: { width: 32, height: 32, channels: 3 } }).extract({ left: 3, top: 4, width: 26, height: 26 }).resize(32, 32, { fit: 'fill' }).flop().grayscale().raw().toBuffer());
+  for (const [name, copy] of [['shifted', shifted], ['zoomed', zoomed]] as const) {
+    const m = alignedCorrelation(a, copy, 32, TINY_SEARCH);
+    assert.ok(m.correlation >= 0.9, `${name}: ${m.correlation}`);
+    // The earlier search (±2 px, no crops) missed both.
+    assert.ok(alignedCorrelation(a, copy, 32).correlation < 0.9, `${name} with ±2 px`);
+  }
+  assert.equal(alignedCorrelation(a, zoomed, 32, TINY_SEARCH).flipped, true);
+  // Look-alikes: star fields of one sky and unrelated photos stay under the level at 32×32.
+  const stars = await Promise.all([0, 1, 2].map((i) => gray(join(LOOKALIKE, `starfield-${i}.jpg`), 32)));
+  for (let i = 0; i < 3; i++) for (let j = i + 1; j < 3; j++) assert.ok(alignedCorrelation(stars[i], stars[j], 32, TINY_SEARCH).correlation < 0.9, `starfield ${i}/${j}`);
+  for (const f of ['ukbench01380.jpg', 'ukbench09012.jpg']) assert.ok(alignedCorrelation(a, await gray(join(BASE, f), 32), 32, TINY_SEARCH).correlation < 0.9, f);
 });
 
 test('scan: star fields that look alike are not removed, a cropped re-encoded copy still is, and pairs carry evidence', { timeout: 300_000 }, async () => {

@@ -4,7 +4,7 @@
  */
 import { NeardupError } from '../../errors';
 import { ExactBackend } from './exact';
-import { LanceDbBackend, type LanceLocation } from './lancedb';
+import { LanceDbBackend, type LanceIndexType, type LanceLocation } from './lancedb';
 import type { SearchBackend } from './types';
 
 /** Builds a backend from its parameters (strings from the CLI, numbers from code). */
@@ -56,12 +56,14 @@ registerSearchBackend('lancedb', (p, where) => {
   const num = (v: unknown) => (v === undefined ? undefined : Number(v));
   const params = Object.fromEntries(
     Object.entries({
-      index: p.index as 'ivf_pq' | 'ivf_flat' | 'ivf_hnsw_sq' | undefined,
+      index: p.index as LanceIndexType | undefined,
       partitions: num(p.partitions),
       subVectors: num(p.subVectors),
       nprobes: num(p.nprobes),
       candidates: num(p.candidates),
       ef: num(p.ef),
+      maxIterations: num(p.maxIterations),
+      sampleRate: num(p.sampleRate),
     }).filter(([, v]) => v !== undefined),
   );
   return new LanceDbBackend(params, where);

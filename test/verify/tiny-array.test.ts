@@ -1,0 +1,64 @@
+// The tiny path on a CIFAR-shaped array dataset (32×32 colour, planar): real photos shrunk to 32×32 with
+// copies made at 32×32 the way augmentation and re-encoding make them, and look-alikes (star-field tiles of
+// one sky). At the defaults the copies are removed, directly matched to their originals, and nothing else.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { readdirSync } from 'node:fs';
+import sharp from 'sharp';
+import { DataFrame } from 'danfojs-node';
+import { scan } from '../../src/pipeline/scan';
+import { defaultThresholdFor, TINY_ARRAY_THRESHOLD, DEFAULT_THRESHOLD, UNVERIFIED_THRESHOLD, TINY_GRAYSCALE_DEQUANTIZED_THRESHOLD } from '../../src/dedup/defaults';
+import { columnValues } from '../../src/frame';
+import type { Dataset } from '../../src/types';
+
+const FIX = join(__dirname, '..', 'fixtures');
+const BASE = join(FIX, 'imagededup', 'base_images');
+const LOOKALIKE = join(FIX, 'lookalike');
+
+const rgb32 = async (file: string) => sharp(file).resize(32, 32, { fit: 'fill' }).removeAlpha().raw().toBuffer();
+const raw = (s: sharp.Sharp) => s.removeAlpha().raw().toBuffer();
+const from32 = (b: Buffer) => sharp(b, { raw: { width: 32, height: 32, channels: 3 } });
+
+test('defaults: tiny colour arrays get their own threshold; photos, tiny grayscale and unverified scans keep theirs', () => {
+  assert.equal(defaultThresholdFor({ pixels: { kind: 'array', width: 32, height: 32, channels: 3 } }), TINY_ARRAY_THRESHOLD);
+  assert.equal(defaultThresholdFor({ pixels: { kind: 'array', width: 32, height: 32, channels: 3 } }, { verify: false }), UNVERIFIED_THRESHOLD);
+  assert.equal(defaultThresholdFor({ pixels: { kind: 'array', width: 28, height: 28, channels: 1 } }, { dequantized: true }), TINY_GRAYSCALE_DEQUANTIZED_THRESHOLD);
+  assert.equal(defaultThresholdFor({ pixels: { kind: 'files' } as never }), DEFAULT_THRESHOLD);
+  assert.equal(defaultThresholdFor({ pixels: { kind: 'array', width: 96, height: 96, channels: 3 } }), DEFAULT_THRESHOLD);
+});
+
+test('scan of a 32×32 colour array: shifted, zoomed, noisy and JPEG copies are removed against their originals; distinct photos and star fields are kept', { timeout: 300_000 }, async () => {
+  const ids: string[] = [];
+  const images: Buffer[] = [];
+  const add = (id: string, b: Buffer) => { ids.push(id); images.push(b); };
+  for (const f of readdirSync(BASE).sort()) add(f, await rgb32(join(BASE, f)));
+  for (const f of readdirSync(LOOKALIKE).filter((x) => x.endsWith('.jpg')).sort()) add(f, await rgb32(join(LOOKALIKE, f)));
+  const src = (id: string) => images[ids.indexOf(id)];
+  // Copies made at 32×32, as a CIFAR-sized dataset holds them.
+  const a = src('ukbench00120.jpg');
+  const shifted = Buffer.alloc(a.length);
+  for (let y = 0; y < 32; y++) for (let x = 0; x < 32; x++) a.copy(shifted, (y * 32 + x) * 3, (Math.min(31, Math.max(0, y - 4)) * 32 + Math.min(31, Math.max(0, x + 3))) * 3, (Math.min(31, Math.max(0, y - 4)) * 32 + Math.min(31, Math.max(0, x + 3))) * 3 + 3);
+  add('copy-shifted-of-ukbench00120', shifted);
+  add('copy-zoomed-of-ukbench09012', await raw(from32(src('ukbench09012.jpg')).extract({ left: 2, top: 3, width: 26, height: 26 }).resize(32, 32, { fit: 'fill' })));
+  add('copy-jpeg-of-ukbench09268', await raw(sharp(await from32(src('ukbench09268.jpg')).jpeg({ quality: 30 }).toBuffer())));
+  const noisy = Buffer.from(src('ukbench09380.jpg'));
+  for (let i = 0; i < noisy.length; i += 3) { const n = ((i * 7919) % 23) - 11; for (let c = 0; c < 3; c++) noisy[i + c] = Math.max(0, Math.min(255, noisy[i + c] + n)); }
+  add('copy-noisy-of-ukbench09380', noisy);
+  // Planar, as CIFAR's arrays are.
+  const plane = 32 * 32;
+  const data = new Uint8Array(ids.length * 3 * plane);
+  images.forEach((b, i) => { for (let p = 0; p < plane; p++) for (let c = 0; c < 3; c++) data[i * 3 * plane + c * plane + p] = b[3 * p + c]; });
+  const ds: Dataset = { name: 'tiny-array', df: new DataFrame({ id: ids }), pixels: { kind: 'array', width: 32, height: 32, channels: 3, layout: 'planar', data } };
+  const r = await scan(ds, { cacheDir: false });
+  assert.equal(r.threshold, TINY_ARRAY_THRESHOLD);
+  const got = columnValues<string>(r.samples, 'id');
+  const dupOf = columnValues<string | null>(r.samples, 'duplicate_of');
+  const removed = got.map((id, i) => [id, dupOf[i]]).filter(([, d]) => d !== null).sort();
+  assert.deepEqual(removed, [
+    ['copy-jpeg-of-ukbench09268', 'ukbench09268.jpg'],
+    ['copy-noisy-of-ukbench09380', 'ukbench09380.jpg'],
+    ['copy-shifted-of-ukbench00120', 'ukbench00120.jpg'],
+    ['copy-zoomed-of-ukbench09012', 'ukbench09012.jpg'],
+  ]);
+});
