@@ -29,6 +29,7 @@ export { TINY_SEARCH } from './pixels';
 import { ImageStore, type CheckSettings, type ItemResult } from './tasks';
 import { TaskPool } from './pool';
 import { trimBorders } from './trim';
+import { isTinyArray } from '../dedup/defaults';
 import { alignedAgreement, halveGray } from './photometric';
 import { flipGray } from './geometric';
 import { availableParallelism } from 'node:os';
@@ -144,7 +145,7 @@ export const MIN_IDENTITY_AGREEMENT = 0.7;
  */
 export function defaultSure(pixels: { kind: string; width?: number; height?: number; channels?: number }, tinyGrayscale: boolean): number {
   if (tinyGrayscale) return TINY_GRAYSCALE_SURE;
-  if (pixels.kind === 'array' && Math.min(pixels.width ?? Infinity, pixels.height ?? Infinity) < 64) return TINY_ARRAY_SURE;
+  if (isTinyArray(pixels)) return TINY_ARRAY_SURE;
   return SURE_COSINE;
 }
 
@@ -308,7 +309,6 @@ async function checkPairs(ds: Dataset, pairs: PairEvidence[], o: CheckOptions): 
     // 1. Decode every involved image once (files in parallel; arrays from memory).
     const tiny = new Map<number, Uint8Array | null>(); // null: unreadable
     const slotOf = new Map<number, number>(); // rows with a keypoint-size gray image
-    const trimmed = new Map<number, Uint8Array>(); // rows with letterbox/pillarbox bars: the content inside them
     let next = 0;
     const work = async () => {
       for (;;) {
@@ -318,10 +318,8 @@ async function checkPairs(ds: Dataset, pairs: PairEvidence[], o: CheckOptions): 
         if (px.kind === 'array') {
           tiny.set(row, toGray(arrayImageToRgb(px, row, TINY), TINY * TINY));
           if (store) {
-            const g = toGray(arrayImageToRgb(px, row, o.side), o.side * o.side);
-            store.gray(idx).set(g);
+            store.gray(idx).set(toGray(arrayImageToRgb(px, row, o.side), o.side * o.side));
             slotOf.set(row, idx);
-            if (settings.minAgreement > 0) { const t = await trimBorders(g, o.side); if (t) trimmed.set(row, t); }
           }
           continue;
         }
@@ -333,7 +331,6 @@ async function checkPairs(ds: Dataset, pairs: PairEvidence[], o: CheckOptions): 
         if (store && Math.min(d.width, d.height) >= o.tinySide) {
           store.gray(idx).set(gray);
           slotOf.set(row, idx);
-          if (settings.minAgreement > 0) { const t = await trimBorders(gray, o.side); if (t) trimmed.set(row, t); }
         }
       }
     };
@@ -359,7 +356,7 @@ async function checkPairs(ds: Dataset, pairs: PairEvidence[], o: CheckOptions): 
         finished();
       }
     }
-    if (keypoints.length && pool && store) await checkKeypointPairs(keypoints, pool, slotOf, settings, finished, { store, trimmed });
+    if (keypoints.length && pool && store) await checkKeypointPairs(keypoints, pool, slotOf, settings, finished, store);
   } finally {
     // No thread outlives the scan.
     await pool?.close();
@@ -378,7 +375,7 @@ const failed = (r: ItemResult): r is { error: string } => r !== null && typeof r
  * margins) gives a hundred inliers between different pictures. A task that fails (an OpenCV error, a
  * worker that died) leaves its pairs `unreadable`: unconfirmed, never a duplicate.
  */
-async function checkKeypointPairs(pairs: PairEvidence[], pool: TaskPool, slotOf: Map<number, number>, o: CheckSettings, finished: () => void, bars: { store: ImageStore; trimmed: Map<number, Uint8Array> }): Promise<void> {
+async function checkKeypointPairs(pairs: PairEvidence[], pool: TaskPool, slotOf: Map<number, number>, o: CheckSettings, finished: () => void, store: ImageStore): Promise<void> {
   const slot = (row: number) => slotOf.get(row)!;
   const both = (e: PairEvidence): [number, number] => [slot(e.a), slot(e.b)];
   const unreadable = (e: PairEvidence) => { e.rule = 'unreadable'; finished(); };
@@ -422,15 +419,21 @@ async function checkKeypointPairs(pairs: PairEvidence[], pool: TaskPool, slotOf:
     });
     rest = left.filter((e): e is PairEvidence => e !== null);
     // 3b. The agreement as they are once letterbox/pillarbox bars are cut off (either image), before keypoints.
-    if (bars.trimmed.size) {
-      const side = bars.store.side;
+    // Only the images of pairs that did not agree as they are are trimmed.
+    const side = store.side;
+    const trimmed = new Map<number, Uint8Array>();
+    for (const row of new Set(rest.flatMap((e) => [e.a, e.b]))) {
+      const t = await trimBorders(store.gray(slot(row)), side);
+      if (t) trimmed.set(row, t);
+    }
+    if (trimmed.size) {
       const half = new Map<number, Uint8Array>();
       const halfOf = (row: number) => {
-        if (!half.has(row)) half.set(row, halveGray(bars.trimmed.get(row) ?? bars.store.gray(slot(row)), side, side));
+        if (!half.has(row)) half.set(row, halveGray(trimmed.get(row) ?? store.gray(slot(row)), side, side));
         return half.get(row)!;
       };
       rest = rest.filter((e) => {
-        if (!bars.trimmed.has(e.a) && !bars.trimmed.has(e.b)) return true;
+        if (!trimmed.has(e.a) && !trimmed.has(e.b)) return true;
         const r = trimmedAgreement(halfOf(e.a), halfOf(e.b), side >> 1);
         if (r.agreement < o.minIdentity) return true;
         Object.assign(e, { inliers: -1, coverage: NaN, agreement: r.agreement, flipped: r.flipped, rule: 'verified' });
