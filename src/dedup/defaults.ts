@@ -34,7 +34,7 @@ export const UNVERIFIED_THRESHOLD = 0.87;
 export const TINY_ARRAY_THRESHOLD = 0.74;
 
 /** An array dataset of images with a side under 64 px (CIFAR-sized), colour or grayscale. */
-function isTinyArray(pixels: { kind: string; width?: number; height?: number }): boolean {
+export function isTinyArray(pixels: { kind: string; width?: number; height?: number }): boolean {
   return pixels.kind === 'array' && Math.min(pixels.width ?? Infinity, pixels.height ?? Infinity) < 64;
 }
 

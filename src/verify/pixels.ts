@@ -118,11 +118,7 @@ function cropCorrelation(full: Uint8Array, crop: Uint8Array, side: number, k: nu
       sa += va; sb += vb; saa += va * va; sbb += vb * vb; sab += va * vb;
     }
   }
-  const cov = sab - (sa * sb) / n;
-  const va = saa - (sa * sa) / n;
-  const vb = sbb - (sb * sb) / n;
-  if (va <= 1e-9 || vb <= 1e-9) return -1;
-  return cov / Math.sqrt(va * vb);
+  return pearson(n, sa, sb, saa, sbb, sab);
 }
 
 function correlationAt(a: Uint8Array, b: Uint8Array, side: number, dx: number, dy: number, mirror: boolean, minOverlap: number): number {
@@ -143,9 +139,14 @@ function correlationAt(a: Uint8Array, b: Uint8Array, side: number, dx: number, d
       sa += va; sb += vb; saa += va * va; sbb += vb * vb; sab += va * vb;
     }
   }
-  const cov = sab - (sa * sb) / count;
-  const va = saa - (sa * sa) / count;
-  const vb = sbb - (sb * sb) / count;
+  return pearson(count, sa, sb, saa, sbb, sab);
+}
+
+/** Pearson correlation from the sums over `n` pixel pairs; -1 when either side is flat. */
+function pearson(n: number, sa: number, sb: number, saa: number, sbb: number, sab: number): number {
+  const cov = sab - (sa * sb) / n;
+  const va = saa - (sa * sa) / n;
+  const vb = sbb - (sb * sb) / n;
   if (va <= 1e-9 || vb <= 1e-9) return -1;
   return cov / Math.sqrt(va * vb);
 }
