@@ -77,7 +77,7 @@ export function decide(
   splitCodes: ArrayLike<number>,
 ): Decision {
   const n = groupOf.length;
-  const removed = Uint8Array.from(autoRemoved);
+  const removed = autoRemoved.slice();
   let taggedKeep = 0;
   let taggedRemove = 0;
   for (const [row, tag] of tags) {
@@ -94,7 +94,7 @@ export function decide(
     const g = groupOf[i];
     if (g < 0) continue;
     if (!removed[i]) hasKept[g] = 1;
-    const tag = tags.get(i);
+    const tag = tags.size ? tags.get(i) : undefined;
     if (tag === 'drop') hasDrop[g] = 1;
     if (bestAny[g] < 0 || rank[i] < rank[bestAny[g]]) bestAny[g] = i;
     if (tag === undefined && (bestUntagged[g] < 0 || rank[i] < rank[bestUntagged[g]])) bestUntagged[g] = i;

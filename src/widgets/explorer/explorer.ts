@@ -10,6 +10,7 @@ import type { DataFrame } from 'danfojs-node';
 import { Widget, type WidgetSpec } from '../base';
 import type { JSONObject } from '../../kernel/comm';
 import { groupAtThreshold, type GroupMethod, type GroupOptions, type GroupResult, type KeepPolicy } from '../../dedup/groups';
+import { Regrouper } from '../../dedup/regroup';
 import { NeardupError } from '../../errors';
 import { checkThreshold } from '../../dedup/defaults';
 import { columnValues, dfFromColumns, hasColumn, writeCsv, writeJson } from '../../frame';
@@ -107,6 +108,8 @@ export class Explorer extends Widget<Record<string, any>> {
   private decision!: Decision;
   private readonly evidence: EvidenceTable;
   private evIndex: Map<number, number> | null = null;
+  /** The fast regroup of a slider step (components + a built-in keep policy); null = groupAtThreshold. */
+  private readonly regrouper: Regrouper | null;
 
   constructor(src: ExplorerSource, options: ExploreOptions & { threshold: number }) {
     const rowOf = checkSource(src);
@@ -177,6 +180,8 @@ export class Explorer extends Widget<Record<string, any>> {
     this.labelCodes = labels.codes;
     this.labelNames = labels.names;
     this.thumbSize = Math.max(8, Math.floor(options.thumbnailSize ?? 96));
+    // Same result as groupAtThreshold (test/dedup/regroup.test.ts); a keep function or the fiftyone walk use the reference.
+    this.regrouper = method === 'components' && rank !== null ? new Regrouper(nb, opts, rank) : null;
     this.recompute();
     this.on('change:threshold', () => this.recompute());
     this.on('change:tags', () => this.recompute());
@@ -328,7 +333,7 @@ export class Explorer extends Widget<Record<string, any>> {
   /** Regroups at the current threshold (k-NN lists only: O(N*k)), applies tags, syncs the counts. */
   private recompute(): void {
     const t = this.get('threshold') as number;
-    const g = groupAtThreshold(this.src.neighbors, t, this.opts);
+    const g = this.regrouper ? this.regrouper.at(t) : groupAtThreshold(this.src.neighbors, t, this.opts);
     const tags = new Map<number, ExplorerTag>();
     for (const [id, tag] of Object.entries(this.get('tags') as Record<string, ExplorerTag>)) {
       const r = this.rowOf.get(id);
