@@ -20,6 +20,9 @@ const CACHE = join(__dirname, '..', 'out', 'explorer-bench', 'fashion-mnist-s96-
 const THRESHOLD = 0.95;
 const STEPS = [0.94, 0.93, 0.96, 0.97, 0.98, 0.92, 0.91, 0.9, 0.95, 0.99, 0.965, 0.955, 0.945, 0.935, 0.925, 0.975, 0.985, 0.915, 0.905, 0.95];
 const ms = (x: number) => `${x.toFixed(1)} ms`;
+let groupBest: any;
+let pages: any;
+let visibleGroups: any;
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 async function main() {
@@ -27,10 +30,14 @@ async function main() {
   const { getCommManager } = await import('../src/kernel/comm');
   const { groupAtThreshold } = await import('../src/dedup/groups');
   const { decide } = await import('../src/widgets/explorer/decide');
+  pages = await import('../src/widgets/explorer/pages');
+  groupBest = pages.groupBest;
+  visibleGroups = pages.visibleGroups;
   const { replicateNeighbors, replicateColumn, replicateList } = await import('./lib/replicate');
   const mgr = getCommManager();
   let sent = 0;
   mgr.transport = { send: () => void sent++, display: () => {}, currentParentMsgId: () => '', log: () => {} };
+  if (process.argv.includes('--synthetic')) return run(synthetic(Number(arg('--n') ?? 1_000_000)), explore, groupAtThreshold, decide, () => sent);
   const meta = JSON.parse(readFileSync(join(CACHE, 'meta.json'), 'utf8'));
   const bytes = (f: string) => {
     const b = readFileSync(join(CACHE, f));
@@ -53,27 +60,77 @@ async function main() {
     exactGroups: big ? replicateColumn(new Int32Array(bytes('exact.bin')), N, meta.n) : new Int32Array(bytes('exact.bin')),
     dataset: big ? { ...ds, pixels: { ...px, data: replicateColumn(px.data, N * px.width * px.height * px.channels) } } : ds,
   };
-  const load = () => loadavg().map((x) => x.toFixed(1)).join(' ');
-  console.log(`${N.toLocaleString('en-US')} samples, k = ${meta.k}; load average ${load()}`);
+  return run(source, explore, groupAtThreshold, decide, () => sent);
+}
 
-  // First paint, kernel side: explore() (the constructor's parts are timed through globalThis.__ndTimes
-  // when the explorer records them), then the display bundle (static picture + first page).
+/**
+ * Random k-NN lists (no pixels) shaped like a real result: rows come in clusters of 4; in 15% of
+ * the clusters the members are near-duplicates (0.88-1.0), the other neighbours are random rows
+ * below 0.9.
+ */
+function synthetic(n: number): any {
+  const k = 10;
+  let seed = 12345;
+  const rand = () => ((seed = (seed * 1664525 + 1013904223) >>> 0) / 2 ** 32);
+  const indices = new Int32Array(n * k);
+  const scores = new Float32Array(n * k);
+  const dup = new Uint8Array(Math.ceil(n / 4)).map(() => (rand() < 0.15 ? 1 : 0));
+  for (let i = 0; i < n; i++) {
+    const c = i >> 2;
+    const list: Array<[number, number]> = [];
+    for (let m = c * 4; m < Math.min(n, c * 4 + 4); m++) if (m !== i) list.push([m, dup[c] ? 0.88 + 0.12 * rand() : 0.5 + 0.4 * rand()]);
+    while (list.length < k) list.push([Math.floor(rand() * n), 0.5 + 0.4 * rand()]);
+    list.sort((x, y) => y[1] - x[1]);
+    for (let j = 0; j < k; j++) {
+      indices[i * k + j] = list[j][0];
+      scores[i * k + j] = list[j][1];
+    }
+  }
+  const ids = Array.from({ length: n }, (_, i) => `synthetic/${String(i).padStart(7, '0')}.png`);
+  const splits = Array.from({ length: n }, (_, i) => (i % 7 === 0 ? 'test' : 'train'));
+  const labels = Array.from({ length: n }, (_, i) => i % 10);
+  return { ids, neighbors: { n, k, indices, scores }, splits, labels, labelNames: labels.map(String) };
+}
+
+async function run(source: any, explore: any, groupAtThreshold: any, decide: any, sentCount: () => number) {
+  const N = source.ids.length;
+  const load = () => loadavg().map((x) => x.toFixed(1)).join(' ');
+  console.log(`${N.toLocaleString('en-US')} samples, k = ${source.neighbors.k}; load average ${load()}`);
+
+  // First paint, kernel side: the constructor's parts one by one (as the constructor calls them),
+  // then explore() as a whole and the display bundle (static picture + first page).
+  const src = await import('../src/widgets/explorer/source');
+  const { Regrouper } = await import('../src/dedup/regroup');
   for (let r = 0; r < 2; r++) {
-    (globalThis as any).__ndTimes = {};
+    const parts: string[] = [];
+    const time = (name: string, f: () => any) => {
+      const a0 = performance.now();
+      const v = f();
+      parts.push(`${name} ${ms(performance.now() - a0)}`);
+      return v;
+    };
+    const opts = { keep: 'first', method: 'components', splits: source.splits, labels: source.labels, valid: source.valid, exactGroups: source.exactGroups };
+    time('id index (kernel mode: on first need)', () => src.checkSource(source));
+    const rank = time('keepRank', () => src.keepRank('first', N, opts as any));
+    time('splits', () => src.encodeCategories(source.splits, N));
+    time('labels', () => src.encodeCategories(source.labels, N, source.labelNames));
+    const maxSim = time('maxSimilarity', () => src.sourceMaxSimilarity(source));
+    time('histogram', () => pages.histogramBins(maxSim, 100));
+    const rg = time('new Regrouper', () => new Regrouper(source.neighbors, opts, rank));
+    time('first regroup', () => rg.at(THRESHOLD));
+    console.log(`explore() parts (${r ? 'warm' : 'cold'}): ${parts.join(', ')}`);
     const t0 = performance.now();
     const w = explore(source, { threshold: THRESHOLD, browserCompute: false });
     const t1 = performance.now();
     await (w as any)._repr_mimebundle_async_();
     const t2 = performance.now();
-    const parts = Object.entries((globalThis as any).__ndTimes as Record<string, number>).map(([k, v]) => `${k} ${ms(v)}`).join(', ');
-    console.log(`first paint, kernel side (${r ? 'warm' : 'cold'}): explore() ${ms(t1 - t0)} [${parts}] + display bundle (static picture, first page) ${ms(t2 - t1)}`);
+    console.log(`first paint, kernel side (${r ? 'warm' : 'cold'}): explore() ${ms(t1 - t0)} + display bundle (static picture, first page) ${ms(t2 - t1)}`);
     if (r === 1) {
       // Slider steps as the kernel runs them: set threshold (regroup, tags, counts), then the page.
       const step: number[] = [];
       const page: number[] = [];
       const parts: Record<string, number[]> = {};
       for (const t of STEPS) {
-        (globalThis as any).__ndTimes = {};
         const a = performance.now();
         w.threshold = t;
         const b = performance.now();
@@ -81,7 +138,21 @@ async function main() {
         const c = performance.now();
         step.push(b - a);
         page.push(c - b);
-        for (const [k, v] of Object.entries((globalThis as any).__ndTimes as Record<string, number>)) (parts[k] ??= []).push(v);
+        // The parts, at the same threshold (the explorer's private pieces, as recompute() and page() call them).
+        const x = w as any;
+        const time = (name: string, f: () => any) => {
+          const a0 = performance.now();
+          const r = f();
+          (parts[name] ??= []).push(performance.now() - a0);
+          return r;
+        };
+        const g = time('regroup', () => (x.regrouper ? x.regrouper.at(t) : groupAtThreshold(source.neighbors, t, x.opts)));
+        time('decide', () => decide(g.group_id, g.keepers.length, g.is_duplicate, new Map(), x.rank, x.splitCodes, g.members));
+        time('groupBest', () => groupBest(x.current, x.maxSim));
+        time('groupFlags', () => x.groupFlags());
+        const s = time('pageState', () => x.pageState());
+        const list = time('visibleGroups', () => visibleGroups(s, 'flagged', ''));
+        time('cards(12)', () => Array.from(list.subarray(0, 12)).map((gi: number) => x.withState(s, x.cardsOf([gi], 5)[0])));
       }
       console.log(`slider step, kernel side (${STEPS.length} steps): regroup + counts median ${ms(median(step))} (max ${ms(Math.max(...step))}), first page median ${ms(median(page))} (max ${ms(Math.max(...page))}), total median ${ms(median(step.map((s, i) => s + page[i])))}`);
       console.log(`  parts (median): ${Object.entries(parts).map(([k, v]) => `${k} ${ms(median(v))}`).join(', ')}`);
@@ -104,7 +175,7 @@ async function main() {
     }
     w.close();
   }
-  console.log(`load average ${load()}`);
+  console.log(`load average ${load()}, ${sentCount()} comm messages`);
 }
 
 main().catch((e) => {

@@ -16,6 +16,8 @@ import { countExactDuplicates, type GroupOptions, type GroupResult } from './gro
 
 /** How far below the requested threshold the adjacency is built, so that a slider moving down reuses it. */
 const FLOOR_MARGIN = 0.02;
+/** Buckets of the rows' best edge between the floor and 1 (a step visits the rows of its bucket and above). */
+const BUCKETS = 4096;
 
 /**
  * Regroups one k-NN result at any threshold; equal to `groupAtThreshold(nb, t, opts)` with
@@ -24,8 +26,9 @@ const FLOOR_MARGIN = 0.02;
  */
 export class Regrouper {
   private readonly n: number;
-  /** Rows in keep-priority order (lowest rank first). */
-  private readonly order: Int32Array;
+  private readonly rank: ArrayLike<number>;
+  /** Row of each rank (null: ranks not distinct small integers). */
+  private readonly rowAtRank: Int32Array | null;
   /** First valid row of each row's exact group (-1 = none or itself the first). */
   private readonly exactFirst: Int32Array | null;
   /** Valid rows of each exact group: rows[start[x] .. start[x+1]). */
@@ -34,7 +37,7 @@ export class Regrouper {
   private readonly labelCodes: Int32Array | null;
   private readonly exactDuplicates: number;
   /** Symmetric adjacency (CSR) of the edges with score >= floor, with their scores. */
-  private adj: { floor: number; start: Int32Array; to: Int32Array; score: Float32Array } | null = null;
+  private adj: Adjacency | null = null;
   // Scratch reused across steps.
   private readonly parent: Int32Array;
   private readonly linked: Uint8Array;
@@ -58,7 +61,8 @@ export class Regrouper {
     for (const [name, a] of [['rank', rank], ['valid', opts.valid], ['exactGroups', opts.exactGroups], ['splits', opts.splits], ['labels', opts.labels]] as const) {
       if (a && a.length !== n) throw new NeardupError(`${name} has ${a.length} entries but there are ${n} samples`, 'invalid_argument');
     }
-    this.order = rankOrder(rank, n);
+    this.rank = rank;
+    this.rowAtRank = rowsAtRank(rank, n);
     const valid = opts.valid;
     if (opts.exactGroups) {
       const g = opts.exactGroups;
@@ -103,12 +107,21 @@ export class Regrouper {
     const n = this.n;
     const t = Math.fround(threshold);
     if (!this.adj || t < this.adj.floor) this.adj = this.adjacency(Math.fround(t - FLOOR_MARGIN));
-    const { start, to, score } = this.adj;
+    const adj = this.adj;
+    const { start, to, score, cand } = adj;
     const { parent, linked, assigned, rootGroup } = this;
+    // Only rows whose best edge is >= t (or that have an exact copy) can be grouped: a prefix of
+    // the candidates, so a step's work follows the threshold (few rows at 0.99, more at 0.90).
+    const nc = adj.candidates(t);
+    for (let c = 0; c < nc; c++) {
+      const i = cand[c];
+      parent[i] = i;
+      linked[i] = 0;
+      rootGroup[i] = -1;
+      assigned[i] = 0;
+    }
 
     // 1. Components: union-find over the edges >= t and the exact-duplicate links.
-    for (let i = 0; i < n; i++) parent[i] = i;
-    linked.fill(0);
     const find = (x: number): number => {
       while (parent[x] !== x) {
         parent[x] = parent[parent[x]];
@@ -116,68 +129,64 @@ export class Regrouper {
       }
       return x;
     };
-    for (let i = 0; i < n; i++) {
+    const linkedRows = new Int32Array(nc);
+    let nl = 0;
+    const union = (i: number, j: number) => {
+      if (!linked[i]) { linked[i] = 1; linkedRows[nl++] = i; }
+      if (!linked[j]) { linked[j] = 1; linkedRows[nl++] = j; }
+      const ra = find(i);
+      const rb = find(j);
+      if (ra < rb) parent[rb] = ra;
+      else if (rb < ra) parent[ra] = rb;
+    };
+    for (let c = 0; c < nc; c++) {
+      const i = cand[c];
       for (let e = start[i]; e < start[i + 1]; e++) {
         if (!(score[e] >= t)) continue;
         const j = to[e];
-        if (j < i) continue; // each edge is stored both ways: union once
-        linked[i] = 1;
-        linked[j] = 1;
-        const a = find(i);
-        const b = find(j);
-        if (a < b) parent[b] = a;
-        else if (b < a) parent[a] = b;
+        if (j > i) union(i, j); // each edge is stored both ways: union once
       }
     }
     const ef = this.exactFirst;
     if (ef) {
-      for (let i = 0; i < n; i++) {
-        const f = ef[i];
-        if (f < 0) continue;
-        linked[i] = 1;
-        linked[f] = 1;
-        const a = find(f);
-        const b = find(i);
-        if (a < b) parent[b] = a;
-        else if (b < a) parent[a] = b;
+      for (let c = 0; c < nc; c++) {
+        const i = cand[c];
+        if (ef[i] >= 0) union(ef[i], i);
       }
     }
+    const rows = linkedRows.subarray(0, nl).sort(); // ascending
 
     // 2. Groups numbered by their first row; members ascending (counting sort).
     const groupId = new Int32Array(n).fill(-1);
-    rootGroup.fill(-1);
     let groups = 0;
-    let flagged = 0;
-    for (let i = 0; i < n; i++) {
-      if (!linked[i]) continue;
+    for (let a = 0; a < nl; a++) {
+      const i = rows[a];
       const r = find(i);
       if (rootGroup[r] < 0) rootGroup[r] = groups++;
       groupId[i] = rootGroup[r];
-      flagged++;
     }
     const offsets = new Int32Array(groups + 1);
-    for (let i = 0; i < n; i++) if (groupId[i] >= 0) offsets[groupId[i] + 1]++;
+    for (let a = 0; a < nl; a++) offsets[groupId[rows[a]] + 1]++;
     for (let g = 0; g < groups; g++) offsets[g + 1] += offsets[g];
-    const members = new Int32Array(flagged);
+    const members = new Int32Array(nl);
     const fill = offsets.slice(0, groups);
-    for (let i = 0; i < n; i++) if (groupId[i] >= 0) members[fill[groupId[i]]++] = i;
+    for (let a = 0; a < nl; a++) members[fill[groupId[rows[a]]]++] = rows[a];
 
-    // 3. Removal: rows in keep-priority order; a row not yet removed is kept and removes its
+    // 3. Removal: grouped rows in keep-priority order; a row not yet removed is kept and removes its
     //    unassigned direct matches (edges >= t, exact copies). Groups never share an edge, so one
-    //    walk over all rows in that order is the per-group walk of groupAtThreshold.
+    //    walk over all of them in that order is the per-group walk of groupAtThreshold.
+    const byRank = this.byRank(rows);
     const keepers = new Int32Array(groups).fill(-1);
     const keepArr = new Uint8Array(n).fill(1);
     const isDup = new Uint8Array(n);
     const duplicateOf = new Int32Array(n).fill(-1);
-    assigned.fill(0);
     const exact = this.exact;
     const eg = this.opts.exactGroups;
     let removed = 0;
-    const order = this.order;
-    for (let p = 0; p < n; p++) {
-      const k = order[p];
+    for (let p = 0; p < nl; p++) {
+      const k = byRank[p];
       const g = groupId[k];
-      if (g < 0 || assigned[k]) continue;
+      if (assigned[k]) continue;
       assigned[k] = 1;
       if (keepers[g] < 0) keepers[g] = k;
       for (let e = start[k]; e < start[k + 1]; e++) {
@@ -215,7 +224,7 @@ export class Regrouper {
       members,
       keepers,
       counts: {
-        flagged,
+        flagged: nl,
         groups,
         to_remove: removed,
         cross_split: this.splitCodes ? countMixedCodes(offsets, members, this.splitCodes) : 0,
@@ -225,8 +234,22 @@ export class Regrouper {
     };
   }
 
-  /** Symmetric CSR of the k-NN edges with score >= floor between valid rows (no self edges). */
-  private adjacency(floor: number) {
+  /** `rows` in keep-priority order: a numeric sort of their ranks when the ranks are distinct integers. */
+  private byRank(rows: Int32Array): Int32Array {
+    const { rank, rowAtRank } = this;
+    if (!rowAtRank) return Int32Array.from(rows).sort((a, b) => rank[a] - rank[b] || a - b);
+    const r = new Int32Array(rows.length);
+    for (let a = 0; a < rows.length; a++) r[a] = rank[rows[a]];
+    r.sort();
+    for (let a = 0; a < r.length; a++) r[a] = rowAtRank[r[a]];
+    return r;
+  }
+
+  /**
+   * Symmetric CSR of the k-NN edges with score >= floor between valid rows (no self edges), and the
+   * rows that have one or an exact copy ordered by their best edge (bucketed), best first.
+   */
+  private adjacency(floor: number): Adjacency {
     const { n, k, indices, scores } = this.nb;
     const valid = this.opts.valid;
     const start = new Int32Array(n + 1);
@@ -244,6 +267,7 @@ export class Regrouper {
     for (let i = 0; i < n; i++) start[i + 1] += start[i];
     const to = new Int32Array(start[n]);
     const score = new Float32Array(start[n]);
+    const top = new Float32Array(n).fill(-Infinity);
     const pos = start.slice(0, n);
     for (let i = 0; i < n; i++) {
       if (valid && valid[i] !== 1) continue;
@@ -257,37 +281,58 @@ export class Regrouper {
         score[pos[i]++] = s;
         to[pos[x]] = i;
         score[pos[x]++] = s;
+        if (s > top[i]) top[i] = s;
+        if (s > top[x]) top[x] = s;
       }
     }
-    return { floor, start, to, score };
+    const ef = this.exactFirst;
+    if (ef) {
+      for (let i = 0; i < n; i++) {
+        if (ef[i] < 0) continue;
+        top[i] = Infinity;
+        top[ef[i]] = Infinity;
+      }
+    }
+    // Counting sort of the rows by bucket of their best edge, best first; bucket BUCKETS = exact copies.
+    const span = 1 - floor;
+    const bucket = (x: number) => (x === Infinity ? BUCKETS : x >= 1 ? BUCKETS - 1 : Math.max(0, Math.min(BUCKETS - 1, Math.floor(((x - floor) / span) * BUCKETS))));
+    const atLeast = new Int32Array(BUCKETS + 2); // atLeast[b] = rows with bucket >= b
+    for (let i = 0; i < n; i++) if (top[i] >= floor) atLeast[bucket(top[i])]++;
+    for (let b = BUCKETS - 1; b >= 0; b--) atLeast[b] += atLeast[b + 1];
+    const cand = new Int32Array(atLeast[0]);
+    const fill = new Int32Array(BUCKETS + 1);
+    for (let b = 0; b <= BUCKETS; b++) fill[b] = atLeast[b + 1];
+    for (let i = 0; i < n; i++) if (top[i] >= floor) cand[fill[bucket(top[i])]++] = i;
+    return { floor, start, to, score, cand, candidates: (t: number) => (t < floor ? cand.length : atLeast[bucket(t)]) };
   }
 }
 
-/** Rows sorted by rank (ascending; ties by row). A bucket pass when the ranks are distinct small integers. */
-function rankOrder(rank: ArrayLike<number>, n: number): Int32Array {
+/** The edges at or above a floor threshold, both ways, and the rows a grouping at or above it can touch. */
+interface Adjacency {
+  floor: number;
+  start: Int32Array;
+  to: Int32Array;
+  score: Float32Array;
+  /** Rows with an edge >= floor or an exact copy, by their best edge's bucket, best first. */
+  cand: Int32Array;
+  /** How many of `cand` can have an edge >= t (every row whose best edge is >= t, and a few just below). */
+  candidates: (t: number) => number;
+}
+
+/** Row of each rank when the ranks are distinct integers in [0, 4n], else null (a comparator sort then). */
+function rowsAtRank(rank: ArrayLike<number>, n: number): Int32Array | null {
   let max = -1;
-  let ints = true;
-  for (let i = 0; i < n && ints; i++) {
+  for (let i = 0; i < n; i++) {
     const r = rank[i];
-    if (!Number.isInteger(r) || r < 0 || r > 4 * n) ints = false;
-    else if (r > max) max = r;
+    if (!Number.isInteger(r) || r < 0 || r > 4 * n) return null;
+    if (r > max) max = r;
   }
-  if (ints) {
-    const at = new Int32Array(max + 1).fill(-1);
-    let distinct = true;
-    for (let i = 0; i < n; i++) {
-      if (at[rank[i]] >= 0) { distinct = false; break; }
-      at[rank[i]] = i;
-    }
-    if (distinct) {
-      const order = new Int32Array(n);
-      let p = 0;
-      for (let r = 0; r <= max; r++) if (at[r] >= 0) order[p++] = at[r];
-      return order;
-    }
+  const at = new Int32Array(max + 1).fill(-1);
+  for (let i = 0; i < n; i++) {
+    if (at[rank[i]] >= 0) return null;
+    at[rank[i]] = i;
   }
-  const order = Int32Array.from({ length: n }, (_, i) => i);
-  return order.sort((a, b) => rank[a] - rank[b] || a - b);
+  return at;
 }
 
 /**

@@ -11,6 +11,8 @@ import { Regrouper } from '../../src/dedup/regroup';
 import { explore, keepRank } from '../../src/widgets/explorer';
 import { columnValues } from '../../src/frame';
 import { getCommManager } from '../../src/kernel/comm';
+import { decide, type ExplorerTag } from '../../src/widgets/explorer/decide';
+import { byBest } from '../../src/widgets/explorer/pages';
 
 const THRESHOLDS = [0.95, 0.97, 0.99, 1, 0.93, 0.9, 0.96, 0.8, 0.85, 0.5, 0.999, 0.9];
 
@@ -62,6 +64,26 @@ test('fast regroup equals groupAtThreshold on random data: every keep policy, th
     const r = new Regrouper(c.nb, {}, keepRank('first', c.nb.n, {})!);
     for (const t of THRESHOLDS) same(r.at(t), groupAtThreshold(c.nb, t), `seed ${seed}, no options, t ${t}`);
   }
+});
+
+test('decide over the members only equals decide over every row, with tags inside and outside groups; byBest equals the comparator sort', () => {
+  const c = randomCase(4);
+  const n = c.nb.n;
+  const rand = rng(9);
+  const rank = keepRank('first', n, {})!;
+  const splitCodes = Int32Array.from(c.splits, (s) => (s === 'train' ? 0 : s === 'test' ? 1 : -1));
+  for (const t of [0.85, 0.9, 0.95]) {
+    const g = groupAtThreshold(c.nb, t, { valid: c.valid, exactGroups: c.exactGroups });
+    const tags = new Map<number, ExplorerTag>();
+    for (let i = 0; i < n; i++) if (rand() < 0.08) tags.set(i, (['keep', 'remove', 'drop'] as const)[Math.floor(rand() * 3)]);
+    assert.ok([...tags.keys()].some((r) => g.group_id[r] < 0 && tags.get(r) !== 'keep'), 'a removed row outside any group');
+    const all = decide(g.group_id, g.keepers.length, g.is_duplicate, tags, rank, splitCodes);
+    const some = decide(g.group_id, g.keepers.length, g.is_duplicate, tags, rank, splitCodes, g.members);
+    assert.deepEqual(some, all, `decide at ${t}`);
+  }
+  const best = Float32Array.from({ length: 3000 }, () => [0.95, 1, -0, 0, -Infinity, -0.5][Math.floor(rand() * 6)] + (rand() < 0.5 ? 0 : rand() * 0.01));
+  const groups = Array.from({ length: 3000 }, (_, i) => i).filter(() => rand() < 0.7);
+  assert.deepEqual(Array.from(byBest([...groups], best)), [...groups].sort((x, y) => best[y] - best[x] || x - y));
 });
 
 test('fast regroup on a chain and exact copies: the chain keeps both ends, exact copies stay grouped at any threshold', () => {

@@ -15,7 +15,7 @@ import { NeardupError } from '../../errors';
 import { checkThreshold } from '../../dedup/defaults';
 import { columnValues, dfFromColumns, hasColumn, writeCsv, writeJson } from '../../frame';
 import { thumbnailPng } from '../../images/thumbnail';
-import { checkSource, encodeCategories, keepRank, sourceMaxSimilarity, type ExplorerSource } from './source';
+import { checkSource, encodeCategories, idIndex, keepRank, sourceMaxSimilarity, type ExplorerSource } from './source';
 import { summaryText } from './summary';
 import { decide, type Decision, type ExplorerCounts, type ExplorerTag } from './decide';
 import { crossSplitReport, labelConflictReport, pairsAtThreshold, type SampleInfo } from '../../dedup/report';
@@ -92,7 +92,8 @@ function checkTags(tags: unknown, known: Map<string, number>): Record<string, Ex
  */
 export class Explorer extends Widget<Record<string, any>> {
   private readonly src: ExplorerSource;
-  private readonly rowOf: Map<string, number>;
+  /** id → row, built on first need in kernel mode (see `idIndex`: 1–2 s at 1,000,000 ids). */
+  private rowIndex: Map<string, number> | null;
   private readonly keepPolicy: KeepPolicy;
   private readonly method: GroupMethod;
   private readonly opts: GroupOptions;
@@ -112,22 +113,23 @@ export class Explorer extends Widget<Record<string, any>> {
   private readonly regrouper: Regrouper | null;
 
   constructor(src: ExplorerSource, options: ExploreOptions & { threshold: number }) {
-    const rowOf = checkSource(src);
     const n = src.ids.length;
+    const local = options.browserCompute ?? n <= BROWSER_COMPUTE_LIMIT;
+    // Kernel mode (large results): the id index waits for the first tag or export, off the first paint.
+    const rowOf = checkSource(src, local || Object.keys(options.tags ?? {}).length > 0);
     const threshold = checkThreshold(options.threshold);
     const keep = options.keep ?? 'first';
     const method = options.method ?? 'components';
     const opts: GroupOptions = src.groupOptions
       ? { ...src.groupOptions(keep, method), keep, method }
       : { keep, method, splits: src.splits, labels: src.labels, valid: src.valid, exactGroups: src.exactGroups };
-    const tags = checkTags(options.tags ?? {}, rowOf);
+    const tags = rowOf ? checkTags(options.tags ?? {}, rowOf) : {};
     const rank = keepRank(keep, n, opts);
     const splits = encodeCategories(src.splits, n);
     const labels = encodeCategories(src.labels, n, src.labelNames ?? src.labels as any);
     const maxSim = sourceMaxSimilarity(src);
     const nb = src.neighbors;
     const ev = src.evidence ?? emptyEvidence();
-    const local = options.browserCompute ?? n <= BROWSER_COMPUTE_LIMIT;
     const common = {
       threshold,
       tags,
@@ -169,7 +171,7 @@ export class Explorer extends Widget<Record<string, any>> {
     });
     this.evidence = ev;
     this.src = src;
-    this.rowOf = rowOf;
+    this.rowIndex = rowOf;
     this.keepPolicy = keep;
     this.method = method;
     this.opts = opts;
@@ -190,6 +192,11 @@ export class Explorer extends Widget<Record<string, any>> {
       else if (content && content.type === 'page') this.sendPage(content);
       else if (content && content.type === 'group') this.sendGroup(content);
     });
+  }
+
+  /** id → row; checks the ids are unique when first built (@throws NeardupError naming a repeated id). */
+  private get rowOf(): Map<string, number> {
+    return (this.rowIndex ??= idIndex(this.src.ids));
   }
 
   /** Similarity threshold (cosine, inclusive); setting it regroups and updates the view. */
@@ -339,7 +346,7 @@ export class Explorer extends Widget<Record<string, any>> {
       const r = this.rowOf.get(id);
       if (r !== undefined) tags.set(r, tag);
     }
-    const d = decide(g.group_id, g.keepers.length, g.is_duplicate, tags, this.rank, this.splitCodes);
+    const d = decide(g.group_id, g.keepers.length, g.is_duplicate, tags, this.rank, this.splitCodes, g.members);
     this.current = g;
     this.decision = d;
     this.removedMask = d.removed;

@@ -93,8 +93,13 @@ export function keepRank(keep: KeepPolicy, n: number, opts: GroupOptions): Int32
   return rank;
 }
 
-/** Checks the source's arrays agree in length (names the bad one) and its ids are unique; returns id → row. */
-export function checkSource(src: ExplorerSource, rowOf?: Map<string, number>): Map<string, number> {
+/**
+ * Checks the source's arrays agree in length (names the bad one); with `index` (default) also
+ * builds the id → row index and checks the ids are unique, else returns null (see {@link idIndex}).
+ *
+ * @throws NeardupError naming the array whose length differs, or a repeated id
+ */
+export function checkSource(src: ExplorerSource, index = true): Map<string, number> | null {
   const n = src.ids.length;
   const nb = src.neighbors;
   if (!nb || typeof nb.n !== 'number' || !nb.indices || !nb.scores) throw new NeardupError('explore: neighbors must be a Neighbors object {n, k, indices, scores}');
@@ -103,15 +108,24 @@ export function checkSource(src: ExplorerSource, rowOf?: Map<string, number>): M
   for (const [name, a] of [['splits', src.splits], ['labels', src.labels], ['labelNames', src.labelNames], ['valid', src.valid], ['exactGroups', src.exactGroups], ['maxSimilarity', src.maxSimilarity]] as const) {
     if (a && a.length !== n) throw new NeardupError(`explore: ${name} has ${a.length} entries but there are ${n} samples`);
   }
-  if (!rowOf) rowOf = rowIndexOf(src.ids);
-  if (rowOf.size !== n) throw new NeardupError('explore: ids must be unique');
-  return rowOf;
+  return index ? idIndex(src.ids) : null;
 }
 
-/** id → row (one Map for the uniqueness check and the tag lookups: at 1,000,000 ids each costs ~0.3 s). */
-export function rowIndexOf(ids: readonly string[]): Map<string, number> {
+/**
+ * id → row, checking the ids are unique (one Map for both). At 1,000,000 ids this takes 1–2 s on
+ * the loaded 2-core machine (docs/explorer.md), so the kernel-served explorer builds it on first
+ * need (a tag, an export), not before its first paint.
+ *
+ * @throws NeardupError (`invalid_argument`) naming the first repeated id
+ */
+export function idIndex(ids: readonly string[]): Map<string, number> {
   const m = new Map<string, number>();
   for (let i = 0; i < ids.length; i++) m.set(ids[i], i);
+  if (m.size !== ids.length) {
+    let dup = '';
+    for (let i = 0; i < ids.length && !dup; i++) if (m.get(ids[i]) !== i) dup = ids[i];
+    throw new NeardupError(`explore: ids must be unique; "${dup}" appears more than once`, 'invalid_argument');
+  }
   return m;
 }
 
