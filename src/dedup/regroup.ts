@@ -49,12 +49,15 @@ export class Regrouper {
    * @param opts `valid`, `exactGroups`, `splits`, `labels` as for `groupAtThreshold` (other fields ignored)
    * @param rank keep priority per row, lower kept first, all distinct (`keepRank` in
    *   widgets/explorer/source.ts reproduces the built-in policies)
+   * @param codes integer codes of `splits` / `labels` (-1 = none) that are equal exactly when the
+   *   values are `===` (saves a pass with a Map over every row); computed here when absent
    * @throws NeardupError (`invalid_argument`) when an array's length is not `nb.n`
    */
   constructor(
     private readonly nb: Neighbors,
     private readonly opts: Pick<GroupOptions, 'valid' | 'exactGroups' | 'splits' | 'labels'>,
     rank: ArrayLike<number>,
+    codes: { splits?: Int32Array; labels?: Int32Array } = {},
   ) {
     const n = nb.n;
     this.n = n;
@@ -88,8 +91,8 @@ export class Regrouper {
       this.exactFirst = null;
       this.exact = null;
     }
-    this.splitCodes = opts.splits ? mixCodes(opts.splits, n) : null;
-    this.labelCodes = opts.labels ? mixCodes(opts.labels, n) : null;
+    this.splitCodes = opts.splits ? (codes.splits ?? mixCodes(opts.splits, n)) : null;
+    this.labelCodes = opts.labels ? (codes.labels ?? mixCodes(opts.labels, n)) : null;
     this.exactDuplicates = opts.exactGroups ? countExactDuplicates(opts.exactGroups, valid) : 0;
     this.parent = new Int32Array(n);
     this.linked = new Uint8Array(n);

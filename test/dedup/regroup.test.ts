@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import type { Neighbors } from '../../src/types';
 import { groupAtThreshold, type GroupOptions, type GroupResult } from '../../src/dedup/groups';
 import { Regrouper } from '../../src/dedup/regroup';
-import { explore, keepRank } from '../../src/widgets/explorer';
+import { explore, keepRank, encodeCategories } from '../../src/widgets/explorer';
 import { columnValues } from '../../src/frame';
 import { getCommManager } from '../../src/kernel/comm';
 import { decide, type ExplorerTag } from '../../src/widgets/explorer/decide';
@@ -81,6 +81,15 @@ test('decide over the members only equals decide over every row, with tags insid
     const some = decide(g.group_id, g.keepers.length, g.is_duplicate, tags, rank, splitCodes, g.members);
     assert.deepEqual(some, all, `decide at ${t}`);
   }
+  // Category codes stand for the values in the counts only when they separate them like ===.
+  assert.equal(encodeCategories(['a', null, 'b', 'a'], 4).strict, true);
+  assert.equal(encodeCategories([1, 2, null, 1], 4).strict, true);
+  assert.equal(encodeCategories([1, '1'], 2).strict, false);
+  assert.equal(encodeCategories([NaN, 1], 2).strict, false);
+  const mixed = { ...c, labels: c.labels.map((l, i) => (l === 1 && i % 2 ? '1' : l)) };
+  const w = explore({ ids: mixed.labels.map((_, i) => `r${i}`), neighbors: c.nb, labels: mixed.labels as any, valid: c.valid }, { threshold: 0.9 });
+  assert.equal(w.counts.label_conflict_groups, groupAtThreshold(c.nb, 0.9, { labels: mixed.labels as any, valid: c.valid }).counts.label_conflicts, '1 and "1" differ in the counts as in groupAtThreshold');
+  w.close();
   const best = Float32Array.from({ length: 3000 }, () => [0.95, 1, -0, 0, -Infinity, -0.5][Math.floor(rand() * 6)] + (rand() < 0.5 ? 0 : rand() * 0.01));
   const groups = Array.from({ length: 3000 }, (_, i) => i).filter(() => rand() < 0.7);
   assert.deepEqual(Array.from(byBest([...groups], best)), [...groups].sort((x, y) => best[y] - best[x] || x - y));

@@ -183,7 +183,11 @@ export class Explorer extends Widget<Record<string, any>> {
     this.labelNames = labels.names;
     this.thumbSize = Math.max(8, Math.floor(options.thumbnailSize ?? 96));
     // Same result as groupAtThreshold (test/dedup/regroup.test.ts); a keep function or the fiftyone walk use the reference.
-    this.regrouper = method === 'components' && rank !== null ? new Regrouper(nb, opts, rank) : null;
+    // The view's split / label codes serve the counts too when they are the same columns and strict.
+    const same = (a: unknown, b: unknown, e: { codes: Int32Array; strict: boolean }) => (a === b && e.strict ? e.codes : undefined);
+    this.regrouper = method === 'components' && rank !== null
+      ? new Regrouper(nb, opts, rank, { splits: same(opts.splits, src.splits, splits), labels: same(opts.labels, src.labels, labels) })
+      : null;
     this.recompute();
     this.on('change:threshold', () => this.recompute());
     this.on('change:tags', () => this.recompute());

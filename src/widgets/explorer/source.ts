@@ -40,15 +40,27 @@ export interface ExplorerSource {
   groupOptions?: (keep: KeepPolicy, method: GroupMethod) => GroupOptions;
 }
 
-/** Integer codes of a string column plus the table of names (null/'' → -1). */
-export function encodeCategories(values: ArrayLike<string | number | null | undefined> | undefined, n: number, display?: ArrayLike<string | null | undefined>): { codes: Int32Array; names: string[] } {
+/**
+ * Integer codes of a string column plus the table of names (null/'' → -1). `strict` is true when
+ * the codes also tell values apart by `===` (one primitive type, no NaN: no `1` vs `'1'` merged by
+ * the string key), so they can stand for the values in group counts (dedup/regroup.ts).
+ */
+export function encodeCategories(values: ArrayLike<string | number | null | undefined> | undefined, n: number, display?: ArrayLike<string | null | undefined>): { codes: Int32Array; names: string[]; strict: boolean } {
   const codes = new Int32Array(n).fill(-1);
   const names: string[] = [];
-  if (!values) return { codes, names };
+  if (!values) return { codes, names, strict: true };
   const index = new Map<string, number>();
+  let type = '';
+  let strict = true;
   for (let i = 0; i < n; i++) {
     const v = values[i];
     if (v === null || v === undefined || v === '') continue;
+    const ty = typeof v;
+    if (ty !== type) {
+      if (type !== '' || (ty !== 'string' && ty !== 'number')) strict = false;
+      type = ty;
+    }
+    if (v !== v) strict = false; // NaN
     const key = String(v);
     let c = index.get(key);
     if (c === undefined) {
@@ -59,7 +71,7 @@ export function encodeCategories(values: ArrayLike<string | number | null | unde
     }
     codes[i] = c;
   }
-  return { codes, names };
+  return { codes, names, strict };
 }
 
 /**
