@@ -7,6 +7,7 @@
 //   `change:threshold` (regroup + tags + counts) and then the first page of cards it serves.
 // Prints a breakdown per function and the median step. Run after `npm run bench -- explorer --prep-only`:
 //   nice -n 10 node --import tsx bench/explorer-kernel.ts --n 1000000 [--reference]
+// `--sample`: the bundled 3,000-image sample's scan repeated instead (`npm run bench -- explorer --sample --prep-only`).
 // `--reference` also times the reference regroup (groupAtThreshold + decide) at the same thresholds.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -16,7 +17,8 @@ const arg = (name: string) => {
   const i = process.argv.indexOf(name);
   return i >= 0 ? process.argv[i + 1] : undefined;
 };
-const CACHE = join(__dirname, '..', 'out', 'explorer-bench', 'fashion-mnist-s96-k10');
+const SPEC = process.argv.includes('--sample') ? 'sample' : 'fashion-mnist';
+const CACHE = join(__dirname, '..', 'out', 'explorer-bench', `${SPEC}-s96-k10`);
 const THRESHOLD = 0.95;
 const STEPS = [0.94, 0.93, 0.96, 0.97, 0.98, 0.92, 0.91, 0.9, 0.95, 0.99, 0.965, 0.955, 0.945, 0.935, 0.925, 0.975, 0.985, 0.915, 0.905, 0.95];
 const ms = (x: number) => `${x.toFixed(1)} ms`;
@@ -44,7 +46,7 @@ async function main() {
     return b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength);
   };
   const N = Number(arg('--n') ?? meta.n);
-  const ds = await loadDataset('fashion-mnist');
+  const ds = await loadDataset(SPEC);
   const col = (c: string) => (ds.df as any)[c].values as any[];
   const nb0 = { n: meta.n, k: meta.k, indices: new Int32Array(bytes('indices.bin')), scores: new Float32Array(bytes('scores.bin')) };
   const big = N > meta.n;

@@ -158,3 +158,15 @@ test('fast regroup equals groupAtThreshold on the bundled sample scan, and the e
   fast.close();
   ref.close();
 });
+
+test('repeated ids: explore() refuses them at once in browser mode, and at the first tag or export in kernel mode (the id index waits)', () => {
+  const c = randomCase(5, 50, 4);
+  const ids = Array.from({ length: 50 }, (_, i) => (i === 30 ? 'r7' : `r${i}`));
+  assert.throws(() => explore({ ids, neighbors: c.nb }, { threshold: 0.9 }), /ids must be unique; "r7" appears more than once/);
+  const w = explore({ ids, neighbors: c.nb }, { threshold: 0.9, browserCompute: false });
+  assert.ok(w.counts.groups >= 0, 'counts without the id index');
+  assert.throws(() => w.toDataFrame(), /ids must be unique; "r7"/);
+  assert.throws(() => w.tag('r1', 'keep'), /ids must be unique/);
+  w.close();
+  assert.throws(() => explore({ ids, neighbors: c.nb }, { threshold: 0.9, browserCompute: false, tags: { r1: 'keep' } }), /ids must be unique/);
+});
