@@ -9,6 +9,8 @@
 //   nice -n 10 node --import tsx bench/explorer-kernel.ts --n 1000000 [--reference]
 // `--sample`: the bundled 3,000-image sample's scan repeated instead (`npm run bench -- explorer --sample --prep-only`).
 // `--reference` also times the reference regroup (groupAtThreshold + decide) at the same thresholds.
+// `--synthetic`: random lists in clusters of 4 (no scan needed, no pixels) for a quick look.
+// Not a *.bench.ts on purpose: `npm run bench -- explorer` runs the browser bench only.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadavg } from 'node:os';
