@@ -80,13 +80,14 @@ export class OcrReader {
   /**
    * Reads the confident words of an encoded image (any format sharp reads), decoded in gray with its long
    * side at {@link OCR_SIDE} px.
+   * `maxPixels` is the decompression-bomb limit (default 10⁸ pixels).
    * @throws NeardupError (`bad_format`) when the image cannot be decoded.
    */
-  async read(encoded: Buffer | Uint8Array): Promise<OcrWords> {
+  async read(encoded: Buffer | Uint8Array, maxPixels = 1e8): Promise<OcrWords> {
     const t0 = performance.now();
     let png: Buffer;
     try {
-      png = await sharp(encoded, { limitInputPixels: 1e8 }).rotate().grayscale().resize(OCR_SIDE, OCR_SIDE, { fit: 'inside' }).png({ compressionLevel: 1 }).toBuffer();
+      png = await sharp(encoded, { limitInputPixels: maxPixels }).rotate().grayscale().resize(OCR_SIDE, OCR_SIDE, { fit: 'inside' }).png({ compressionLevel: 1 }).toBuffer();
     } catch (e) {
       throw new NeardupError(`OCR: image cannot be decoded: ${(e as Error).message}`, 'bad_format');
     }
