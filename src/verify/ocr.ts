@@ -42,6 +42,35 @@ export const OCR_MAX_SIMILARITY = 0.8;
  * page reached and below what most copies reach; chosen so that OCR runs on the uncertain part only (cost).
  */
 export const OCR_BELOW_AGREEMENT = 0.9;
+/**
+ * A page: at least this share of the pixels (gray, 128 px) within {@link PAGE_BACKGROUND_SPREAD} levels of the
+ * median, and the median at least {@link PAGE_MIN_BACKGROUND} (light paper). Printed text covers well under
+ * half of a page, so a page of text passes (blurred or recoloured copies too); a photo, a star field or a
+ * texture rarely does. Why: Tesseract costs 3–12 s of CPU on a photo (it looks for lines among every blob),
+ * and reading only pages keeps the veto's cost to the images it can concern. Fixed before any measurement on
+ * the families (docs/quality.md, "OCR veto"); a page with a dark background is not read (a limit).
+ */
+export const PAGE_MIN_SHARE = 0.5;
+/** Gray levels around the median that count as background (see {@link PAGE_MIN_SHARE}). */
+export const PAGE_BACKGROUND_SPREAD = 12;
+/** Least median gray level of a page (see {@link PAGE_MIN_SHARE}). */
+export const PAGE_MIN_BACKGROUND = 160;
+
+/**
+ * Whether a gray image looks like a page (see {@link PAGE_MIN_SHARE}): a cheap test that spares Tesseract
+ * the photos.
+ */
+export function looksLikePage(gray: Uint8Array): boolean {
+  const hist = new Uint32Array(256);
+  for (const v of gray) hist[v]++;
+  let acc = 0, median = 0;
+  for (; median < 256; median++) { acc += hist[median]; if (acc * 2 >= gray.length) break; }
+  if (median < PAGE_MIN_BACKGROUND) return false;
+  let near = 0;
+  for (let v = Math.max(0, median - PAGE_BACKGROUND_SPREAD); v <= Math.min(255, median + PAGE_BACKGROUND_SPREAD); v++) near += hist[v];
+  return near >= PAGE_MIN_SHARE * gray.length;
+}
+
 /** Long side (px) the image is decoded at for OCR: 2048, so that 10–12 pt text of a page is ≈ 20 px high. */
 export const OCR_SIDE = 2048;
 
@@ -51,6 +80,8 @@ export interface OcrWords {
   words: string[];
   /** Seconds spent (decode + OCR). */
   seconds: number;
+  /** False when the image does not look like a page ({@link looksLikePage}): not read, no words. */
+  page: boolean;
 }
 
 type TesseractWorker = { recognize: (img: Buffer, o: object, out: object) => Promise<{ data: any }>; terminate: () => Promise<unknown> };
@@ -87,12 +118,14 @@ export class OcrReader {
     const t0 = performance.now();
     let png: Buffer;
     try {
+      const small = await sharp(encoded, { limitInputPixels: maxPixels }).rotate().grayscale().resize(128, 128, { fit: 'inside' }).raw().toBuffer();
+      if (!looksLikePage(new Uint8Array(small))) return { words: [], seconds: (performance.now() - t0) / 1000, page: false };
       png = await sharp(encoded, { limitInputPixels: maxPixels }).rotate().grayscale().resize(OCR_SIDE, OCR_SIDE, { fit: 'inside' }).png({ compressionLevel: 1 }).toBuffer();
     } catch (e) {
       throw new NeardupError(`OCR: image cannot be decoded: ${(e as Error).message}`, 'bad_format');
     }
     const { data } = await this.worker.recognize(png, {}, { text: false, blocks: true });
-    return { words: confidentWords(data), seconds: (performance.now() - t0) / 1000 };
+    return { words: confidentWords(data), seconds: (performance.now() - t0) / 1000, page: true };
   }
 
   /** Ends the worker thread. */
