@@ -67,11 +67,12 @@ export function verifiedAgreement(p: FamilyData['pairs'][number], s: Setting): n
   if (inliers < 0 || !orient) return -1;
   const id = Math.max(orient[0], orient[1]);
   const lvl = s.minIdentity ?? s.minAgreement;
-  if (id >= lvl) return id;
+  // Verified through the mirror: the scan does not read it (src/verify/index.ts, ocrVeto); -1 here too.
+  if (id >= lvl) return orient[1] > orient[0] ? -1 : id;
   if (!s.noTrim && trimmed != null && trimmed >= lvl) return trimmed;
-  let best = -1;
-  for (let x = 2; x < orient.length; x += 3) if (orient[x] >= s.minInliers && orient[x + 1] >= s.minCoverage && orient[x + 2] !== null && orient[x + 2] >= s.minAgreement) best = Math.max(best, orient[x + 2]);
-  return best;
+  const passes = (x: number) => x + 2 < orient.length && orient[x] >= s.minInliers && orient[x + 1] >= s.minCoverage && orient[x + 2] !== null && orient[x + 2] >= s.minAgreement;
+  if (passes(2)) return orient[4];
+  return -1; // not verified, or verified by the mirrored match
 }
 
 /**
