@@ -229,7 +229,7 @@ export function scoreFamily(d: FamilyData, s: Setting): FamilyScore {
     if (s.ocr && ok && cosine < sure && inliers >= 0 && s.minAgreement > 0 && d.ocr) {
       const agree = verifiedAgreement([a, b, cosine, inliers, corr, coverage, orient, trimmedAgree], s);
       const wa = d.ocr[d.rows[a].file], wb = d.ocr[d.rows[b].file];
-      if (agree < OCR_BELOW_AGREEMENT && wa && wb && ocrVetoes(wordContainment(wa, wb))) ok = false;
+      if (agree >= 0 && agree < OCR_BELOW_AGREEMENT && wa && wb && ocrVetoes(wordContainment(wa, wb))) ok = false;
     }
     verdict.set(a * n + b, ok);
   }
