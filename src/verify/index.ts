@@ -34,6 +34,9 @@ import { alignedAgreement, halveGray } from './photometric';
 import { flipGray } from './geometric';
 import { availableParallelism } from 'node:os';
 import { NeardupError } from '../errors';
+import { OcrReader, wordContainment, ocrVetoes, OCR_BELOW_AGREEMENT, OCR_MIN_WORDS, OCR_MAX_SIMILARITY } from './ocr';
+import sharp from 'sharp';
+export { OCR_BELOW_AGREEMENT, OCR_MIN_WORDS, OCR_MAX_SIMILARITY, OCR_MIN_CONFIDENCE, OCR_SIDE, wordContainment } from './ocr';
 
 /** Why a pair is, or is not, a duplicate. */
 export type VerdictRule =
@@ -70,6 +73,18 @@ export interface PairEvidence {
   pixelCorrelation: number;
   /** The second signal matched the mirrored image. */
   flipped: boolean;
+  /**
+   * Confident words OCR read on each image ({@link OcrReader}, `./ocr.ts`); -1 when not read (OCR runs only on
+   * verified keypoint-size pairs with `agreement` under {@link OCR_BELOW_AGREEMENT}, and skips the second
+   * image once the first is not legible).
+   */
+  ocrWords: [number, number];
+  /**
+   * Word containment of the two readings ({@link wordContainment}), 0..1; NaN when not compared (either side
+   * not read or under {@link OCR_MIN_WORDS} words). Under {@link OCR_MAX_SIMILARITY} the pair is `rejected`:
+   * two legible pages with different text.
+   */
+  ocrSimilarity: number;
 }
 
 /** Options of {@link verifyCandidates}; every default comes from docs/quality.md's leave-one-family-out choice. */
@@ -101,6 +116,13 @@ export interface VerifyOptions {
    * calling thread. Default {@link defaultVerifyWorkers}. The evidence is the same for any number.
    */
   workers?: number;
+  /**
+   * OCR veto (`./ocr.ts`): verified pairs of legible text pages whose words differ are rejected. Default true;
+   * false turns it off (the verdicts of before 30 November).
+   */
+  ocr?: boolean;
+  /** Verified pairs with agreement at or above this level are not read; default {@link OCR_BELOW_AGREEMENT}. */
+  ocrBelowAgreement?: number;
   /** Progress: pairs checked so far, of total. */
   onProgress?: (done: number, total: number) => void;
 }
@@ -174,7 +196,11 @@ export interface Verification {
   /** Evidence per candidate pair, keyed by `a * n + b` (a < b). */
   evidence: Map<number, PairEvidence>;
   /** Pairs checked with a second signal, rejected among them, and seconds spent. */
-  stats: { candidates: number; checked: number; verified: number; rejected: number; seconds: number; band: number; sure: number; minInliers: number; minCoverage: number; minAgreement: number; minCorrelation: number };
+  stats: {
+    candidates: number; checked: number; verified: number; rejected: number; seconds: number; band: number; sure: number; minInliers: number; minCoverage: number; minAgreement: number; minCorrelation: number;
+    /** OCR veto: images read, pairs compared (both legible), pairs rejected by it (also counted in `rejected`). */
+    ocr: { read: number; compared: number; vetoed: number };
+  };
 }
 
 /**
@@ -222,13 +248,14 @@ export async function verifyCandidates(
       const listed = nb.scores[i * k + j];
       // A pair is a candidate when either signal put it above the band (a hash match may lift it).
       if (!(Math.max(cosine, listed) >= band)) continue;
-      const e: PairEvidence = { a, b, cosine, rule: cosine >= sure ? 'cosine' : 'unchecked', inliers: -1, coverage: NaN, agreement: NaN, pixelCorrelation: NaN, flipped: false };
+      const e: PairEvidence = { a, b, cosine, rule: cosine >= sure ? 'cosine' : 'unchecked', inliers: -1, coverage: NaN, agreement: NaN, pixelCorrelation: NaN, flipped: false, ocrWords: [-1, -1], ocrSimilarity: NaN };
       evidence.set(key, e);
       if (e.rule === 'unchecked') toCheck.push(e);
     }
   }
 
   if (toCheck.length) await checkPairs(ds, toCheck, { maxPixels: opts.maxPixels, side, tinySide, minInliers, minCoverage, minAgreement, minIdentity, minCorrelation, concurrency: opts.concurrency ?? 4, workers: opts.workers ?? defaultVerifyWorkers(toCheck.length), onProgress: opts.onProgress });
+  const ocr = opts.ocr === false ? { read: 0, compared: 0, vetoed: 0 } : await ocrVeto(ds, toCheck, opts.ocrBelowAgreement ?? OCR_BELOW_AGREEMENT, opts.maxPixels);
 
   // Decision lists: drop what the second signal did not confirm.
   const indices = new Int32Array(nb.indices);
@@ -257,7 +284,7 @@ export async function verifyCandidates(
   return {
     neighbors: { n, k, indices, scores },
     evidence,
-    stats: { candidates: evidence.size, checked: toCheck.length, verified, rejected, seconds: (performance.now() - t0) / 1000, band, sure, minInliers, minCoverage, minAgreement, minCorrelation },
+    stats: { candidates: evidence.size, checked: toCheck.length, verified, rejected, seconds: (performance.now() - t0) / 1000, band, sure, minInliers, minCoverage, minAgreement, minCorrelation, ocr },
   };
 }
 
@@ -476,6 +503,62 @@ async function checkKeypointPairs(pairs: PairEvidence[], pool: TaskPool, slotOf:
       else decide(e, m, false);
     });
   });
+}
+
+/**
+ * The OCR veto (`./ocr.ts`), after the other checks: for each verified pair checked with keypoints or tile
+ * agreement (not the tiny pixel path) whose agreement is under `below`, read the words of both images (each
+ * image once, on Tesseract's own worker thread; the second image of a pair is not read when the first is not
+ * legible) and reject the pair when both are legible and their words differ ({@link ocrVetoes}). An image
+ * that cannot be read leaves the verdict as it is (OCR only ever removes a verdict, and only with evidence).
+ * Cost: about 1–4 s of CPU per image read (Tesseract at {@link OCR_SIDE} px; docs/quality.md, "OCR veto").
+ */
+async function ocrVeto(ds: Dataset, pairs: PairEvidence[], below: number, maxPixels?: number): Promise<Verification['stats']['ocr']> {
+  // A pair verified through the mirror is not read: one side's text runs backwards, and Tesseract reads
+  // mirrored text as confident nonsense (found on the documents family: a mirrored copy's 94 "words").
+  const todo = pairs.filter((e) => e.rule === 'verified' && !e.flipped && Number.isNaN(e.pixelCorrelation) && e.agreement < below);
+  const stats = { read: 0, compared: 0, vetoed: 0 };
+  if (!todo.length) return stats;
+  const reader = await OcrReader.load();
+  const words = new Map<number, string[] | null>(); // null: could not be read
+  const px = ds.pixels;
+  const read = async (row: number): Promise<string[] | null> => {
+    if (words.has(row)) return words.get(row)!;
+    let w: string[] | null = null;
+    try {
+      let bytes: Uint8Array | null = null;
+      if (px.kind === 'array') {
+        const rgb = arrayImageToRgb(px, row, Math.max(px.width, px.height));
+        bytes = await sharp(rgb, { raw: { width: Math.max(px.width, px.height), height: Math.max(px.width, px.height), channels: 3 } }).png().toBuffer();
+      } else {
+        const r = await readEncoded(px, row);
+        if (r.ok) bytes = r.bytes;
+      }
+      if (bytes) {
+        w = (await reader.read(bytes, maxPixels)).words;
+        stats.read++;
+      }
+    } catch {
+      w = null; // unreadable for OCR: the verdict stays
+    }
+    words.set(row, w);
+    return w;
+  };
+  try {
+    for (const e of todo) {
+      const wa = await read(e.a);
+      if (!wa || wa.length < OCR_MIN_WORDS) { if (wa) e.ocrWords = [wa.length, -1]; continue; }
+      const wb = await read(e.b);
+      if (!wb) continue;
+      e.ocrWords = [wa.length, wb.length];
+      e.ocrSimilarity = wordContainment(wa, wb);
+      if (Number.isFinite(e.ocrSimilarity)) stats.compared++;
+      if (ocrVetoes(e.ocrSimilarity)) { e.rule = 'rejected'; stats.vetoed++; }
+    }
+  } finally {
+    await reader.close();
+  }
+  return stats;
 }
 
 /** RGB (interleaved, `pixels` × 3 bytes) → gray bytes with Rec. 601 luma weights. */
