@@ -22,7 +22,7 @@ import { fsPath } from '../datasets/names';
 import { histogram, maxSimilarity, nearestIndex, ThresholdIndex, type Histogram } from '../dedup/threshold';
 import { uniqueness } from '../dedup/uniqueness';
 import { addHashMatches, type HashMatchOptions } from '../phash/merge';
-import { verifyCandidates, defaultSure, VERIFY_BAND, type PairEvidence, type VerifyOptions, type Verification } from '../verify';
+import { verifyCandidates, defaultSure, defaultPixelSearch, VERIFY_BAND, type PairEvidence, type VerifyOptions, type Verification } from '../verify';
 import {
   crossSplitCounts,
   crossSplitReport,
@@ -584,6 +584,7 @@ export async function scan(spec: string | Dataset, opts: ScanOptions = {}): Prom
       // Every pair at the scan's own threshold is checked, even when it is set below the default band.
       band: Math.min(vo.band ?? VERIFY_BAND, threshold),
       sure: Math.max(vo.sure ?? defaultSure(dataset.pixels as never, isTinyGrayscale(dataset.pixels)), Math.min(vo.band ?? VERIFY_BAND, threshold)),
+      pixelSearch: vo.pixelSearch ?? defaultPixelSearch(isTinyGrayscale(dataset.pixels)),
       onProgress: (d, t) => progress('verify', d, t),
     });
     neighbors = v.neighbors;
