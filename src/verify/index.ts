@@ -30,7 +30,7 @@ import { ImageStore, type CheckSettings, type ItemResult } from './tasks';
 import { TaskPool } from './pool';
 import { trimBorders } from './trim';
 import { isTinyArray } from '../dedup/defaults';
-import { alignedAgreement, halveGray } from './photometric';
+import { alignedAgreement, halveGray, smoothGray } from './photometric';
 import { flipGray } from './geometric';
 import { availableParallelism } from 'node:os';
 import { NeardupError } from '../errors';
@@ -474,9 +474,19 @@ async function checkKeypointPairs(pairs: PairEvidence[], pool: TaskPool, slotOf:
         if (!half.has(row)) half.set(row, halveGray(trimmed.get(row) ?? store.gray(slot(row)), side, side));
         return half.get(row)!;
       };
+      // The blurred half images (and mirrors), once per image as in stage 2: an untrimmed image's are the
+      // store's (the same halving and blur); a trimmed image's are made here. Bit-identical to blurring per pair.
+      const n2 = side >> 1;
+      const smoothed = new Map<number, Float32Array>();
+      const smoothOf = (row: number, flipped: boolean): Float32Array => {
+        if (!trimmed.has(row)) return store.smooth(slot(row), flipped);
+        const key = 2 * row + (flipped ? 1 : 0);
+        if (!smoothed.has(key)) smoothed.set(key, smoothGray(flipped ? flipGray(halfOf(row), n2, n2) : halfOf(row), n2, n2));
+        return smoothed.get(key)!;
+      };
       rest = rest.filter((e) => {
         if (!trimmed.has(e.a) && !trimmed.has(e.b)) return true;
-        const r = trimmedAgreement(halfOf(e.a), halfOf(e.b), side >> 1);
+        const r = trimmedAgreement(halfOf(e.a), halfOf(e.b), n2, { a: smoothOf(e.a, false), b: smoothOf(e.b, false), bFlipped: smoothOf(e.b, true) });
         if (r.agreement < o.minIdentity) return true;
         Object.assign(e, { inliers: -1, coverage: NaN, agreement: r.agreement, flipped: r.flipped, rule: 'verified' });
         finished();
@@ -556,9 +566,15 @@ const IDENTITY_H = [1, 0, 0, 0, 1, 0, 0, 0, 1];
 /**
  * Tile agreement of two half-size gray images (`n`×`n`) as they are, then with the second mirrored (the
  * first that is higher wins): the check of stage 3, on images whose bars were cut (./trim.ts).
+ * `smoothed`: `a`, `b` and `b` mirrored already blurred ({@link smoothGray}, radius 1), so a caller that
+ * compares one image with many others blurs it once; the result is the same to the bit.
  */
-export function trimmedAgreement(a: Uint8Array, b: Uint8Array, n: number): { agreement: number; flipped: boolean } {
-  const plain = alignedAgreement(a, n, n, b, n, n, IDENTITY_H).agreeing;
-  const mirrored = alignedAgreement(a, n, n, flipGray(b, n, n), n, n, IDENTITY_H).agreeing;
+export function trimmedAgreement(
+  a: Uint8Array, b: Uint8Array, n: number,
+  smoothed?: { a: Float32Array; b: Float32Array; bFlipped: Float32Array },
+): { agreement: number; flipped: boolean } {
+  const plain = alignedAgreement(a, n, n, b, n, n, IDENTITY_H, { smoothedA: smoothed?.a, smoothedB: smoothed?.b }).agreeing;
+  // With the blurred mirror given, the mirrored pixels themselves are not read (identity: no resampling).
+  const mirrored = alignedAgreement(a, n, n, smoothed ? b : flipGray(b, n, n), n, n, IDENTITY_H, { smoothedA: smoothed?.a, smoothedB: smoothed?.bFlipped }).agreeing;
   return mirrored > plain ? { agreement: mirrored, flipped: true } : { agreement: plain, flipped: false };
 }
