@@ -30,7 +30,7 @@ import { ImageStore, type CheckSettings, type ItemResult } from './tasks';
 import { TaskPool } from './pool';
 import { trimBorders } from './trim';
 import { isTinyArray } from '../dedup/defaults';
-import { alignedAgreement, halveGray } from './photometric';
+import { alignedAgreement, halveGray, smoothGray } from './photometric';
 import { flipGray } from './geometric';
 import { availableParallelism } from 'node:os';
 import { NeardupError } from '../errors';
@@ -218,6 +218,41 @@ export interface Verification {
     /** OCR veto: images read, pairs compared (both legible), pairs rejected by it (also counted in `rejected`). */
     ocr: { read: number; compared: number; vetoed: number };
   };
+  /**
+   * Cost of each stage of the check, in the order they ran ({@link StageCost}); what bench/verify-stages.ts
+   * prints. Empty when no pair needed a check.
+   */
+  stages: StageCost[];
+}
+
+/**
+ * Wall and CPU time of one stage of the check. The stages run one after another (each waits for all of
+ * its items), so the process's CPU time over a stage (`process.cpuUsage`: every thread, libvips' decoding
+ * threads and the worker threads included) is that stage's cost.
+ */
+export interface StageCost {
+  /** decode, load (OpenCV in the threads), prepare, identity, trim, orb, match, orb-mirrored, match-mirrored, pixels, ocr (the veto; items = images read). */
+  stage: string;
+  /** Images or pairs the stage worked on. */
+  items: number;
+  /** Wall seconds. */
+  wall: number;
+  /** CPU seconds over all threads of the process. */
+  cpu: number;
+}
+
+/** Records {@link StageCost}s: `lap(stage, items)` closes the stage that ran since the previous lap. */
+class StageClock {
+  readonly stages: StageCost[] = [];
+  private wall = performance.now();
+  private cpu = process.cpuUsage();
+  lap(stage: string, items: number): void {
+    const u = process.cpuUsage(this.cpu);
+    const now = performance.now();
+    this.stages.push({ stage, items, wall: (now - this.wall) / 1000, cpu: (u.user + u.system) / 1e6 });
+    this.wall = now;
+    this.cpu = process.cpuUsage();
+  }
 }
 
 /**
@@ -271,8 +306,10 @@ export async function verifyCandidates(
     }
   }
 
-  if (toCheck.length) await checkPairs(ds, toCheck, { pixelSearch: opts.pixelSearch ?? TINY_SEARCH, maxPixels: opts.maxPixels, side, tinySide, minInliers, minCoverage, minAgreement, minIdentity, minCorrelation, concurrency: opts.concurrency ?? 4, workers: opts.workers ?? defaultVerifyWorkers(toCheck.length), onProgress: opts.onProgress });
+  const clock = new StageClock();
+  if (toCheck.length) await checkPairs(ds, toCheck, clock, { pixelSearch: opts.pixelSearch ?? TINY_SEARCH, maxPixels: opts.maxPixels, side, tinySide, minInliers, minCoverage, minAgreement, minIdentity, minCorrelation, concurrency: opts.concurrency ?? 4, workers: opts.workers ?? defaultVerifyWorkers(toCheck.length), onProgress: opts.onProgress });
   const ocr = opts.ocr === false ? { read: 0, compared: 0, vetoed: 0 } : await ocrVeto(ds, toCheck, opts.ocrBelowAgreement ?? OCR_BELOW_AGREEMENT, opts.maxPixels);
+  if (toCheck.length && opts.ocr !== false) clock.lap('ocr', ocr.read); // items: images read by Tesseract
 
   // Decision lists: drop what the second signal did not confirm.
   const indices = new Int32Array(nb.indices);
@@ -302,6 +339,7 @@ export async function verifyCandidates(
     neighbors: { n, k, indices, scores },
     evidence,
     stats: { candidates: evidence.size, checked: toCheck.length, verified, rejected, seconds: (performance.now() - t0) / 1000, band, sure, minInliers, minCoverage, minAgreement, minCorrelation, ocr },
+    stages: clock.stages,
   };
 }
 
@@ -334,7 +372,7 @@ const TINY = 32;
  * the evidence is the same whatever the number of threads; the decisions below are the same as when
  * each pair ran start to end in turn. Images too small for keypoints use aligned pixels (here, cheap).
  */
-async function checkPairs(ds: Dataset, pairs: PairEvidence[], o: CheckOptions): Promise<void> {
+async function checkPairs(ds: Dataset, pairs: PairEvidence[], clock: StageClock, o: CheckOptions): Promise<void> {
   const rows = new Set<number>();
   for (const p of pairs) { rows.add(p.a); rows.add(p.b); }
   const list = [...rows];
@@ -380,8 +418,10 @@ async function checkPairs(ds: Dataset, pairs: PairEvidence[], o: CheckOptions): 
       }
     };
     await Promise.all(Array.from({ length: Math.max(1, o.concurrency) }, work));
+    clock.lap('decode', list.length);
     // OpenCV must load for keypoints (a missing package is an `unsupported` error, as before).
     if (pool && (px.kind !== 'array' || slotOf.size)) await pool.ready();
+    clock.lap('load', pool?.workers ?? 0);
 
     const keypoints: PairEvidence[] = [];
     for (const e of pairs) {
@@ -401,7 +441,8 @@ async function checkPairs(ds: Dataset, pairs: PairEvidence[], o: CheckOptions): 
         finished();
       }
     }
-    if (keypoints.length && pool && store) await checkKeypointPairs(keypoints, pool, slotOf, settings, finished, store);
+    clock.lap('pixels', pairs.length - keypoints.length);
+    if (keypoints.length && pool && store) await checkKeypointPairs(keypoints, pool, slotOf, settings, finished, store, clock);
   } finally {
     // No thread outlives the scan.
     await pool?.close();
@@ -420,7 +461,7 @@ const failed = (r: ItemResult): r is { error: string } => r !== null && typeof r
  * margins) gives a hundred inliers between different pictures. A task that fails (an OpenCV error, a
  * worker that died) leaves its pairs `unreadable`: unconfirmed, never a duplicate.
  */
-async function checkKeypointPairs(pairs: PairEvidence[], pool: TaskPool, slotOf: Map<number, number>, o: CheckSettings, finished: () => void, store: ImageStore): Promise<void> {
+async function checkKeypointPairs(pairs: PairEvidence[], pool: TaskPool, slotOf: Map<number, number>, o: CheckSettings, finished: () => void, store: ImageStore, clock: StageClock): Promise<void> {
   const slot = (row: number) => slotOf.get(row)!;
   const both = (e: PairEvidence): [number, number] => [slot(e.a), slot(e.b)];
   const unreadable = (e: PairEvidence) => { e.rule = 'unreadable'; finished(); };
@@ -442,6 +483,7 @@ async function checkKeypointPairs(pairs: PairEvidence[], pool: TaskPool, slotOf:
   const broken = new Set<number>();
   const prepared = await pool.map(slots, 8, (part) => ({ kind: 'prepare', slots: part }));
   prepared.forEach((r, i) => { if (failed(r)) broken.add(slots[i]); });
+  clock.lap('prepare', slots.length);
   let rest: PairEvidence[] = [];
   for (const e of pairs) {
     if (broken.has(slot(e.a)) || broken.has(slot(e.b))) unreadable(e);
@@ -462,6 +504,7 @@ async function checkKeypointPairs(pairs: PairEvidence[], pool: TaskPool, slotOf:
         finished();
       });
     });
+    clock.lap('identity', current.length);
     rest = left.filter((e): e is PairEvidence => e !== null);
     // 3b. The agreement as they are once letterbox/pillarbox bars are cut off (either image), before keypoints.
     // Only the images of pairs that did not agree as they are are trimmed.
@@ -477,15 +520,26 @@ async function checkKeypointPairs(pairs: PairEvidence[], pool: TaskPool, slotOf:
         if (!half.has(row)) half.set(row, halveGray(trimmed.get(row) ?? store.gray(slot(row)), side, side));
         return half.get(row)!;
       };
+      // The blurred half images (and mirrors), once per image as in stage 2: an untrimmed image's are the
+      // store's (the same halving and blur); a trimmed image's are made here. Bit-identical to blurring per pair.
+      const n2 = side >> 1;
+      const smoothed = new Map<number, Float32Array>();
+      const smoothOf = (row: number, flipped: boolean): Float32Array => {
+        if (!trimmed.has(row)) return store.smooth(slot(row), flipped);
+        const key = 2 * row + (flipped ? 1 : 0);
+        if (!smoothed.has(key)) smoothed.set(key, smoothGray(flipped ? flipGray(halfOf(row), n2, n2) : halfOf(row), n2, n2));
+        return smoothed.get(key)!;
+      };
       rest = rest.filter((e) => {
         if (!trimmed.has(e.a) && !trimmed.has(e.b)) return true;
-        const r = trimmedAgreement(halfOf(e.a), halfOf(e.b), side >> 1);
+        const r = trimmedAgreement(halfOf(e.a), halfOf(e.b), n2, { a: smoothOf(e.a, false), b: smoothOf(e.b, false), bFlipped: smoothOf(e.b, true) });
         if (r.agreement < o.minIdentity) return true;
         Object.assign(e, { inliers: -1, coverage: NaN, agreement: r.agreement, flipped: r.flipped, rule: 'verified' });
         finished();
         return false;
       });
     }
+    clock.lap('trim', trimmed.size);
   }
 
   // 4–6. Keypoints: features once per image, then the plain match; the mirrored one where it did not pass.
@@ -497,7 +551,9 @@ async function checkKeypointPairs(pairs: PairEvidence[], pool: TaskPool, slotOf:
     pool.shareFeatures(flipped, ok);
     return bad;
   };
-  const noPlain = await features([...new Set(rest.flatMap(both))], false);
+  const plainSlots = [...new Set(rest.flatMap(both))];
+  const noPlain = await features(plainSlots, false);
+  clock.lap('orb', plainSlots.length);
   const matchable = rest.filter((e) => (noPlain.has(slot(e.a)) || noPlain.has(slot(e.b)) ? (unreadable(e), false) : true));
   const plain: (Match | null)[] = new Array(matchable.length).fill(null);
   await pool.map(matchable.map(both), 4, (part) => ({ kind: 'match', flipped: false, pairs: part }), (start, results) => {
@@ -509,8 +565,11 @@ async function checkKeypointPairs(pairs: PairEvidence[], pool: TaskPool, slotOf:
       else plain[start + j] = m; // a mirrored copy, or a symmetric picture whose plain match did not agree
     });
   });
+  clock.lap('match', matchable.length);
   const again = matchable.map((e, i) => ({ e, m: plain[i] })).filter((x): x is { e: PairEvidence; m: Match } => x.m !== null);
-  const noFlipped = await features([...new Set(again.map((x) => slot(x.e.b)))], true);
+  const flippedSlots = [...new Set(again.map((x) => slot(x.e.b)))];
+  const noFlipped = await features(flippedSlots, true);
+  clock.lap('orb-mirrored', flippedSlots.length);
   const mirrorable = again.filter((x) => (noFlipped.has(slot(x.e.b)) ? (unreadable(x.e), false) : true));
   await pool.map(mirrorable.map((x) => both(x.e)), 4, (part) => ({ kind: 'match', flipped: true, pairs: part }), (start, results) => {
     results.forEach((r, j) => {
@@ -521,6 +580,7 @@ async function checkKeypointPairs(pairs: PairEvidence[], pool: TaskPool, slotOf:
       else decide(e, m, false);
     });
   });
+  clock.lap('match-mirrored', mirrorable.length);
 }
 
 /**
@@ -608,9 +668,15 @@ const IDENTITY_H = [1, 0, 0, 0, 1, 0, 0, 0, 1];
 /**
  * Tile agreement of two half-size gray images (`n`×`n`) as they are, then with the second mirrored (the
  * first that is higher wins): the check of stage 3, on images whose bars were cut (./trim.ts).
+ * `smoothed`: `a`, `b` and `b` mirrored already blurred ({@link smoothGray}, radius 1), so a caller that
+ * compares one image with many others blurs it once; the result is the same to the bit.
  */
-export function trimmedAgreement(a: Uint8Array, b: Uint8Array, n: number): { agreement: number; flipped: boolean } {
-  const plain = alignedAgreement(a, n, n, b, n, n, IDENTITY_H).agreeing;
-  const mirrored = alignedAgreement(a, n, n, flipGray(b, n, n), n, n, IDENTITY_H).agreeing;
+export function trimmedAgreement(
+  a: Uint8Array, b: Uint8Array, n: number,
+  smoothed?: { a: Float32Array; b: Float32Array; bFlipped: Float32Array },
+): { agreement: number; flipped: boolean } {
+  const plain = alignedAgreement(a, n, n, b, n, n, IDENTITY_H, { smoothedA: smoothed?.a, smoothedB: smoothed?.b }).agreeing;
+  // With the blurred mirror given, the mirrored pixels themselves are not read (identity: no resampling).
+  const mirrored = alignedAgreement(a, n, n, smoothed ? b : flipGray(b, n, n), n, n, IDENTITY_H, { smoothedA: smoothed?.a, smoothedB: smoothed?.bFlipped }).agreeing;
   return mirrored > plain ? { agreement: mirrored, flipped: true } : { agreement: plain, flipped: false };
 }
