@@ -613,10 +613,12 @@ async function ocrVeto(ds: Dataset, pairs: PairEvidence[], below: number, maxPix
         if (r.ok) bytes = r.bytes;
       }
       if (bytes) {
-        w = (await reader.read(bytes, maxPixels)).words;
-        stats.read++;
+        const r = await reader.read(bytes, maxPixels);
+        w = r.words;
+        if (r.page) stats.read++; // images Tesseract read (not those the page test turned away)
       }
-    } catch {
+    } catch (e) {
+      if (e instanceof NeardupError && e.code === 'unsupported') throw e; // Tesseract missing: say so, as before
       w = null; // unreadable for OCR: the verdict stays
     }
     words.set(row, w);

@@ -86,33 +86,47 @@ export interface OcrWords {
 
 type TesseractWorker = { recognize: (img: Buffer, o: object, out: object) => Promise<{ data: any }>; terminate: () => Promise<unknown> };
 
-/** One Tesseract worker (its own thread), loaded from node_modules. */
+/**
+ * One Tesseract worker (its own thread), loaded from node_modules. The worker starts at the first image that
+ * passes the page test ({@link looksLikePage}), so a scan of photos pays the page test only, not Tesseract's load.
+ */
 export class OcrReader {
-  private constructor(private readonly worker: TesseractWorker) {}
+  private worker: Promise<TesseractWorker> | null = null;
+  private constructor(private readonly create: () => Promise<TesseractWorker>) {}
 
   /**
-   * Loads Tesseract with the English model from node_modules (about 1 s and 30 MB).
-   * @throws NeardupError (`unsupported`) when tesseract.js or the model cannot load.
+   * Finds tesseract.js and the English model in node_modules; the worker (about 1 s and 30 MB) starts at the
+   * first page read.
+   * @throws NeardupError (`unsupported`) when tesseract.js or the model cannot be found (here) or start (in {@link read}).
    */
   static async load(): Promise<OcrReader> {
     try {
       const T = require('tesseract.js') as { createWorker: (l: string, oem: number, o: object) => Promise<TesseractWorker> };
       const data = require('@tesseract.js-data/eng') as { langPath: string };
       const langPath = data.langPath.replace(/4\.0\.0$/, '4.0.0_best_int');
-      const worker = await T.createWorker('eng', 1, { langPath, gzip: true, cacheMethod: 'none', logger: () => {}, errorHandler: () => {} });
-      // The decoded PNG carries no resolution; without one Tesseract warns on every image and guesses.
-      await (worker as unknown as { setParameters: (p: object) => Promise<unknown> }).setParameters({ user_defined_dpi: '300' });
-      return new OcrReader(worker);
+      return new OcrReader(async () => {
+        const worker = await T.createWorker('eng', 1, { langPath, gzip: true, cacheMethod: 'none', logger: () => {}, errorHandler: () => {} });
+        // The decoded PNG carries no resolution; without one Tesseract warns on every image and guesses.
+        await (worker as unknown as { setParameters: (p: object) => Promise<unknown> }).setParameters({ user_defined_dpi: '300' });
+        return worker;
+      });
     } catch (e) {
       throw new NeardupError(`OCR (tesseract.js) could not load: ${(e as Error).message}`, 'unsupported');
     }
+  }
+
+  private started(): Promise<TesseractWorker> {
+    this.worker ??= this.create().catch((e) => {
+      throw new NeardupError(`OCR (tesseract.js) could not load: ${(e as Error).message}`, 'unsupported');
+    });
+    return this.worker;
   }
 
   /**
    * Reads the confident words of an encoded image (any format sharp reads), decoded in gray with its long
    * side at {@link OCR_SIDE} px.
    * `maxPixels` is the decompression-bomb limit (default 10⁸ pixels).
-   * @throws NeardupError (`bad_format`) when the image cannot be decoded.
+   * @throws NeardupError (`bad_format`) when the image cannot be decoded; (`unsupported`) when Tesseract cannot start.
    */
   async read(encoded: Buffer | Uint8Array, maxPixels = 1e8): Promise<OcrWords> {
     const t0 = performance.now();
@@ -124,13 +138,15 @@ export class OcrReader {
     } catch (e) {
       throw new NeardupError(`OCR: image cannot be decoded: ${(e as Error).message}`, 'bad_format');
     }
-    const { data } = await this.worker.recognize(png, {}, { text: false, blocks: true });
+    const { data } = await (await this.started()).recognize(png, {}, { text: false, blocks: true });
     return { words: confidentWords(data), seconds: (performance.now() - t0) / 1000, page: true };
   }
 
   /** Ends the worker thread. */
   async close(): Promise<void> {
-    await this.worker.terminate();
+    const w = this.worker;
+    this.worker = null;
+    if (w) await w.then((x) => x.terminate(), () => undefined);
   }
 }
 
