@@ -31,7 +31,7 @@ import { ocrVetoes, wordContainment, OCR_BELOW_AGREEMENT, OCR_MIN_WORDS } from '
 const ROOT = join(__dirname, '..', '..');
 const CACHE = join(ROOT, 'out', 'eval-families-cache');
 const EVIDENCE_BAND = 0.6;
-const CACHE_VERSION = 5;
+const CACHE_VERSION = 6;
 
 export interface FamilyData {
   version: number;
@@ -102,6 +102,13 @@ export async function addOcr(d: FamilyData, s: Setting): Promise<number> {
   };
   for (const p of d.pairs) {
     const [a, b, cosine] = p;
+    if (s.low && cosine < s.t && cosine >= s.low.floor) {
+      // A lower-band pair verified through the plain orientation with an agreement under the OCR gate.
+      const o = p[6];
+      const plain = o && o.length >= 5 && o[2] >= s.low.minInliers && o[3] >= s.low.minCoverage && o[4] !== null && o[4] >= s.low.minAgreement ? o[4] : -1;
+      if (plain >= 0 && plain < OCR_BELOW_AGREEMENT && lowRankOk(s.low.rank, rankIn(d, a, b), rankIn(d, b, a)) && (await read(a)).length >= OCR_MIN_WORDS) await read(b);
+      continue;
+    }
     if (cosine < s.t || cosine >= s.sure) continue;
     const agree = verifiedAgreement(p, s);
     if (agree < 0 || agree >= OCR_BELOW_AGREEMENT) continue;
@@ -131,6 +138,8 @@ export async function familyData(m: FamilyManifest, family: FamilyName): Promise
       if (d.version <= 2) await addAgreement(d);
       if (d.version <= 3) await redoPixelCorrelation(d, m);
       if (d.version <= 4) await addTrimmed(d);
+      // Version 6: the agreement also for pairs under the grid's lowest threshold (the lower band's floor).
+      if (d.version <= 5) await addAgreement(d, (i) => d.pairs[i][2] >= LOW_FLOOR_GRID[0] && d.pairs[i][2] < GRID_LOWEST_T && d.pairs[i][3] >= AGREEMENT_FROM, LOW_FLOOR_GRID[0]);
       d.version = CACHE_VERSION;
       writeFileSync(`${file}.tmp`, JSON.stringify(d));
       renameSync(`${file}.tmp`, file);
@@ -185,7 +194,40 @@ export async function familyData(m: FamilyManifest, family: FamilyName): Promise
   return d;
 }
 
-export interface Setting { /** Apply the OCR veto (src/verify/ocr.ts) with the words cached by {@link addOcr}. */ ocr?: boolean; t: number; sure: number; minInliers: number; minCoverage: number; minAgreement: number; /** Least agreement of the images as they are (no keypoints). */ minIdentity?: number; minCorrelation: number; /** Verification off: every listed pair ≥ t counts (the old scan). */ off?: boolean; /** Without the check on trimmed images (before 30 November). */ noTrim?: boolean }
+export interface Setting { /** Apply the OCR veto (src/verify/ocr.ts) with the words cached by {@link addOcr}. */ ocr?: boolean; t: number; sure: number; minInliers: number; minCoverage: number; minAgreement: number; /** Least agreement of the images as they are (no keypoints). */ minIdentity?: number; minCorrelation: number; /** Verification off: every listed pair ≥ t counts (the old scan). */ off?: boolean; /** Without the check on trimmed images (before 30 November). */ noTrim?: boolean; /** The lower band for strong keypoint evidence (src/verify, `LowBand`); undefined: off. */ low?: LowBand }
+
+/** The lower band (as src/verify's {@link LowBandOptions}): pairs in [floor, t) listed close enough, verified only by keypoints. */
+export interface LowBand { floor: number; /** 'mutual3': each in the other's 3 nearest; 'top10': in either's 10 nearest (what a scan's default k = 10 lists). */ rank: 'mutual3' | 'top10'; minInliers: number; minCoverage: number; minAgreement: number }
+
+/**
+ * The lower band's candidate values, fixed before the grid's table was looked at (issue 10, 30 November):
+ * floors 0.6 / 0.7, the two neighbour rules, 50 / 100 inliers, agreement after alignment 0.8 / 0.9; the
+ * inlier coverage is fixed at 0.2 (rotated copies span 0.1–0.58 of the image, docs/quality.md).
+ */
+export const LOW_FLOOR_GRID = [0.6, 0.7];
+const LOW_RANKS: LowBand['rank'][] = ['mutual3', 'top10'];
+const LOW_INLIERS = [50, 100];
+const LOW_AGREEMENT = [0.8, 0.9];
+const LOW_COVERAGE = 0.2;
+
+/** Rank (1-based) of `o` in row `i`'s list, or Infinity when not listed. */
+function rankIn(d: FamilyData, i: number, o: number): number {
+  for (let j = 0; j < d.k; j++) if (d.indices[i * d.k + j] === o) return j + 1;
+  return Infinity;
+}
+
+/** Whether a pair's ranks satisfy the lower band's neighbour rule. */
+export function lowRankOk(rank: LowBand['rank'], ra: number, rb: number): boolean {
+  return rank === 'mutual3' ? Math.max(ra, rb) <= 3 : Math.min(ra, rb) <= 10;
+}
+
+/** The lower band's verdict from a pair's cached orientations: some orientation with strong keypoint evidence. */
+export function lowPasses(orient: number[] | null, low: LowBand): boolean {
+  for (let x = 2; orient && x + 2 < orient.length; x += 3) {
+    if (orient[x] >= low.minInliers && orient[x + 1] >= low.minCoverage && orient[x + 2] !== null && orient[x + 2] >= low.minAgreement) return true;
+  }
+  return false;
+}
 
 export interface FamilyScore {
   family: FamilyName;
@@ -205,6 +247,7 @@ export interface FamilyScore {
 export function scoreFamily(d: FamilyData, s: Setting): FamilyScore {
   const { n, k } = d;
   const verdict = new Map<number, boolean>();
+  const lifted = new Set<number>(); // lower-band pairs verified: listed at the threshold (as the scan lifts them)
   // Array datasets of tiny images keep the sure level 0.94 (TINY_ARRAY_SURE in src/verify), as the scan does.
   const sure = d.family === 'tiny' ? Math.min(s.sure, TINY_ARRAY_SURE) : s.sure;
   for (const [a, b, cosine, inliers, corr, coverage, orient, trimmedAgree] of d.pairs) {
@@ -232,6 +275,17 @@ export function scoreFamily(d: FamilyData, s: Setting): FamilyScore {
       if (agree >= 0 && agree < OCR_BELOW_AGREEMENT && wa && wb && ocrVetoes(wordContainment(wa, wb))) ok = false;
     }
     verdict.set(a * n + b, ok);
+    // The lower band (src/verify, LowBandOptions): a pair under t, from the floor up, listed close enough,
+    // counts at t when some orientation has strong keypoint evidence (then the OCR veto as for any verified pair).
+    if (s.low && !s.off && cosine < s.t && cosine >= s.low.floor && inliers >= 0 && lowPasses(orient, s.low) && lowRankOk(s.low.rank, rankIn(d, a, b), rankIn(d, b, a))) {
+      let vetoed = false;
+      if (s.ocr && d.ocr) {
+        const plain = orient && orient.length >= 5 && orient[2] >= s.low.minInliers && orient[3] >= s.low.minCoverage && orient[4] !== null && orient[4] >= s.low.minAgreement ? orient[4] : -1; // mirrored: not read
+        const wa = d.ocr[d.rows[a].file], wb = d.ocr[d.rows[b].file];
+        vetoed = plain >= 0 && plain < OCR_BELOW_AGREEMENT && !!wa && !!wb && ocrVetoes(wordContainment(wa, wb));
+      }
+      if (!vetoed) lifted.add(a * n + b);
+    }
   }
   const indices = new Int32Array(n * k).fill(-1);
   const scores = new Float32Array(n * k).fill(-Infinity);
@@ -241,10 +295,11 @@ export function scoreFamily(d: FamilyData, s: Setting): FamilyScore {
       const o = d.indices[i * k + j];
       if (o < 0) continue;
       const sc = d.scores[i * k + j];
-      const v = verdict.get(Math.min(i, o) * n + Math.max(i, o));
+      const key = Math.min(i, o) * n + Math.max(i, o);
+      const v = verdict.get(key);
       if (!s.off && sc >= s.t && v === false) continue; // rejected (pairs under the band are not candidates at t)
       indices[i * k + w] = o;
-      scores[i * k + w] = sc;
+      scores[i * k + w] = lifted.has(key) ? Math.max(sc, s.t) : sc;
       w++;
     }
   }
@@ -300,6 +355,13 @@ export function scoreFamily(d: FamilyData, s: Setting): FamilyScore {
   return { family: d.family, precision, recall, f1, worstKind, perKind, removed, wrongRemovals: wrong, flagged: g.counts.flagged };
 }
 
+/** Every lower band of the grid (candidate values fixed beforehand: {@link LOW_FLOOR_GRID}). */
+function lowBands(): LowBand[] {
+  const out: LowBand[] = [];
+  for (const floor of LOW_FLOOR_GRID) for (const rank of LOW_RANKS) for (const minInliers of LOW_INLIERS) for (const minAgreement of LOW_AGREEMENT) out.push({ floor, rank, minInliers, minCoverage: LOW_COVERAGE, minAgreement });
+  return out;
+}
+
 function grid(): Setting[] {
   const out: Setting[] = [];
   for (let t = 0.7; t <= 0.901; t += 0.04) {
@@ -310,7 +372,12 @@ function grid(): Setting[] {
         for (const minInliers of minAgreement > 0 ? [20, 30] : [10, 15, 20, 30]) {
           for (const minCoverage of [0, 0.1]) {
             for (const minIdentity of minAgreement > 0 ? [0.6, 0.7, 0.8] : [undefined]) {
-              for (const minCorrelation of [0.9, 0.92, 0.95]) out.push({ t: Math.round(t * 100) / 100, sure, minInliers, minCoverage, minAgreement, minIdentity, minCorrelation });
+              for (const minCorrelation of [0.9, 0.92, 0.95]) {
+                const base = { t: Math.round(t * 100) / 100, sure, minInliers, minCoverage, minAgreement, minIdentity, minCorrelation };
+                out.push(base);
+                // The lower band needs the photometric check (its verdict rests on the agreement after alignment).
+                if (minAgreement > 0 && !process.argv.includes('--no-low-band')) for (const low of lowBands()) if (low.floor < base.t) out.push({ ...base, low });
+              }
             }
           }
         }
@@ -423,7 +490,7 @@ async function redoPixelCorrelation(d: FamilyData, m: FamilyManifest): Promise<v
  * the pair passes at every grid setting and keypoints are not needed), per orientation (plain, mirrored)
  * inliers, coverage and agreement after the RANSAC alignment (null under {@link AGREEMENT_FROM} inliers).
  */
-export async function addAgreement(d: FamilyData, select: (pair: number) => boolean = () => true): Promise<void> {
+export async function addAgreement(d: FamilyData, select: (pair: number) => boolean = () => true, from = GRID_LOWEST_T): Promise<void> {
   const { GeometricVerifier, flipGray } = await import('../../src/verify/geometric');
   const { alignedAgreement, halveGray, scaleHomography } = await import('../../src/verify/photometric');
   const { decodeImageFile } = await import('../../src/images/decode');
@@ -450,7 +517,7 @@ export async function addAgreement(d: FamilyData, select: (pair: number) => bool
     (p as unknown[]).length = 7;
     p[6] = null;
     if (p[3] < 0) continue; // checked with pixels (tiny)
-    if (p[2] < GRID_LOWEST_T) continue; // never a candidate at any grid threshold (unless a hash match lifts it: then rejected)
+    if (p[2] < from) continue; // never a candidate at any grid threshold (unless a hash match lifts it: then rejected)
     const A = await get(p[0], false);
     const o: number[] = [];
     for (const flip of [false, true]) {
@@ -499,7 +566,7 @@ function choose(scores: Map<string, FamilyScore[]>, settings: Setting[], familie
 }
 
 const pct = (x: number) => (100 * x).toFixed(1);
-const fmt = (s: Setting) => `t ${s.t.toFixed(2)}, sure ${s.sure.toFixed(2)}, inliers ≥ ${s.minInliers}, coverage ≥ ${s.minCoverage}, agreement ≥ ${s.minAgreement} (as they are ≥ ${s.minIdentity ?? '-'}), pixel r ≥ ${s.minCorrelation}`;
+const fmt = (s: Setting) => `t ${s.t.toFixed(2)}, sure ${s.sure.toFixed(2)}, inliers ≥ ${s.minInliers}, coverage ≥ ${s.minCoverage}, agreement ≥ ${s.minAgreement} (as they are ≥ ${s.minIdentity ?? '-'}), pixel r ≥ ${s.minCorrelation}${s.low ? `; lower band from ${s.low.floor} (${s.low.rank}, inliers ≥ ${s.low.minInliers}, coverage ≥ ${s.low.minCoverage}, agreement ≥ ${s.low.minAgreement})` : ''}`;
 const line = (r: FamilyScore) =>
   `| ${r.family} | ${pct(r.precision)} | ${pct(r.recall)} | ${pct(r.f1)} | ${r.worstKind.kind} ${pct(r.worstKind.recall)} | ${r.removed} | ${r.wrongRemovals} |`;
 const HEAD = '| family | group-pair P | group-pair R | F1 | weakest kind (grouped) | removed | wrong removals |\n| --- | --- | --- | --- | --- | --- | --- |';
