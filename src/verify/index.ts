@@ -74,6 +74,11 @@ export interface PairEvidence {
   /** The second signal matched the mirrored image. */
   flipped: boolean;
   /**
+   * The pair was a candidate of the lower band ({@link LowBandOptions}): cosine under `band`, checked by keypoints
+   * only and, when `verified`, listed at the band's bottom so it groups at the default threshold.
+   */
+  lowBand: boolean;
+  /**
    * Confident words OCR read on each image ({@link OcrReader}, `./ocr.ts`); -1 when not read (OCR runs only on
    * verified keypoint-size pairs with `agreement` under {@link OCR_BELOW_AGREEMENT}, and skips the second
    * image once the first is not legible).
@@ -128,8 +133,42 @@ export interface VerifyOptions {
   ocr?: boolean;
   /** Verified pairs with agreement at or above this level are not read; default {@link OCR_BELOW_AGREEMENT}. */
   ocrBelowAgreement?: number;
+  /**
+   * The lower band for strong geometric evidence ({@link LowBandOptions}); default {@link DEFAULT_LOW_BAND};
+   * `false` turns it off (pairs under `band` are never checked, as before).
+   */
+  low?: LowBandOptions | false;
   /** Progress: pairs checked so far, of total. */
   onProgress?: (done: number, total: number) => void;
+}
+
+/**
+ * The lower band (issue 10, rotated copies): a pair whose cosine is under the band's bottom but at least
+ * `floor`, and listed close to each other (`maxRank`), is checked by keypoints only and counts as a
+ * duplicate with strong evidence: at least `minInliers` RANSAC inliers spanning `minCoverage` of each
+ * image, and `minAgreement` of the tiles agreeing after the alignment. Why: a rotated copy with black
+ * corners (or a rotated and cropped one) sits at cosines 0.63–0.87 from its original on natural textures
+ * and dark photos, under the threshold, while its keypoints align (150–300 inliers, tile agreement
+ * 0.85–1.00 after warping; docs/quality.md). A verified pair is listed with the score `band` (as a pHash
+ * match is lifted: src/phash/merge.ts), so it counts at the default threshold; `max_similarity` keeps the
+ * cosine. A pair that fails stays `unchecked` (as every pair under the band was before). The OCR veto
+ * applies as to any verified pair.
+ */
+export interface LowBandOptions {
+  /** Lowest cosine checked. */
+  floor: number;
+  /**
+   * Neighbour rule: with `mutual`, each must be within the other's `maxRank` nearest; otherwise either one
+   * within the other's `maxRank` nearest (positions in the neighbour lists, 1 = nearest).
+   */
+  maxRank: number;
+  mutual: boolean;
+  /** Least RANSAC inliers (at least the band's `minInliers`). */
+  minInliers: number;
+  /** Least share of the images the inliers span (at least the band's `minCoverage`). */
+  minCoverage: number;
+  /** Least share of agreeing tiles after the alignment (at least the band's `minAgreement`). */
+  minAgreement: number;
 }
 
 /**
@@ -165,6 +204,12 @@ export const MIN_PIXEL_CORRELATION = 0.92;
 export const MIN_COVERAGE = 0;
 export const MIN_AGREEMENT = 0.6;
 export const MIN_IDENTITY_AGREEMENT = 0.7;
+
+/**
+ * Default lower band ({@link LowBandOptions}), or null when off: chosen with the other settings by the families
+ * evaluation's leave-one-family-out rule (bench/eval/families-eval.ts, docs/quality.md, "A lower band").
+ */
+export const DEFAULT_LOW_BAND: LowBandOptions | null = null;
 
 /**
  * The default sure level for a dataset: {@link TINY_GRAYSCALE_SURE} for tiny grayscale arrays,
@@ -217,6 +262,12 @@ export interface Verification {
     candidates: number; checked: number; verified: number; rejected: number; seconds: number; band: number; sure: number; minInliers: number; minCoverage: number; minAgreement: number; minCorrelation: number;
     /** OCR veto: images read, pairs compared (both legible), pairs rejected by it (also counted in `rejected`). */
     ocr: { read: number; compared: number; vetoed: number };
+    /**
+     * The lower band: its settings (null: off), pairs it checked (also in `checked`) and verified (also in
+     * `verified`); its pairs that fail stay `unchecked` and are not counted in `rejected` (unless the OCR veto
+     * or an unreadable image rejected them).
+     */
+    low: { settings: LowBandOptions | null; checked: number; verified: number };
   };
   /**
    * Cost of each stage of the check, in the order they ran ({@link StageCost}); what bench/verify-stages.ts
@@ -284,8 +335,21 @@ export async function verifyCandidates(
   if (!(band >= -1 && band <= sure && sure <= 1.0001)) throw new NeardupError(`verification band ${band}..${sure} must satisfy -1 ≤ band ≤ sure ≤ 1`);
   if (opts.workers !== undefined && !(Number.isInteger(opts.workers) && opts.workers >= 0)) throw new NeardupError(`verify workers must be a whole number ≥ 0, got ${opts.workers}`);
   if (!(minInliers >= 4)) throw new NeardupError(`minInliers must be at least 4 (a homography needs 4 points), got ${minInliers}`);
+  const low = opts.low === false ? null : opts.low ?? DEFAULT_LOW_BAND;
+  if (low && !(low.floor >= -1 && low.floor <= 1 && Number.isInteger(low.maxRank) && low.maxRank >= 1 && low.minInliers >= minInliers && low.minCoverage >= minCoverage && low.minAgreement >= minAgreement && minAgreement > 0)) {
+    throw new NeardupError(`lower band ${JSON.stringify(low)}: needs a floor in [-1, 1], a whole maxRank ≥ 1, and inliers, coverage and agreement at least the band's (${minInliers}, ${minCoverage}, ${minAgreement} > 0)`);
+  }
   const { n, k } = nb;
   const evidence = new Map<number, PairEvidence>();
+  // Position (1-based) of `o` in row `i`'s list, Infinity when not listed: the lower band's neighbour rule.
+  const rankOf = (i: number, o: number) => {
+    for (let j = 0; j < k; j++) if (nb.indices[i * k + j] === o) return j + 1;
+    return Infinity;
+  };
+  const lowRank = (a: number, b: number) => {
+    const ra = rankOf(a, b), rb = rankOf(b, a);
+    return (low!.mutual ? Math.max(ra, rb) : Math.min(ra, rb)) <= low!.maxRank;
+  };
   const toCheck: PairEvidence[] = [];
   for (let i = 0; i < n; i++) {
     if (!valid[i]) continue;
@@ -298,16 +362,18 @@ export async function verifyCandidates(
       if (evidence.has(key)) continue;
       const cosine = cosineOf(a, b);
       const listed = nb.scores[i * k + j];
-      // A pair is a candidate when either signal put it above the band (a hash match may lift it).
-      if (!(Math.max(cosine, listed) >= band)) continue;
-      const e: PairEvidence = { a, b, cosine, rule: cosine >= sure ? 'cosine' : 'unchecked', inliers: -1, coverage: NaN, agreement: NaN, pixelCorrelation: NaN, flipped: false, ocrWords: [-1, -1], ocrSimilarity: NaN };
+      // A pair is a candidate when either signal put it above the band (a hash match may lift it), or, in the
+      // lower band, when its cosine reaches the floor and the two are listed close to each other.
+      const isLow = !(Math.max(cosine, listed) >= band);
+      if (isLow && !(low && cosine >= low.floor && lowRank(a, b))) continue;
+      const e: PairEvidence = { a, b, cosine, rule: cosine >= sure ? 'cosine' : 'unchecked', inliers: -1, coverage: NaN, agreement: NaN, pixelCorrelation: NaN, flipped: false, lowBand: isLow, ocrWords: [-1, -1], ocrSimilarity: NaN };
       evidence.set(key, e);
       if (e.rule === 'unchecked') toCheck.push(e);
     }
   }
 
   const clock = new StageClock();
-  if (toCheck.length) await checkPairs(ds, toCheck, clock, { pixelSearch: opts.pixelSearch ?? TINY_SEARCH, maxPixels: opts.maxPixels, side, tinySide, minInliers, minCoverage, minAgreement, minIdentity, minCorrelation, concurrency: opts.concurrency ?? 4, workers: opts.workers ?? defaultVerifyWorkers(toCheck.length), onProgress: opts.onProgress });
+  if (toCheck.length) await checkPairs(ds, toCheck, clock, { pixelSearch: opts.pixelSearch ?? TINY_SEARCH, maxPixels: opts.maxPixels, side, tinySide, minInliers, minCoverage, minAgreement, minIdentity, minCorrelation, low, concurrency: opts.concurrency ?? 4, workers: opts.workers ?? defaultVerifyWorkers(toCheck.length), onProgress: opts.onProgress });
   const ocr = opts.ocr === false ? { read: 0, compared: 0, vetoed: 0 } : await ocrVeto(ds, toCheck, opts.ocrBelowAgreement ?? OCR_BELOW_AGREEMENT, opts.maxPixels);
   if (toCheck.length && opts.ocr !== false) clock.lap('ocr', ocr.read); // items: images read by Tesseract
 
@@ -322,23 +388,31 @@ export async function verifyCandidates(
       if (o < 0) continue;
       const e = evidence.get(Math.min(i, o) * n + Math.max(i, o));
       if (e && (e.rule === 'rejected' || e.rule === 'unreadable')) { dropped = true; continue; }
+      // A verified lower-band pair is listed at the band's bottom, so it groups at the default threshold.
+      if (e && e.lowBand && e.rule === 'verified' && nb.scores[i * k + j] < band) { dropped = true; kept.push({ o, s: band }); continue; }
       kept.push({ o, s: nb.scores[i * k + j] });
     }
     if (!dropped) continue;
+    // Lists stay sorted by descending score (ties: lower index first), as the search leaves them.
+    kept.sort((x, y) => y.s - x.s || x.o - y.o);
     for (let j = 0; j < k; j++) {
       indices[i * k + j] = j < kept.length ? kept[j].o : -1;
       scores[i * k + j] = j < kept.length ? kept[j].s : -Infinity;
     }
   }
-  let verified = 0, rejected = 0;
+  let verified = 0, rejected = 0, lowChecked = 0, lowVerified = 0;
   for (const e of toCheck) {
+    if (e.lowBand) {
+      lowChecked++;
+      if (e.rule === 'verified') lowVerified++;
+    }
     if (e.rule === 'verified') verified++;
-    else rejected++;
+    else if (!e.lowBand || e.rule !== 'unchecked') rejected++;
   }
   return {
     neighbors: { n, k, indices, scores },
     evidence,
-    stats: { candidates: evidence.size, checked: toCheck.length, verified, rejected, seconds: (performance.now() - t0) / 1000, band, sure, minInliers, minCoverage, minAgreement, minCorrelation, ocr },
+    stats: { candidates: evidence.size, checked: toCheck.length, verified, rejected, seconds: (performance.now() - t0) / 1000, band, sure, minInliers, minCoverage, minAgreement, minCorrelation, ocr, low: { settings: low, checked: lowChecked, verified: lowVerified } },
     stages: clock.stages,
   };
 }
@@ -353,6 +427,7 @@ interface CheckOptions {
   minAgreement: number;
   minIdentity: number;
   minCorrelation: number;
+  low: LowBandOptions | null;
   concurrency: number;
   workers: number;
   onProgress?: (done: number, total: number) => void;
@@ -432,6 +507,9 @@ async function checkPairs(ds: Dataset, pairs: PairEvidence[], clock: StageClock,
         finished();
       } else if (slotOf.has(e.a) && slotOf.has(e.b)) {
         keypoints.push(e);
+      } else if (e.lowBand) {
+        // The lower band rests on keypoints only: a tiny image's pair stays unchecked.
+        finished();
       } else {
         // At least one image is too small for keypoints: compare aligned pixels at 32×32.
         const m = alignedCorrelation(ta, tb, TINY, o.pixelSearch);
@@ -442,7 +520,7 @@ async function checkPairs(ds: Dataset, pairs: PairEvidence[], clock: StageClock,
       }
     }
     clock.lap('pixels', pairs.length - keypoints.length);
-    if (keypoints.length && pool && store) await checkKeypointPairs(keypoints, pool, slotOf, settings, finished, store, clock);
+    if (keypoints.length && pool && store) await checkKeypointPairs(keypoints, pool, slotOf, settings, o.low, finished, store, clock);
   } finally {
     // No thread outlives the scan.
     await pool?.close();
@@ -461,20 +539,25 @@ const failed = (r: ItemResult): r is { error: string } => r !== null && typeof r
  * margins) gives a hundred inliers between different pictures. A task that fails (an OpenCV error, a
  * worker that died) leaves its pairs `unreadable`: unconfirmed, never a duplicate.
  */
-async function checkKeypointPairs(pairs: PairEvidence[], pool: TaskPool, slotOf: Map<number, number>, o: CheckSettings, finished: () => void, store: ImageStore, clock: StageClock): Promise<void> {
+async function checkKeypointPairs(pairs: PairEvidence[], pool: TaskPool, slotOf: Map<number, number>, o: CheckSettings, low: LowBandOptions | null, finished: () => void, store: ImageStore, clock: StageClock): Promise<void> {
   const slot = (row: number) => slotOf.get(row)!;
   const both = (e: PairEvidence): [number, number] => [slot(e.a), slot(e.b)];
   const unreadable = (e: PairEvidence) => { e.rule = 'unreadable'; finished(); };
   const photometric = o.minAgreement > 0; // 0 turns the photometric check off (keypoints alone, as before)
   type Match = { inliers: number; coverage: number; agreement: number };
   const geometric = (m: Match) => m.inliers >= o.minInliers && m.coverage >= o.minCoverage;
-  const passes = (m: Match) => geometric(m) && (!photometric || m.agreement >= o.minAgreement);
+  // A lower-band pair needs the strong evidence (its thresholds are at least the band's, so the match task,
+  // which measures the agreement when the band's keypoint test passes, has measured it whenever it can pass).
+  const passes = (m: Match, e?: PairEvidence) => e?.lowBand && low
+    ? m.inliers >= low.minInliers && m.coverage >= low.minCoverage && m.agreement >= low.minAgreement
+    : geometric(m) && (!photometric || m.agreement >= o.minAgreement);
   const decide = (e: PairEvidence, m: Match, flipped: boolean) => {
     e.inliers = m.inliers;
     e.coverage = m.coverage;
     e.agreement = m.agreement;
     e.flipped = flipped;
-    e.rule = passes(m) ? 'verified' : 'rejected';
+    // A lower-band pair that fails stays unchecked, as every pair under the band was before.
+    e.rule = passes(m, e) ? 'verified' : e.lowBand ? 'unchecked' : 'rejected';
     finished();
   };
 
@@ -499,7 +582,7 @@ async function checkKeypointPairs(pairs: PairEvidence[], pool: TaskPool, slotOf:
         const e = current[start + j];
         if (failed(r)) return unreadable(e);
         const id = r as { agreement: number; flipped: boolean; verified: boolean };
-        if (!id.verified) { left[start + j] = e; return; }
+        if (!id.verified || e.lowBand) { left[start + j] = e; return; } // the lower band rests on keypoints only
         Object.assign(e, { inliers: -1, coverage: NaN, agreement: id.agreement, flipped: id.flipped, rule: 'verified' });
         finished();
       });
@@ -510,7 +593,7 @@ async function checkKeypointPairs(pairs: PairEvidence[], pool: TaskPool, slotOf:
     // Only the images of pairs that did not agree as they are are trimmed.
     const side = store.side;
     const trimmed = new Map<number, Uint8Array>();
-    for (const row of new Set(rest.flatMap((e) => [e.a, e.b]))) {
+    for (const row of new Set(rest.filter((e) => !e.lowBand).flatMap((e) => [e.a, e.b]))) {
       const t = await trimBorders(store.gray(slot(row)), side);
       if (t) trimmed.set(row, t);
     }
@@ -531,7 +614,7 @@ async function checkKeypointPairs(pairs: PairEvidence[], pool: TaskPool, slotOf:
         return smoothed.get(key)!;
       };
       rest = rest.filter((e) => {
-        if (!trimmed.has(e.a) && !trimmed.has(e.b)) return true;
+        if (e.lowBand || (!trimmed.has(e.a) && !trimmed.has(e.b))) return true;
         const r = trimmedAgreement(halfOf(e.a), halfOf(e.b), n2, { a: smoothOf(e.a, false), b: smoothOf(e.b, false), bFlipped: smoothOf(e.b, true) });
         if (r.agreement < o.minIdentity) return true;
         Object.assign(e, { inliers: -1, coverage: NaN, agreement: r.agreement, flipped: r.flipped, rule: 'verified' });
@@ -561,7 +644,7 @@ async function checkKeypointPairs(pairs: PairEvidence[], pool: TaskPool, slotOf:
       const e = matchable[start + j];
       if (failed(r)) return unreadable(e);
       const m = r as Match;
-      if (passes(m)) decide(e, m, false);
+      if (passes(m, e)) decide(e, m, false);
       else plain[start + j] = m; // a mirrored copy, or a symmetric picture whose plain match did not agree
     });
   });
@@ -576,7 +659,7 @@ async function checkKeypointPairs(pairs: PairEvidence[], pool: TaskPool, slotOf:
       const { e, m } = mirrorable[start + j];
       if (failed(r)) return unreadable(e);
       const mf = r as Match;
-      if (passes(mf) || (!geometric(m) && mf.inliers > m.inliers)) decide(e, mf, true);
+      if (passes(mf, e) || (!geometric(m) && mf.inliers > m.inliers)) decide(e, mf, true);
       else decide(e, m, false);
     });
   });
