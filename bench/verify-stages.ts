@@ -4,17 +4,22 @@
  * stage's wall and CPU time (every thread of the process: libvips' decoding threads and the worker threads
  * included; `Verification.stages`, src/verify/index.ts) is printed with its share of the check's CPU.
  *
- *   node --import tsx bench/verify-stages.ts [--dir <folder>] [--cache <dir>] [--workers N] [--runs R]
+ *   node --import tsx bench/verify-stages.ts [--dir <folder>] [--cache <dir>] [--workers N] [--runs R] [--low]
  *
  * Folder: `--dir`, else the wallpapers family (out/eval-families/images/wallpapers). `--runs` repeats the
  * check (the process's OpenCV is loaded once, so the first run's `load` stage carries it); the figures of
- * the last run are printed with the sum over runs.
+ * the last run are printed with the sum over runs. `--low`: each run checks the lists twice, with the
+ * lower band off and on (src/verify `LowBandOptions`, the families eval's choice: from 0.6, in either's 10
+ * nearest, ≥ 50 inliers over ≥ 0.2, agreement ≥ 0.8), and prints the extra pairs and CPU of the band.
  */
 import { existsSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { scan } from '../src/pipeline/scan';
-import { verifyCandidates, type StageCost } from '../src/verify';
+import { verifyCandidates, type StageCost, type LowBandOptions } from '../src/verify';
+
+/** The lower band chosen on all families by the families eval (docs/quality.md, "A lower band"). */
+const LOW: LowBandOptions = { floor: 0.6, maxRank: 10, mutual: false, minInliers: 50, minCoverage: 0.2, minAgreement: 0.8 };
 
 const arg = (name: string) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -41,8 +46,18 @@ async function main(): Promise<void> {
   for (let run = 0; run < runs; run++) {
     const t = performance.now();
     const c = process.cpuUsage();
-    const v = await verifyCandidates(r.dataset, r.neighbors, cosineOf, r.valid, workers === undefined ? {} : { workers });
+    const v = await verifyCandidates(r.dataset, r.neighbors, cosineOf, r.valid, { ...(workers === undefined ? {} : { workers }), low: false });
     const u = process.cpuUsage(c);
+    if (process.argv.includes('--low')) {
+      const t2 = performance.now();
+      const c2 = process.cpuUsage();
+      const vl = await verifyCandidates(r.dataset, r.neighbors, cosineOf, r.valid, { ...(workers === undefined ? {} : { workers }), low: LOW });
+      const u2 = process.cpuUsage(c2);
+      const cpuOff = (u.user + u.system) / 1e6, cpuLow = (u2.user + u2.system) / 1e6;
+      const n = r.dataset.df.shape[0];
+      const extra = vl.stats.low.checked;
+      console.log(`run ${run + 1}, lower band on: ${vl.stats.checked} pairs checked, of them ${extra} in the lower band (${((1000 * extra) / n).toFixed(0)} per 1,000 images), ${vl.stats.low.verified} verified there; wall ${((performance.now() - t2) / 1000).toFixed(1)} s, CPU ${cpuLow.toFixed(1)} s against ${cpuOff.toFixed(1)} s off: ${extra ? ((1000 * (cpuLow - cpuOff)) / extra).toFixed(1) : '-'} ms of CPU per lower-band pair, ${((100 * (cpuLow - cpuOff)) / cpuOff).toFixed(1)} % more`);
+    }
     last = v.stages;
     for (const s of v.stages) {
       const acc = sum.get(s.stage) ?? { stage: s.stage, items: 0, wall: 0, cpu: 0 };
