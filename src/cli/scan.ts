@@ -13,6 +13,7 @@ import type { GroupMethod } from '../dedup/groups';
 import { isInside, realpathLoose } from '../export/safe-path';
 import { NeardupError } from '../errors';
 import { numberIn, intIn, oneOf, keepPolicy, modelOption, keyValue } from './options';
+import { MEASURED_LOW_BAND } from '../verify';
 import { datasetSyntax } from '../datasets/registry';
 import { AUTO_ANN_THRESHOLD } from '../similarity/backends/registry';
 import { writeReport } from '../widgets/explorer/report';
@@ -104,6 +105,7 @@ interface ScanCliOptions {
   searchParam: Record<string, string>;
   report?: boolean;
   verify: boolean;
+  rotated?: boolean;
 }
 
 export function register(program: Command): void {
@@ -133,6 +135,7 @@ export function register(program: Command): void {
     .option('--limit <n>', 'only the first n samples (quick trial runs)', intIn(1, Number.MAX_SAFE_INTEGER))
     .option('-q, --quiet', 'no progress output')
     .option('--no-verify', 'count every pair above the threshold on cosine alone (no keypoint / pixel verification of uncertain pairs; docs/duplicates.md)')
+    .option('--rotated', 'also check pairs under the threshold down to cosine 0.6 that are among each other\'s 10 nearest, and count them only with strong keypoint evidence (≥ 50 inliers over ≥ 20 % of each image, ≥ 80 % of the tiles agreeing after the alignment): finds copies rotated by a few degrees (black corners) that the embedding puts far apart; more pairs to check (docs/quality.md, "Rotated copies")')
     .option('--report', 'also write report.html: one offline HTML file with the histogram and the groups as images')
     .action(async (dataset: string, o: ScanCliOptions) => {
       // Refuse an output folder inside a dataset folder now, not after embedding.
@@ -155,7 +158,7 @@ export function register(program: Command): void {
           exact: o.exact === false ? false : { pixels: o.pixelHash !== false, maxPixels: o.pixelHashMax * 1e6 },
           phash: o.phash === 'auto' ? 'auto' : o.phash === 'on',
           maxPixels: Math.round(o.maxPixels * 1e6),
-          verify: o.verify,
+          verify: o.verify === false ? false : o.rotated ? { low: MEASURED_LOW_BAND } : true,
           search: Object.keys(o.searchParam).length === 0 ? o.search : { backend: o.search, params: o.searchParam },
           load: { limit: o.limit, onProgress: o.quiet ? undefined : (m) => process.stderr.write(`${m}\n`) },
           onProgress: progress.update,
