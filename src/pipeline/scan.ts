@@ -22,7 +22,7 @@ import { fsPath } from '../datasets/names';
 import { histogram, maxSimilarity, nearestIndex, ThresholdIndex, type Histogram } from '../dedup/threshold';
 import { uniqueness } from '../dedup/uniqueness';
 import { addHashMatches, type HashMatchOptions } from '../phash/merge';
-import { verifyCandidates, defaultSure, VERIFY_BAND, type PairEvidence, type VerifyOptions, type Verification } from '../verify';
+import { verifyCandidates, defaultSure, defaultPixelSearch, VERIFY_BAND, type PairEvidence, type VerifyOptions, type Verification } from '../verify';
 import {
   crossSplitCounts,
   crossSplitReport,
@@ -358,7 +358,8 @@ export class ScanResult {
 
   /**
    * Near-duplicate pairs above the threshold with their evidence: `a, b, similarity, group_id,
-   * cosine, rule, inliers, coverage, agreement, pixel_correlation, flipped, hash_distance` (sample ids). `similarity` is
+   * cosine, rule, inliers, coverage, agreement, pixel_correlation, flipped, ocr_similarity, hash_distance` (sample ids);
+   * `ocr_similarity` is the word containment of two legible text pages (src/verify/ocr.ts), empty when not read. `similarity` is
    * the score the pair was grouped on (the cosine, or a hash match's score); `rule` says what made it
    * a duplicate: `exact`, `cosine` (≥ the sure level), `verified` (keypoints or pixels), `unchecked`
    * (below the verification band, only when the threshold is set below it).
@@ -382,6 +383,7 @@ export class ScanResult {
     cols.agreement = Array.from(p.a, (_, x) => num(ev[x]?.agreement));
     cols.pixel_correlation = Array.from(p.a, (_, x) => num(ev[x]?.pixelCorrelation));
     cols.flipped = Array.from(p.a, (_, x) => ev[x]?.flipped ?? false);
+    cols.ocr_similarity = Array.from(p.a, (_, x) => num(ev[x]?.ocrSimilarity));
     cols.hash_distance = Array.from(p.a, (a, x) => c.hashBits.get(a * n + p.b[x]) ?? null);
     const df = dfFromColumns(cols);
     return (this.cache.pairs = df);
@@ -582,6 +584,7 @@ export async function scan(spec: string | Dataset, opts: ScanOptions = {}): Prom
       // Every pair at the scan's own threshold is checked, even when it is set below the default band.
       band: Math.min(vo.band ?? VERIFY_BAND, threshold),
       sure: Math.max(vo.sure ?? defaultSure(dataset.pixels as never, isTinyGrayscale(dataset.pixels)), Math.min(vo.band ?? VERIFY_BAND, threshold)),
+      pixelSearch: vo.pixelSearch ?? defaultPixelSearch(isTinyGrayscale(dataset.pixels)),
       onProgress: (d, t) => progress('verify', d, t),
     });
     neighbors = v.neighbors;

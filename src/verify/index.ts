@@ -24,16 +24,19 @@ import { decodeImage } from '../images/decode';
 import { readEncoded } from '../images/source';
 import { arrayImageToRgb } from '../images/array';
 import type { OrbFeatures } from './geometric';
-import { alignedCorrelation, TINY_SEARCH } from './pixels';
-export { TINY_SEARCH } from './pixels';
+import { alignedCorrelation, TINY_SEARCH, NARROW_SEARCH, type CorrelationOptions } from './pixels';
+export { TINY_SEARCH, NARROW_SEARCH } from './pixels';
 import { ImageStore, type CheckSettings, type ItemResult } from './tasks';
 import { TaskPool } from './pool';
 import { trimBorders } from './trim';
 import { isTinyArray } from '../dedup/defaults';
-import { alignedAgreement, halveGray } from './photometric';
+import { alignedAgreement, halveGray, smoothGray } from './photometric';
 import { flipGray } from './geometric';
 import { availableParallelism } from 'node:os';
 import { NeardupError } from '../errors';
+import { OcrReader, wordContainment, ocrVetoes, OCR_BELOW_AGREEMENT, OCR_MIN_WORDS, OCR_MAX_SIMILARITY } from './ocr';
+import sharp from 'sharp';
+export { OCR_BELOW_AGREEMENT, OCR_MIN_WORDS, OCR_MAX_SIMILARITY, OCR_MIN_CONFIDENCE, OCR_SIDE, wordContainment } from './ocr';
 
 /** Why a pair is, or is not, a duplicate. */
 export type VerdictRule =
@@ -70,6 +73,18 @@ export interface PairEvidence {
   pixelCorrelation: number;
   /** The second signal matched the mirrored image. */
   flipped: boolean;
+  /**
+   * Confident words OCR read on each image ({@link OcrReader}, `./ocr.ts`); -1 when not read (OCR runs only on
+   * verified keypoint-size pairs with `agreement` under {@link OCR_BELOW_AGREEMENT}, and skips the second
+   * image once the first is not legible).
+   */
+  ocrWords: [number, number];
+  /**
+   * Word containment of the two readings ({@link wordContainment}), 0..1; NaN when not compared (either side
+   * not read or under {@link OCR_MIN_WORDS} words). Under {@link OCR_MAX_SIMILARITY} the pair is `rejected`:
+   * two legible pages with different text.
+   */
+  ocrSimilarity: number;
 }
 
 /** Options of {@link verifyCandidates}; every default comes from docs/quality.md's leave-one-family-out choice. */
@@ -88,6 +103,11 @@ export interface VerifyOptions {
   minIdentity?: number;
   /** Least aligned pixel correlation for tiny images; default {@link MIN_PIXEL_CORRELATION}. */
   minCorrelation?: number;
+  /**
+   * Shifts and crops the pixel check searches (`./pixels.ts`); default {@link TINY_SEARCH}. The scan passes
+   * {@link defaultPixelSearch} of the dataset.
+   */
+  pixelSearch?: CorrelationOptions;
   /** Images with a side under this many pixels use the pixel check; default 64. */
   tinySide?: number;
   /** Side (px) images are decoded at for keypoints; default 320. */
@@ -101,6 +121,13 @@ export interface VerifyOptions {
    * calling thread. Default {@link defaultVerifyWorkers}. The evidence is the same for any number.
    */
   workers?: number;
+  /**
+   * OCR veto (`./ocr.ts`): verified pairs of legible text pages whose words differ are rejected. Default true;
+   * false turns it off (the verdicts of before 30 November).
+   */
+  ocr?: boolean;
+  /** Verified pairs with agreement at or above this level are not read; default {@link OCR_BELOW_AGREEMENT}. */
+  ocrBelowAgreement?: number;
   /** Progress: pairs checked so far, of total. */
   onProgress?: (done: number, total: number) => void;
 }
@@ -150,6 +177,18 @@ export function defaultSure(pixels: { kind: string; width?: number; height?: num
 }
 
 /**
+ * The default pixel search for a dataset: {@link NARROW_SEARCH} (±2 px) for tiny grayscale arrays,
+ * {@link TINY_SEARCH} (±5 px and crops) otherwise. Why: the wide search was chosen and measured on tiny
+ * colour photos only (docs/quality.md); tiny grayscale datasets have their threshold (0.98) above their sure
+ * level (0.94), so their band is checked only for the explorer's lower thresholds, and there the wide search
+ * cost 16.6 ms per pair: 361,558 band pairs of Fashion-MNIST's 70,000 took 5,991 s under load 15 on the 2-core
+ * AMD EPYC, against about 1.2 ms per pair for the narrow one (docs/quality.md, "Cost").
+ */
+export function defaultPixelSearch(tinyGrayscale: boolean): CorrelationOptions {
+  return tinyGrayscale ? NARROW_SEARCH : TINY_SEARCH;
+}
+
+/**
  * Pairs under which the check stays on the calling thread. A judgement from two measurements on the
  * 2-core test machine (docs/quality.md, "Cost"): a worker's OpenCV costs about 0.7 s of CPU to load
  * (plus its own JIT warm-up), a checked pair about 17 ms of CPU; under 256 pairs (about 4 s of work)
@@ -174,7 +213,46 @@ export interface Verification {
   /** Evidence per candidate pair, keyed by `a * n + b` (a < b). */
   evidence: Map<number, PairEvidence>;
   /** Pairs checked with a second signal, rejected among them, and seconds spent. */
-  stats: { candidates: number; checked: number; verified: number; rejected: number; seconds: number; band: number; sure: number; minInliers: number; minCoverage: number; minAgreement: number; minCorrelation: number };
+  stats: {
+    candidates: number; checked: number; verified: number; rejected: number; seconds: number; band: number; sure: number; minInliers: number; minCoverage: number; minAgreement: number; minCorrelation: number;
+    /** OCR veto: images read, pairs compared (both legible), pairs rejected by it (also counted in `rejected`). */
+    ocr: { read: number; compared: number; vetoed: number };
+  };
+  /**
+   * Cost of each stage of the check, in the order they ran ({@link StageCost}); what bench/verify-stages.ts
+   * prints. Empty when no pair needed a check.
+   */
+  stages: StageCost[];
+}
+
+/**
+ * Wall and CPU time of one stage of the check. The stages run one after another (each waits for all of
+ * its items), so the process's CPU time over a stage (`process.cpuUsage`: every thread, libvips' decoding
+ * threads and the worker threads included) is that stage's cost.
+ */
+export interface StageCost {
+  /** decode, load (OpenCV in the threads), prepare, identity, trim, orb, match, orb-mirrored, match-mirrored, pixels, ocr (the veto; items = images read). */
+  stage: string;
+  /** Images or pairs the stage worked on. */
+  items: number;
+  /** Wall seconds. */
+  wall: number;
+  /** CPU seconds over all threads of the process. */
+  cpu: number;
+}
+
+/** Records {@link StageCost}s: `lap(stage, items)` closes the stage that ran since the previous lap. */
+class StageClock {
+  readonly stages: StageCost[] = [];
+  private wall = performance.now();
+  private cpu = process.cpuUsage();
+  lap(stage: string, items: number): void {
+    const u = process.cpuUsage(this.cpu);
+    const now = performance.now();
+    this.stages.push({ stage, items, wall: (now - this.wall) / 1000, cpu: (u.user + u.system) / 1e6 });
+    this.wall = now;
+    this.cpu = process.cpuUsage();
+  }
 }
 
 /**
@@ -222,13 +300,16 @@ export async function verifyCandidates(
       const listed = nb.scores[i * k + j];
       // A pair is a candidate when either signal put it above the band (a hash match may lift it).
       if (!(Math.max(cosine, listed) >= band)) continue;
-      const e: PairEvidence = { a, b, cosine, rule: cosine >= sure ? 'cosine' : 'unchecked', inliers: -1, coverage: NaN, agreement: NaN, pixelCorrelation: NaN, flipped: false };
+      const e: PairEvidence = { a, b, cosine, rule: cosine >= sure ? 'cosine' : 'unchecked', inliers: -1, coverage: NaN, agreement: NaN, pixelCorrelation: NaN, flipped: false, ocrWords: [-1, -1], ocrSimilarity: NaN };
       evidence.set(key, e);
       if (e.rule === 'unchecked') toCheck.push(e);
     }
   }
 
-  if (toCheck.length) await checkPairs(ds, toCheck, { maxPixels: opts.maxPixels, side, tinySide, minInliers, minCoverage, minAgreement, minIdentity, minCorrelation, concurrency: opts.concurrency ?? 4, workers: opts.workers ?? defaultVerifyWorkers(toCheck.length), onProgress: opts.onProgress });
+  const clock = new StageClock();
+  if (toCheck.length) await checkPairs(ds, toCheck, clock, { pixelSearch: opts.pixelSearch ?? TINY_SEARCH, maxPixels: opts.maxPixels, side, tinySide, minInliers, minCoverage, minAgreement, minIdentity, minCorrelation, concurrency: opts.concurrency ?? 4, workers: opts.workers ?? defaultVerifyWorkers(toCheck.length), onProgress: opts.onProgress });
+  const ocr = opts.ocr === false ? { read: 0, compared: 0, vetoed: 0 } : await ocrVeto(ds, toCheck, opts.ocrBelowAgreement ?? OCR_BELOW_AGREEMENT, opts.maxPixels);
+  if (toCheck.length && opts.ocr !== false) clock.lap('ocr', ocr.read); // items: images read by Tesseract
 
   // Decision lists: drop what the second signal did not confirm.
   const indices = new Int32Array(nb.indices);
@@ -257,11 +338,13 @@ export async function verifyCandidates(
   return {
     neighbors: { n, k, indices, scores },
     evidence,
-    stats: { candidates: evidence.size, checked: toCheck.length, verified, rejected, seconds: (performance.now() - t0) / 1000, band, sure, minInliers, minCoverage, minAgreement, minCorrelation },
+    stats: { candidates: evidence.size, checked: toCheck.length, verified, rejected, seconds: (performance.now() - t0) / 1000, band, sure, minInliers, minCoverage, minAgreement, minCorrelation, ocr },
+    stages: clock.stages,
   };
 }
 
 interface CheckOptions {
+  pixelSearch: CorrelationOptions;
   maxPixels?: number;
   side: number;
   tinySide: number;
@@ -289,7 +372,7 @@ const TINY = 32;
  * the evidence is the same whatever the number of threads; the decisions below are the same as when
  * each pair ran start to end in turn. Images too small for keypoints use aligned pixels (here, cheap).
  */
-async function checkPairs(ds: Dataset, pairs: PairEvidence[], o: CheckOptions): Promise<void> {
+async function checkPairs(ds: Dataset, pairs: PairEvidence[], clock: StageClock, o: CheckOptions): Promise<void> {
   const rows = new Set<number>();
   for (const p of pairs) { rows.add(p.a); rows.add(p.b); }
   const list = [...rows];
@@ -335,8 +418,10 @@ async function checkPairs(ds: Dataset, pairs: PairEvidence[], o: CheckOptions): 
       }
     };
     await Promise.all(Array.from({ length: Math.max(1, o.concurrency) }, work));
+    clock.lap('decode', list.length);
     // OpenCV must load for keypoints (a missing package is an `unsupported` error, as before).
     if (pool && (px.kind !== 'array' || slotOf.size)) await pool.ready();
+    clock.lap('load', pool?.workers ?? 0);
 
     const keypoints: PairEvidence[] = [];
     for (const e of pairs) {
@@ -349,14 +434,15 @@ async function checkPairs(ds: Dataset, pairs: PairEvidence[], o: CheckOptions): 
         keypoints.push(e);
       } else {
         // At least one image is too small for keypoints: compare aligned pixels at 32×32.
-        const m = alignedCorrelation(ta, tb, TINY, TINY_SEARCH);
+        const m = alignedCorrelation(ta, tb, TINY, o.pixelSearch);
         e.pixelCorrelation = m.correlation;
         e.flipped = m.flipped;
         e.rule = m.correlation >= o.minCorrelation ? 'verified' : 'rejected';
         finished();
       }
     }
-    if (keypoints.length && pool && store) await checkKeypointPairs(keypoints, pool, slotOf, settings, finished, store);
+    clock.lap('pixels', pairs.length - keypoints.length);
+    if (keypoints.length && pool && store) await checkKeypointPairs(keypoints, pool, slotOf, settings, finished, store, clock);
   } finally {
     // No thread outlives the scan.
     await pool?.close();
@@ -375,7 +461,7 @@ const failed = (r: ItemResult): r is { error: string } => r !== null && typeof r
  * margins) gives a hundred inliers between different pictures. A task that fails (an OpenCV error, a
  * worker that died) leaves its pairs `unreadable`: unconfirmed, never a duplicate.
  */
-async function checkKeypointPairs(pairs: PairEvidence[], pool: TaskPool, slotOf: Map<number, number>, o: CheckSettings, finished: () => void, store: ImageStore): Promise<void> {
+async function checkKeypointPairs(pairs: PairEvidence[], pool: TaskPool, slotOf: Map<number, number>, o: CheckSettings, finished: () => void, store: ImageStore, clock: StageClock): Promise<void> {
   const slot = (row: number) => slotOf.get(row)!;
   const both = (e: PairEvidence): [number, number] => [slot(e.a), slot(e.b)];
   const unreadable = (e: PairEvidence) => { e.rule = 'unreadable'; finished(); };
@@ -397,6 +483,7 @@ async function checkKeypointPairs(pairs: PairEvidence[], pool: TaskPool, slotOf:
   const broken = new Set<number>();
   const prepared = await pool.map(slots, 8, (part) => ({ kind: 'prepare', slots: part }));
   prepared.forEach((r, i) => { if (failed(r)) broken.add(slots[i]); });
+  clock.lap('prepare', slots.length);
   let rest: PairEvidence[] = [];
   for (const e of pairs) {
     if (broken.has(slot(e.a)) || broken.has(slot(e.b))) unreadable(e);
@@ -417,6 +504,7 @@ async function checkKeypointPairs(pairs: PairEvidence[], pool: TaskPool, slotOf:
         finished();
       });
     });
+    clock.lap('identity', current.length);
     rest = left.filter((e): e is PairEvidence => e !== null);
     // 3b. The agreement as they are once letterbox/pillarbox bars are cut off (either image), before keypoints.
     // Only the images of pairs that did not agree as they are are trimmed.
@@ -432,15 +520,26 @@ async function checkKeypointPairs(pairs: PairEvidence[], pool: TaskPool, slotOf:
         if (!half.has(row)) half.set(row, halveGray(trimmed.get(row) ?? store.gray(slot(row)), side, side));
         return half.get(row)!;
       };
+      // The blurred half images (and mirrors), once per image as in stage 2: an untrimmed image's are the
+      // store's (the same halving and blur); a trimmed image's are made here. Bit-identical to blurring per pair.
+      const n2 = side >> 1;
+      const smoothed = new Map<number, Float32Array>();
+      const smoothOf = (row: number, flipped: boolean): Float32Array => {
+        if (!trimmed.has(row)) return store.smooth(slot(row), flipped);
+        const key = 2 * row + (flipped ? 1 : 0);
+        if (!smoothed.has(key)) smoothed.set(key, smoothGray(flipped ? flipGray(halfOf(row), n2, n2) : halfOf(row), n2, n2));
+        return smoothed.get(key)!;
+      };
       rest = rest.filter((e) => {
         if (!trimmed.has(e.a) && !trimmed.has(e.b)) return true;
-        const r = trimmedAgreement(halfOf(e.a), halfOf(e.b), side >> 1);
+        const r = trimmedAgreement(halfOf(e.a), halfOf(e.b), n2, { a: smoothOf(e.a, false), b: smoothOf(e.b, false), bFlipped: smoothOf(e.b, true) });
         if (r.agreement < o.minIdentity) return true;
         Object.assign(e, { inliers: -1, coverage: NaN, agreement: r.agreement, flipped: r.flipped, rule: 'verified' });
         finished();
         return false;
       });
     }
+    clock.lap('trim', trimmed.size);
   }
 
   // 4–6. Keypoints: features once per image, then the plain match; the mirrored one where it did not pass.
@@ -452,7 +551,9 @@ async function checkKeypointPairs(pairs: PairEvidence[], pool: TaskPool, slotOf:
     pool.shareFeatures(flipped, ok);
     return bad;
   };
-  const noPlain = await features([...new Set(rest.flatMap(both))], false);
+  const plainSlots = [...new Set(rest.flatMap(both))];
+  const noPlain = await features(plainSlots, false);
+  clock.lap('orb', plainSlots.length);
   const matchable = rest.filter((e) => (noPlain.has(slot(e.a)) || noPlain.has(slot(e.b)) ? (unreadable(e), false) : true));
   const plain: (Match | null)[] = new Array(matchable.length).fill(null);
   await pool.map(matchable.map(both), 4, (part) => ({ kind: 'match', flipped: false, pairs: part }), (start, results) => {
@@ -464,8 +565,11 @@ async function checkKeypointPairs(pairs: PairEvidence[], pool: TaskPool, slotOf:
       else plain[start + j] = m; // a mirrored copy, or a symmetric picture whose plain match did not agree
     });
   });
+  clock.lap('match', matchable.length);
   const again = matchable.map((e, i) => ({ e, m: plain[i] })).filter((x): x is { e: PairEvidence; m: Match } => x.m !== null);
-  const noFlipped = await features([...new Set(again.map((x) => slot(x.e.b)))], true);
+  const flippedSlots = [...new Set(again.map((x) => slot(x.e.b)))];
+  const noFlipped = await features(flippedSlots, true);
+  clock.lap('orb-mirrored', flippedSlots.length);
   const mirrorable = again.filter((x) => (noFlipped.has(slot(x.e.b)) ? (unreadable(x.e), false) : true));
   await pool.map(mirrorable.map((x) => both(x.e)), 4, (part) => ({ kind: 'match', flipped: true, pairs: part }), (start, results) => {
     results.forEach((r, j) => {
@@ -476,6 +580,65 @@ async function checkKeypointPairs(pairs: PairEvidence[], pool: TaskPool, slotOf:
       else decide(e, m, false);
     });
   });
+  clock.lap('match-mirrored', mirrorable.length);
+}
+
+/**
+ * The OCR veto (`./ocr.ts`), after the other checks: for each verified pair checked with keypoints or tile
+ * agreement (not the tiny pixel path) whose agreement is under `below`, read the words of both images (each
+ * image once, on Tesseract's own worker thread; the second image of a pair is not read when the first is not
+ * legible) and reject the pair when both are legible and their words differ ({@link ocrVetoes}). An image
+ * that cannot be read leaves the verdict as it is (OCR only ever removes a verdict, and only with evidence).
+ * Cost: about 1–4 s of CPU per image read (Tesseract at {@link OCR_SIDE} px; docs/quality.md, "OCR veto").
+ */
+async function ocrVeto(ds: Dataset, pairs: PairEvidence[], below: number, maxPixels?: number): Promise<Verification['stats']['ocr']> {
+  // A pair verified through the mirror is not read: one side's text runs backwards, and Tesseract reads
+  // mirrored text as confident nonsense (found on the documents family: a mirrored copy's 94 "words").
+  const todo = pairs.filter((e) => e.rule === 'verified' && !e.flipped && Number.isNaN(e.pixelCorrelation) && e.agreement < below);
+  const stats = { read: 0, compared: 0, vetoed: 0 };
+  if (!todo.length) return stats;
+  const reader = await OcrReader.load();
+  const words = new Map<number, string[] | null>(); // null: could not be read
+  const px = ds.pixels;
+  const read = async (row: number): Promise<string[] | null> => {
+    if (words.has(row)) return words.get(row)!;
+    let w: string[] | null = null;
+    try {
+      let bytes: Uint8Array | null = null;
+      if (px.kind === 'array') {
+        const rgb = arrayImageToRgb(px, row, Math.max(px.width, px.height));
+        bytes = await sharp(rgb, { raw: { width: Math.max(px.width, px.height), height: Math.max(px.width, px.height), channels: 3 } }).png().toBuffer();
+      } else {
+        const r = await readEncoded(px, row);
+        if (r.ok) bytes = r.bytes;
+      }
+      if (bytes) {
+        const r = await reader.read(bytes, maxPixels);
+        w = r.words;
+        if (r.page) stats.read++; // images Tesseract read (not those the page test turned away)
+      }
+    } catch (e) {
+      if (e instanceof NeardupError && e.code === 'unsupported') throw e; // Tesseract missing: say so, as before
+      w = null; // unreadable for OCR: the verdict stays
+    }
+    words.set(row, w);
+    return w;
+  };
+  try {
+    for (const e of todo) {
+      const wa = await read(e.a);
+      if (!wa || wa.length < OCR_MIN_WORDS) { if (wa) e.ocrWords = [wa.length, -1]; continue; }
+      const wb = await read(e.b);
+      if (!wb) continue;
+      e.ocrWords = [wa.length, wb.length];
+      e.ocrSimilarity = wordContainment(wa, wb);
+      if (Number.isFinite(e.ocrSimilarity)) stats.compared++;
+      if (ocrVetoes(e.ocrSimilarity)) { e.rule = 'rejected'; stats.vetoed++; }
+    }
+  } finally {
+    await reader.close();
+  }
+  return stats;
 }
 
 /** RGB (interleaved, `pixels` × 3 bytes) → gray bytes with Rec. 601 luma weights. */
@@ -507,9 +670,15 @@ const IDENTITY_H = [1, 0, 0, 0, 1, 0, 0, 0, 1];
 /**
  * Tile agreement of two half-size gray images (`n`×`n`) as they are, then with the second mirrored (the
  * first that is higher wins): the check of stage 3, on images whose bars were cut (./trim.ts).
+ * `smoothed`: `a`, `b` and `b` mirrored already blurred ({@link smoothGray}, radius 1), so a caller that
+ * compares one image with many others blurs it once; the result is the same to the bit.
  */
-export function trimmedAgreement(a: Uint8Array, b: Uint8Array, n: number): { agreement: number; flipped: boolean } {
-  const plain = alignedAgreement(a, n, n, b, n, n, IDENTITY_H).agreeing;
-  const mirrored = alignedAgreement(a, n, n, flipGray(b, n, n), n, n, IDENTITY_H).agreeing;
+export function trimmedAgreement(
+  a: Uint8Array, b: Uint8Array, n: number,
+  smoothed?: { a: Float32Array; b: Float32Array; bFlipped: Float32Array },
+): { agreement: number; flipped: boolean } {
+  const plain = alignedAgreement(a, n, n, b, n, n, IDENTITY_H, { smoothedA: smoothed?.a, smoothedB: smoothed?.b }).agreeing;
+  // With the blurred mirror given, the mirrored pixels themselves are not read (identity: no resampling).
+  const mirrored = alignedAgreement(a, n, n, smoothed ? b : flipGray(b, n, n), n, n, IDENTITY_H, { smoothedA: smoothed?.a, smoothedB: smoothed?.bFlipped }).agreeing;
   return mirrored > plain ? { agreement: mirrored, flipped: true } : { agreement: plain, flipped: false };
 }

@@ -32,6 +32,13 @@ export interface CorrelationOptions {
 export const TINY_SEARCH: Readonly<Required<CorrelationOptions>> = Object.freeze({ shift: 5, zooms: Object.freeze([0.92, 0.84, 0.76]), minOverlap: 0.65 });
 
 /**
+ * The narrow search (shifts up to 2 px, no crops): the tiny path's search until 30 November 2026, kept for tiny
+ * grayscale datasets (MNIST, Fashion-MNIST; {@link defaultPixelSearch} in ./index.ts). About a twelfth of
+ * {@link TINY_SEARCH}'s cost per pair.
+ */
+export const NARROW_SEARCH: Readonly<Required<CorrelationOptions>> = Object.freeze({ shift: 2, zooms: Object.freeze([]) as readonly number[], minOverlap: 0.75 });
+
+/**
  * Best correlation of two `side`×`side` gray images over shifts of up to `shift` pixels in x and y,
  * optional crops ({@link CorrelationOptions.zooms}) and a left–right mirror of `b`. The overlap of a
  * shift is compared; shifts whose overlap is under `minOverlap` of the image are not tried. A crop is

@@ -44,3 +44,47 @@ test('trimmed agreement: a letterboxed copy agrees with its original once the ba
     assert.ok(a < 0.5, `${other} in the same bars: ${a}`);
   }
 });
+
+/** libvips' trim alone, as trimBorders ran before its pre-check (mayHaveBar): the oracle. */
+async function trimByLibvips(gray: Uint8Array): Promise<Buffer | null> {
+  try {
+    const { data, info } = await sharp(Buffer.from(gray), { raw: { width: side, height: side, channels: 1 } }).trim({ threshold: 14 }).extractChannel(0).raw().toBuffer({ resolveWithObject: true });
+    if (info.width > side * 0.97 && info.height > side * 0.97) return null;
+    if (info.width < 8 || info.height < 8) return null;
+    return await sharp(data, { raw: { width: info.width, height: info.height, channels: 1 } }).resize(side, side, { fit: 'fill', kernel: 'linear' }).extractChannel(0).raw().toBuffer();
+  } catch {
+    return null;
+  }
+}
+
+test('trim: the quick test for bars never changes the result (real photos, bars of 3 to 7 px on each side, near the 3 % limit)', async () => {
+  const { readdirSync } = await import('node:fs');
+  const files = readdirSync(BASE).filter((f) => f.endsWith('.jpg')).slice(0, 3);
+  let cases = 0, withBars = 0;
+  for (const f of files) {
+    const photo = await gray320(sharp(join(BASE, f)));
+    const variants: Uint8Array[] = [photo];
+    for (const px of [3, 4, 5, 6, 7]) {
+      for (const where of ['left', 'top', 'both-x', 'both-y'] as const) {
+        for (const colour of [0, 255]) {
+          const g = Uint8Array.from(photo);
+          for (let y = 0; y < side; y++) {
+            for (let x = 0; x < side; x++) {
+              const bar = where === 'left' ? x < px : where === 'top' ? y < px : where === 'both-x' ? x < px || x >= side - px : y < px || y >= side - px;
+              if (bar) g[y * side + x] = colour;
+            }
+          }
+          variants.push(g);
+        }
+      }
+    }
+    for (const g of variants) {
+      const want = await trimByLibvips(g);
+      const got = await trimBorders(g, side);
+      cases++;
+      if (want) withBars++;
+      assert.deepEqual(got === null ? null : Buffer.from(got), want, `${f}: same result as libvips alone`);
+    }
+  }
+  assert.ok(withBars > cases / 5 && withBars < cases, `both outcomes exercised: ${withBars} of ${cases} with bars`);
+});

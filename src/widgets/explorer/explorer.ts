@@ -10,11 +10,12 @@ import type { DataFrame } from 'danfojs-node';
 import { Widget, type WidgetSpec } from '../base';
 import type { JSONObject } from '../../kernel/comm';
 import { groupAtThreshold, type GroupMethod, type GroupOptions, type GroupResult, type KeepPolicy } from '../../dedup/groups';
+import { Regrouper } from '../../dedup/regroup';
 import { NeardupError } from '../../errors';
 import { checkThreshold } from '../../dedup/defaults';
 import { columnValues, dfFromColumns, hasColumn, writeCsv, writeJson } from '../../frame';
 import { thumbnailPng } from '../../images/thumbnail';
-import { checkSource, encodeCategories, keepRank, sourceMaxSimilarity, type ExplorerSource } from './source';
+import { checkSource, encodeCategories, idIndex, keepRank, sourceMaxSimilarity, type ExplorerSource } from './source';
 import { summaryText } from './summary';
 import { decide, type Decision, type ExplorerCounts, type ExplorerTag } from './decide';
 import { crossSplitReport, labelConflictReport, pairsAtThreshold, type SampleInfo } from '../../dedup/report';
@@ -91,7 +92,8 @@ function checkTags(tags: unknown, known: Map<string, number>): Record<string, Ex
  */
 export class Explorer extends Widget<Record<string, any>> {
   private readonly src: ExplorerSource;
-  private readonly rowOf: Map<string, number>;
+  /** id → row, built on first need in kernel mode (see `idIndex`: 1–2 s at 1,000,000 ids). */
+  private rowIndex: Map<string, number> | null;
   private readonly keepPolicy: KeepPolicy;
   private readonly method: GroupMethod;
   private readonly opts: GroupOptions;
@@ -107,24 +109,27 @@ export class Explorer extends Widget<Record<string, any>> {
   private decision!: Decision;
   private readonly evidence: EvidenceTable;
   private evIndex: Map<number, number> | null = null;
+  /** The fast regroup of a slider step (components + a built-in keep policy); null = groupAtThreshold. */
+  private readonly regrouper: Regrouper | null;
 
   constructor(src: ExplorerSource, options: ExploreOptions & { threshold: number }) {
-    const rowOf = checkSource(src);
     const n = src.ids.length;
+    const local = options.browserCompute ?? n <= BROWSER_COMPUTE_LIMIT;
+    // Kernel mode (large results): the id index waits for the first tag or export, off the first paint.
+    const rowOf = checkSource(src, local || Object.keys(options.tags ?? {}).length > 0);
     const threshold = checkThreshold(options.threshold);
     const keep = options.keep ?? 'first';
     const method = options.method ?? 'components';
     const opts: GroupOptions = src.groupOptions
       ? { ...src.groupOptions(keep, method), keep, method }
       : { keep, method, splits: src.splits, labels: src.labels, valid: src.valid, exactGroups: src.exactGroups };
-    const tags = checkTags(options.tags ?? {}, rowOf);
+    const tags = rowOf ? checkTags(options.tags ?? {}, rowOf) : {};
     const rank = keepRank(keep, n, opts);
     const splits = encodeCategories(src.splits, n);
     const labels = encodeCategories(src.labels, n, src.labelNames ?? src.labels as any);
     const maxSim = sourceMaxSimilarity(src);
     const nb = src.neighbors;
     const ev = src.evidence ?? emptyEvidence();
-    const local = options.browserCompute ?? n <= BROWSER_COMPUTE_LIMIT;
     const common = {
       threshold,
       tags,
@@ -166,7 +171,7 @@ export class Explorer extends Widget<Record<string, any>> {
     });
     this.evidence = ev;
     this.src = src;
-    this.rowOf = rowOf;
+    this.rowIndex = rowOf;
     this.keepPolicy = keep;
     this.method = method;
     this.opts = opts;
@@ -177,6 +182,12 @@ export class Explorer extends Widget<Record<string, any>> {
     this.labelCodes = labels.codes;
     this.labelNames = labels.names;
     this.thumbSize = Math.max(8, Math.floor(options.thumbnailSize ?? 96));
+    // Same result as groupAtThreshold (test/dedup/regroup.test.ts); a keep function or the fiftyone walk use the reference.
+    // The view's split / label codes serve the counts too when they are the same columns and strict.
+    const same = (a: unknown, b: unknown, e: { codes: Int32Array; strict: boolean }) => (a === b && e.strict ? e.codes : undefined);
+    this.regrouper = method === 'components' && rank !== null
+      ? new Regrouper(nb, opts, rank, { splits: same(opts.splits, src.splits, splits), labels: same(opts.labels, src.labels, labels) })
+      : null;
     this.recompute();
     this.on('change:threshold', () => this.recompute());
     this.on('change:tags', () => this.recompute());
@@ -185,6 +196,11 @@ export class Explorer extends Widget<Record<string, any>> {
       else if (content && content.type === 'page') this.sendPage(content);
       else if (content && content.type === 'group') this.sendGroup(content);
     });
+  }
+
+  /** id → row; checks the ids are unique when first built (@throws NeardupError naming a repeated id). */
+  private get rowOf(): Map<string, number> {
+    return (this.rowIndex ??= idIndex(this.src.ids));
   }
 
   /** Similarity threshold (cosine, inclusive); setting it regroups and updates the view. */
@@ -328,13 +344,13 @@ export class Explorer extends Widget<Record<string, any>> {
   /** Regroups at the current threshold (k-NN lists only: O(N*k)), applies tags, syncs the counts. */
   private recompute(): void {
     const t = this.get('threshold') as number;
-    const g = groupAtThreshold(this.src.neighbors, t, this.opts);
+    const g = this.regrouper ? this.regrouper.at(t) : groupAtThreshold(this.src.neighbors, t, this.opts);
     const tags = new Map<number, ExplorerTag>();
     for (const [id, tag] of Object.entries(this.get('tags') as Record<string, ExplorerTag>)) {
       const r = this.rowOf.get(id);
       if (r !== undefined) tags.set(r, tag);
     }
-    const d = decide(g.group_id, g.keepers.length, g.is_duplicate, tags, this.rank, this.splitCodes);
+    const d = decide(g.group_id, g.keepers.length, g.is_duplicate, tags, this.rank, this.splitCodes, g.members);
     this.current = g;
     this.decision = d;
     this.removedMask = d.removed;

@@ -78,8 +78,32 @@ export function visibleGroups(s: PageState, filter: PageFilter, search: string):
     }
     if (exact && hit) out.push(g);
   }
-  out.sort((x, y) => s.best[y] - s.best[x] || x - y);
-  return Int32Array.from(out);
+  return byBest(out, s.best);
+}
+
+/**
+ * Groups sorted by `best` descending, ties by group number: one numeric sort of packed keys
+ * (order-preserving bits of the float32 `best`, then the group number), no comparator closure —
+ * at 1,000,000 samples a step lists tens of thousands of groups. A comparator sort when the key
+ * would not fit in a float64's 53 exact bits (more than 2^21 groups).
+ */
+export function byBest(groups: number[], best: Float32Array): Int32Array {
+  const nG = best.length;
+  if (nG > 1 << 21) return Int32Array.from(groups.sort((x, y) => best[y] - best[x] || x - y));
+  const f = new Float32Array(1);
+  const u = new Uint32Array(f.buffer);
+  const keys = new Float64Array(groups.length);
+  for (let i = 0; i < groups.length; i++) {
+    const b = best[groups[i]];
+    f[0] = b === 0 ? 0 : b; // -0 ties with 0, as in a comparison
+    const bits = u[0];
+    const asc = bits & 0x80000000 ? ~bits >>> 0 : (bits | 0x80000000) >>> 0; // grows with the float
+    keys[i] = (0xffffffff - asc) * 2 ** 21 + groups[i];
+  }
+  keys.sort();
+  const out = new Int32Array(groups.length);
+  for (let i = 0; i < keys.length; i++) out[i] = keys[i] % 2 ** 21;
+  return out;
 }
 
 /** Members of group g that are kept, and the first removed member not tagged remove/drop (the view's "keep this one instead"). */

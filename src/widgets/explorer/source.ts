@@ -40,15 +40,27 @@ export interface ExplorerSource {
   groupOptions?: (keep: KeepPolicy, method: GroupMethod) => GroupOptions;
 }
 
-/** Integer codes of a string column plus the table of names (null/'' → -1). */
-export function encodeCategories(values: ArrayLike<string | number | null | undefined> | undefined, n: number, display?: ArrayLike<string | null | undefined>): { codes: Int32Array; names: string[] } {
+/**
+ * Integer codes of a string column plus the table of names (null/'' → -1). `strict` is true when
+ * the codes also tell values apart by `===` (one primitive type, no NaN: no `1` vs `'1'` merged by
+ * the string key), so they can stand for the values in group counts (dedup/regroup.ts).
+ */
+export function encodeCategories(values: ArrayLike<string | number | null | undefined> | undefined, n: number, display?: ArrayLike<string | null | undefined>): { codes: Int32Array; names: string[]; strict: boolean } {
   const codes = new Int32Array(n).fill(-1);
   const names: string[] = [];
-  if (!values) return { codes, names };
+  if (!values) return { codes, names, strict: true };
   const index = new Map<string, number>();
+  let type = '';
+  let strict = true;
   for (let i = 0; i < n; i++) {
     const v = values[i];
     if (v === null || v === undefined || v === '') continue;
+    const ty = typeof v;
+    if (ty !== type) {
+      if (type !== '' || (ty !== 'string' && ty !== 'number')) strict = false;
+      type = ty;
+    }
+    if (v !== v) strict = false; // NaN
     const key = String(v);
     let c = index.get(key);
     if (c === undefined) {
@@ -59,7 +71,7 @@ export function encodeCategories(values: ArrayLike<string | number | null | unde
     }
     codes[i] = c;
   }
-  return { codes, names };
+  return { codes, names, strict };
 }
 
 /**
@@ -93,8 +105,13 @@ export function keepRank(keep: KeepPolicy, n: number, opts: GroupOptions): Int32
   return rank;
 }
 
-/** Checks the source's arrays agree in length (names the bad one) and its ids are unique; returns id → row. */
-export function checkSource(src: ExplorerSource, rowOf?: Map<string, number>): Map<string, number> {
+/**
+ * Checks the source's arrays agree in length (names the bad one); with `index` (default) also
+ * builds the id → row index and checks the ids are unique, else returns null (see {@link idIndex}).
+ *
+ * @throws NeardupError naming the array whose length differs, or a repeated id
+ */
+export function checkSource(src: ExplorerSource, index = true): Map<string, number> | null {
   const n = src.ids.length;
   const nb = src.neighbors;
   if (!nb || typeof nb.n !== 'number' || !nb.indices || !nb.scores) throw new NeardupError('explore: neighbors must be a Neighbors object {n, k, indices, scores}');
@@ -103,15 +120,24 @@ export function checkSource(src: ExplorerSource, rowOf?: Map<string, number>): M
   for (const [name, a] of [['splits', src.splits], ['labels', src.labels], ['labelNames', src.labelNames], ['valid', src.valid], ['exactGroups', src.exactGroups], ['maxSimilarity', src.maxSimilarity]] as const) {
     if (a && a.length !== n) throw new NeardupError(`explore: ${name} has ${a.length} entries but there are ${n} samples`);
   }
-  if (!rowOf) rowOf = rowIndexOf(src.ids);
-  if (rowOf.size !== n) throw new NeardupError('explore: ids must be unique');
-  return rowOf;
+  return index ? idIndex(src.ids) : null;
 }
 
-/** id → row (one Map for the uniqueness check and the tag lookups: at 1,000,000 ids each costs ~0.3 s). */
-export function rowIndexOf(ids: readonly string[]): Map<string, number> {
+/**
+ * id → row, checking the ids are unique (one Map for both). At 1,000,000 ids this takes 1–2 s on
+ * the loaded 2-core machine (docs/explorer.md), so the kernel-served explorer builds it on first
+ * need (a tag, an export), not before its first paint.
+ *
+ * @throws NeardupError (`invalid_argument`) naming the first repeated id
+ */
+export function idIndex(ids: readonly string[]): Map<string, number> {
   const m = new Map<string, number>();
   for (let i = 0; i < ids.length; i++) m.set(ids[i], i);
+  if (m.size !== ids.length) {
+    let dup = '';
+    for (let i = 0; i < ids.length && !dup; i++) if (m.get(ids[i]) !== i) dup = ids[i];
+    throw new NeardupError(`explore: ids must be unique; "${dup}" appears more than once`, 'invalid_argument');
+  }
   return m;
 }
 

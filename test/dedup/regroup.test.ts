@@ -1,0 +1,172 @@
+// The explorer's fast regroup (src/dedup/regroup.ts) against the reference groupAtThreshold + decide:
+// identical groups, keep/remove, duplicate_of, keepers and counts at thresholds moving down and up
+// (past the floor of its cached adjacency), on the bundled sample's real scan, on random data with
+// skipped rows and exact copies, and on a hand-made chain; and the explorer's counts, samples and
+// pages with tags equal to those of an explorer forced onto the reference path.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { Neighbors } from '../../src/types';
+import { groupAtThreshold, type GroupOptions, type GroupResult } from '../../src/dedup/groups';
+import { Regrouper } from '../../src/dedup/regroup';
+import { explore, keepRank, encodeCategories } from '../../src/widgets/explorer';
+import { columnValues } from '../../src/frame';
+import { getCommManager } from '../../src/kernel/comm';
+import { decide, type ExplorerTag } from '../../src/widgets/explorer/decide';
+import { byBest } from '../../src/widgets/explorer/pages';
+
+const THRESHOLDS = [0.95, 0.97, 0.99, 1, 0.93, 0.9, 0.96, 0.8, 0.85, 0.5, 0.999, 0.9];
+
+function same(a: GroupResult, b: GroupResult, what: string): void {
+  assert.deepEqual(a.counts, b.counts, `${what}: counts`);
+  for (const f of ['group_id', 'is_duplicate', 'duplicate_of', 'keep', 'offsets', 'members', 'keepers'] as const) {
+    assert.deepEqual(Array.from(a[f]), Array.from(b[f]), `${what}: ${f}`);
+  }
+}
+
+function rng(seed: number) {
+  let s = seed >>> 0;
+  return () => ((s = (s * 1664525 + 1013904223) >>> 0) / 2 ** 32);
+}
+
+function randomCase(seed: number, n = 800, k = 6) {
+  const rand = rng(seed);
+  const indices = new Int32Array(n * k);
+  const scores = new Float32Array(n * k);
+  for (let i = 0; i < n; i++) {
+    const s = Array.from({ length: k }, () => 0.8 + 0.2 * rand()).sort((a, b) => b - a);
+    for (let j = 0; j < k; j++) {
+      let o = Math.floor(rand() * n);
+      if (o === i) o = (o + 1) % n;
+      indices[i * k + j] = j === k - 1 && rand() < 0.1 ? -1 : o;
+      scores[i * k + j] = j === k - 1 && indices[i * k + j] < 0 ? -Infinity : s[j];
+    }
+  }
+  // A few exact 1.0 scores and repeated scores, as real lists have.
+  for (let i = 0; i < n; i += 37) scores[i * k] = 1;
+  const splits = Array.from({ length: n }, () => (rand() < 0.7 ? 'train' : rand() < 0.6 ? 'test' : null));
+  const labels = Array.from({ length: n }, () => (rand() < 0.05 ? null : Math.floor(rand() * 4)));
+  const valid = Uint8Array.from({ length: n }, () => (rand() < 0.96 ? 1 : 0));
+  const exactGroups = Int32Array.from({ length: n }, () => (rand() < 0.06 ? Math.floor(rand() * 9) : -1));
+  const pixelCounts = Array.from({ length: n }, () => [0, 784, 1024, 4096][Math.floor(rand() * 4)]);
+  const fileSizes = Array.from({ length: n }, () => Math.floor(rand() * 5000));
+  return { nb: { n, k, indices, scores } as Neighbors, splits, labels, valid, exactGroups, pixelCounts, fileSizes };
+}
+
+test('fast regroup equals groupAtThreshold on random data: every keep policy, thresholds down and up, skipped rows, exact copies', () => {
+  for (const seed of [1, 2, 3]) {
+    const c = randomCase(seed);
+    for (const keep of ['first', 'train', 'test', 'largest'] as const) {
+      const opts: GroupOptions = { keep, splits: c.splits, labels: c.labels, valid: c.valid, exactGroups: c.exactGroups, pixelCounts: c.pixelCounts, fileSizes: c.fileSizes };
+      const r = new Regrouper(c.nb, opts, keepRank(keep, c.nb.n, opts)!);
+      for (const t of THRESHOLDS) same(r.at(t), groupAtThreshold(c.nb, t, opts), `seed ${seed}, keep ${keep}, t ${t}`);
+    }
+    // Without the optional arrays.
+    const r = new Regrouper(c.nb, {}, keepRank('first', c.nb.n, {})!);
+    for (const t of THRESHOLDS) same(r.at(t), groupAtThreshold(c.nb, t), `seed ${seed}, no options, t ${t}`);
+  }
+});
+
+test('decide over the members only equals decide over every row, with tags inside and outside groups; byBest equals the comparator sort', () => {
+  const c = randomCase(4);
+  const n = c.nb.n;
+  const rand = rng(9);
+  const rank = keepRank('first', n, {})!;
+  const splitCodes = Int32Array.from(c.splits, (s) => (s === 'train' ? 0 : s === 'test' ? 1 : -1));
+  for (const t of [0.85, 0.9, 0.95]) {
+    const g = groupAtThreshold(c.nb, t, { valid: c.valid, exactGroups: c.exactGroups });
+    const tags = new Map<number, ExplorerTag>();
+    for (let i = 0; i < n; i++) if (rand() < 0.08) tags.set(i, (['keep', 'remove', 'drop'] as const)[Math.floor(rand() * 3)]);
+    assert.ok([...tags.keys()].some((r) => g.group_id[r] < 0 && tags.get(r) !== 'keep'), 'a removed row outside any group');
+    const all = decide(g.group_id, g.keepers.length, g.is_duplicate, tags, rank, splitCodes);
+    const some = decide(g.group_id, g.keepers.length, g.is_duplicate, tags, rank, splitCodes, g.members);
+    assert.deepEqual(some, all, `decide at ${t}`);
+  }
+  // Category codes stand for the values in the counts only when they separate them like ===.
+  assert.equal(encodeCategories(['a', null, 'b', 'a'], 4).strict, true);
+  assert.equal(encodeCategories([1, 2, null, 1], 4).strict, true);
+  assert.equal(encodeCategories([1, '1'], 2).strict, false);
+  assert.equal(encodeCategories([NaN, 1], 2).strict, false);
+  const mixed = { ...c, labels: c.labels.map((l, i) => (l === 1 && i % 2 ? '1' : l)) };
+  const w = explore({ ids: mixed.labels.map((_, i) => `r${i}`), neighbors: c.nb, labels: mixed.labels as any, valid: c.valid }, { threshold: 0.9 });
+  assert.equal(w.counts.label_conflict_groups, groupAtThreshold(c.nb, 0.9, { labels: mixed.labels as any, valid: c.valid }).counts.label_conflicts, '1 and "1" differ in the counts as in groupAtThreshold');
+  w.close();
+  const best = Float32Array.from({ length: 3000 }, () => [0.95, 1, -0, 0, -Infinity, -0.5][Math.floor(rand() * 6)] + (rand() < 0.5 ? 0 : rand() * 0.01));
+  const groups = Array.from({ length: 3000 }, (_, i) => i).filter(() => rand() < 0.7);
+  assert.deepEqual(Array.from(byBest([...groups], best)), [...groups].sort((x, y) => best[y] - best[x] || x - y));
+});
+
+test('fast regroup on a chain and exact copies: the chain keeps both ends, exact copies stay grouped at any threshold', () => {
+  // 0~1 (0.96), 1~2 (0.95), 2~3 (0.94): a chain; 4, 5, 6 exact copies with low cosines; 7 skipped but an exact copy of 4.
+  const n = 8;
+  const k = 2;
+  const indices = Int32Array.from([1, -1, 0, 2, 1, 3, 2, -1, 5, -1, 4, -1, 4, -1, 4, -1]);
+  const scores = Float32Array.from([0.96, -Infinity, 0.96, 0.95, 0.95, 0.94, 0.94, -Infinity, 0.3, -Infinity, 0.3, -Infinity, 0.2, -Infinity, 0.99, -Infinity]);
+  const nb: Neighbors = { n, k, indices, scores };
+  const opts: GroupOptions = { exactGroups: Int32Array.from([-1, -1, -1, -1, 0, 0, 0, 0]), valid: Uint8Array.from([1, 1, 1, 1, 1, 1, 1, 0]), splits: ['train', 'test', 'train', 'train', 'test', 'train', 'train', 'test'] };
+  const r = new Regrouper(nb, opts, keepRank('first', n, opts)!);
+  const g = r.at(0.94);
+  same(g, groupAtThreshold(nb, 0.94, opts), 'chain at 0.94');
+  assert.deepEqual(Array.from(g.group_id), [0, 0, 0, 0, 1, 1, 1, -1]);
+  assert.deepEqual(Array.from(g.keep), [1, 0, 1, 0, 1, 0, 0, 1], 'the chain keeps 0 and 2; one exact copy kept; the skipped row untouched');
+  assert.deepEqual(Array.from(g.duplicate_of), [-1, 0, -1, 2, -1, 4, 4, -1]);
+  for (const t of [0.99, 0.95, 0.955, 0.94, 0.1, 0.97]) same(r.at(t), groupAtThreshold(nb, t, opts), `chain at ${t}`);
+  const tr = new Regrouper(nb, { ...opts, keep: 'test' }, keepRank('test', n, opts)!);
+  for (const t of [0.94, 0.96, 0.5]) same(tr.at(t), groupAtThreshold(nb, t, { ...opts, keep: 'test' }), `chain, keep test, at ${t}`);
+  assert.throws(() => r.at(NaN), /threshold/);
+});
+
+test('fast regroup equals groupAtThreshold on the bundled sample scan, and the explorer with tags equals the reference path: counts, samples, pages', { timeout: 300_000 }, async () => {
+  const mgr = getCommManager();
+  mgr.transport = { send: () => {}, display: () => {}, currentParentMsgId: () => '', log: () => {} };
+  const { scan } = await import('../../src/pipeline/scan');
+  const result = await scan('sample', { threshold: 0.9, size: 96 });
+  for (const keep of ['first', 'train'] as const) {
+    const opts = { ...result.groupOptions(keep, 'components'), keep };
+    const r = new Regrouper(result.neighbors, opts, keepRank(keep, result.ids.length, opts)!);
+    for (const t of THRESHOLDS) same(r.at(t), groupAtThreshold(result.neighbors, t, opts), `sample, keep ${keep}, t ${t}`);
+  }
+
+  // The explorer on the fast path (keep 'first') against one forced onto groupAtThreshold by an
+  // equivalent keep function (the lowest row of the members not yet decided), both in kernel mode.
+  const fast = explore(result, { threshold: 0.95, keep: 'first', browserCompute: false });
+  const ref = explore(result, { threshold: 0.95, keep: (m) => m[0], browserCompute: false });
+  assert.ok((fast as any).regrouper && !(ref as any).regrouper, 'one explorer on each path');
+  const g0 = fast.groups;
+  assert.ok(g0.keepers.length >= 3, 'the sample has groups at 0.95');
+  // Tags: keep a removed copy, remove a kept copy (another is kept), drop a whole group.
+  const idOf = (r: number) => result.ids[r];
+  const m = (g: number) => Array.from(g0.members.subarray(g0.offsets[g], g0.offsets[g + 1]));
+  const tags: Record<string, 'keep' | 'remove' | 'drop'> = {};
+  tags[idOf(m(0).find((r) => g0.is_duplicate[r])!)] = 'keep';
+  tags[idOf(g0.keepers[1])] = 'remove';
+  for (const r of m(2)) tags[idOf(r)] = 'drop';
+  for (const w of [fast, ref]) w.tags = tags;
+  const req = (filter: string, page = 0) => ({ filter, search: '', page, page_size: 12, expanded: [] });
+  for (const t of THRESHOLDS) {
+    fast.threshold = t;
+    ref.threshold = t;
+    assert.deepEqual(fast.counts, ref.counts, `counts at ${t}`);
+    same(fast.groups, ref.groups, `explorer groups at ${t}`);
+    for (const col of ['group_id', 'is_duplicate', 'duplicate_of', 'keep', 'tag']) {
+      assert.deepEqual(columnValues(fast.toDataFrame(), col), columnValues(ref.toDataFrame(), col), `${col} at ${t}`);
+    }
+    for (const filter of ['flagged', 'cross_split', 'leak', 'label_conflict', 'exact']) {
+      for (const page of [0, 1]) assert.deepEqual((fast as any).page(req(filter, page)), (ref as any).page(req(filter, page)), `page ${page} of ${filter} at ${t}`);
+    }
+  }
+  assert.ok(fast.counts.tagged_keep + fast.counts.tagged_remove > 0, 'tags in force');
+  fast.close();
+  ref.close();
+});
+
+test('repeated ids: explore() refuses them at once in browser mode, and at the first tag or export in kernel mode (the id index waits)', () => {
+  const c = randomCase(5, 50, 4);
+  const ids = Array.from({ length: 50 }, (_, i) => (i === 30 ? 'r7' : `r${i}`));
+  assert.throws(() => explore({ ids, neighbors: c.nb }, { threshold: 0.9 }), /ids must be unique; "r7" appears more than once/);
+  const w = explore({ ids, neighbors: c.nb }, { threshold: 0.9, browserCompute: false });
+  assert.ok(w.counts.groups >= 0, 'counts without the id index');
+  assert.throws(() => w.toDataFrame(), /ids must be unique; "r7"/);
+  assert.throws(() => w.tag('r1', 'keep'), /ids must be unique/);
+  w.close();
+  assert.throws(() => explore({ ids, neighbors: c.nb }, { threshold: 0.9, browserCompute: false, tags: { r1: 'keep' } }), /ids must be unique/);
+});
