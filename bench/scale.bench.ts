@@ -470,11 +470,13 @@ function report(ann: Neighbors, M: number, qs: number[], ex: TopKRows, v: Float3
  */
 async function hnswRun(v: Float32Array, n: number, dim: number, planted: [number, number][], rss0: number) {
   const base = {
-    quantization: arg('quantization', 'i8') as HnswQuantization,
+    quantization: arg('quantization', 'f32') as HnswQuantization,
     connectivity: Number(arg('connectivity', '16')),
-    expansionAdd: Number(arg('expansion-add', '128')),
+    expansionAdd: Number(arg('expansion-add', '64')),
     expansionSearch: Number(arg('expansion-search', '64')),
     candidates: Number(arg('candidates', '20')),
+    pcaDims: Number(arg('pca-dims', '128')),
+    pcaSample: Number(arg('pca-sample', '20000')),
   };
   const M = Math.min(n, Number(arg('ann-queries', String(n))));
   const be = new HnswBackend(base);
@@ -488,13 +490,19 @@ async function hnswRun(v: Float32Array, n: number, dim: number, planted: [number
   };
   let c0 = process.cpuUsage();
   const cpuSecs = (c: NodeJS.CpuUsage) => (c.user + c.system) / 1e6;
-  const ix = await be.build(v, n, dim, { onProgress: progress('insert') });
-  const tBuild = secs(t0);
+  const g = await be.prepare(v, n, dim, { onProgress: progress('project') });
+  const tPca = secs(t0);
+  const cPca = cpuSecs(process.cpuUsage(c0));
+  if (base.pcaDims > 0) console.log(`pca ${dim} -> ${base.pcaDims} dims (fit on ${g.projection?.sampleRows} rows, keeps ${(100 * be.stats.pcaKept).toFixed(1)} % of the second moment) + projection of all rows: ${tPca.toFixed(1)} s, ${cPca.toFixed(1)} CPU-s`);
+  t0 = performance.now();
+  c0 = process.cpuUsage();
+  const ix = await be.build(g, n, { onProgress: progress('insert') });
+  const tBuild = secs(t0) + tPca;
   // CPU seconds of this process (all threads): under a shared machine's load, the wall time
   // measures the other jobs as much as this one; the CPU time does not.
-  const cBuild = cpuSecs(process.cpuUsage(c0));
-  console.log(`hnsw build CPU: ${cBuild.toFixed(1)} CPU-s (${((1e3 * cBuild) / n).toFixed(3)} CPU-ms per row; ÷ 2 cores = ${(cBuild / 2).toFixed(1)} s on an idle 2-core machine)`);
-  console.log(`hnsw build (usearch ${base.quantization}, M ${base.connectivity}, ef_add ${base.expansionAdd}, threads ${cpus().length}): ${tBuild.toFixed(1)} s (load ${loadavg()[0].toFixed(1)}; RSS ${(process.memoryUsage().rss / GiB).toFixed(2)} GiB; extra so far ${((vmHwm() - rss0) / GiB).toFixed(2)} GiB)`);
+  const cBuild = cpuSecs(process.cpuUsage(c0)) + cPca;
+  console.log(`hnsw build CPU (with pca): ${cBuild.toFixed(1)} CPU-s (${((1e3 * cBuild) / n).toFixed(3)} CPU-ms per row; ÷ 2 cores = ${(cBuild / 2).toFixed(1)} s on an idle 2-core machine)`);
+  console.log(`hnsw build (usearch ${base.quantization}, M ${base.connectivity}, ef_add ${base.expansionAdd}, ${g.dim} dims, threads ${cpus().length}): ${tBuild.toFixed(1)} s with pca (load ${loadavg()[0].toFixed(1)}; RSS ${(process.memoryUsage().rss / GiB).toFixed(2)} GiB; extra so far ${((vmHwm() - rss0) / GiB).toFixed(2)} GiB)`);
   const cands = [base.candidates, ...arg('sweep', '').split(',').filter(Boolean).map(Number)];
   const results: { params: string; ann: Neighbors; t: number; c: number }[] = [];
   for (const c of cands) {
@@ -502,10 +510,11 @@ async function hnswRun(v: Float32Array, n: number, dim: number, planted: [number
     t0 = performance.now();
     last = t0;
     c0 = process.cpuUsage();
-    const ann = await b2.query(ix, v, n, dim, K, { queryRange: [0, M], onProgress: progress('search') });
+    const ann = await b2.query(ix, g, v, n, dim, K, { queryRange: [0, M], onProgress: progress('search') });
     const t = secs(t0);
     const cq = cpuSecs(process.cpuUsage(c0));
-    console.log(`   search + exact re-rank CPU: ${cq.toFixed(1)} CPU-s (${((1e3 * cq) / M).toFixed(3)} CPU-ms per query; all ${n.toLocaleString('en-US')} ÷ 2 cores ≈ ${((cq * n) / M / 2).toFixed(0)} s; with build ≈ ${((cq * n) / M / 2 + cBuild / 2).toFixed(0)} s on an idle 2-core machine)`);
+    console.log(`   unreachable rows (not found by their own vector) in the main graph, then each rescue graph: ${b2.stats.unreachable.join(' -> ')}; exact rescue of ${b2.stats.exactRescued}; unrescued ${b2.stats.unrescued}`);
+    console.log(`   search + exact re-rank + rescue CPU: ${cq.toFixed(1)} CPU-s (${((1e3 * cq) / M).toFixed(3)} CPU-ms per query; all ${n.toLocaleString('en-US')} ÷ 2 cores ≈ ${((cq * n) / M / 2).toFixed(0)} s; with build ≈ ${((cq * n) / M / 2 + cBuild / 2).toFixed(0)} s on an idle 2-core machine)`);
     console.log(`-- hnsw ${JSON.stringify(b2.params)}: top-${K} for ${M === n ? 'all' : `query rows 0..${M} of`} ${n.toLocaleString('en-US')}: ${t.toFixed(1)} s (${((1e3 * t) / M).toFixed(3)} ms/query)${M < n ? `; all ≈ ${((t * n) / M).toFixed(0)} s extrapolated` : ''}; with build ${(tBuild + (t * n) / M).toFixed(1)} s (load ${loadavg()[0].toFixed(1)})`);
     results.push({ params: JSON.stringify(b2.params), ann, t: (t * n) / M, c: cq / M });
   }
