@@ -464,7 +464,7 @@ function report(ann: Neighbors, M: number, qs: number[], ex: TopKRows, v: Float3
 
 /**
  * --search hnsw: USearch graph built once (--quantization, --connectivity, --expansion-add,
- * --expansion-search), then all-pairs (or query rows [0, --ann-queries)) for --candidates and each
+ * --expansion-search, --pca-dims (0 = full vectors), --pca-sample), then all-pairs (or query rows [0, --ann-queries)) for --candidates and each
  * --sweep value of candidates, each re-ranked exactly; the exact sample is computed after the ANN
  * runs so its memory does not overlap the graph's build.
  */
@@ -474,8 +474,8 @@ async function hnswRun(v: Float32Array, n: number, dim: number, planted: [number
     connectivity: Number(arg('connectivity', '16')),
     expansionAdd: Number(arg('expansion-add', '64')),
     expansionSearch: Number(arg('expansion-search', '64')),
-    candidates: Number(arg('candidates', '20')),
-    pcaDims: Number(arg('pca-dims', '128')),
+    candidates: Number(arg('candidates', '80')),
+    pcaDims: Number(arg('pca-dims', '256')),
     pcaSample: Number(arg('pca-sample', '20000')),
   };
   const M = Math.min(n, Number(arg('ann-queries', String(n))));

@@ -12,6 +12,10 @@ import { HnswBackend, resolveSearch, searchNeighbors, topKReference } from '../.
 import { NeardupError } from '../../src/errors';
 import type { Neighbors } from '../../src/types';
 
+let exactScan: ReturnType<typeof scan> | null = null;
+/** The bundled sample scanned with the exact search (once per file). */
+const exactSample = () => (exactScan ??= scan('sample', { search: 'exact' }));
+
 /** Fraction of the exact lists' (row, neighbour) pairs that the other lists contain. */
 function recall(exact: Neighbors, other: Neighbors): number {
   let hit = 0;
@@ -29,12 +33,14 @@ function recall(exact: Neighbors, other: Neighbors): number {
 }
 
 test('scan sample with search hnsw: exact top-10 recall ≥ 0.95, same duplicate pairs, exact similarities, summary records it', async () => {
-  const exact = await scan('sample', { search: 'exact' });
+  const exact = await exactSample();
   const hnsw = await scan('sample', { search: 'hnsw' });
   assert.equal(hnsw.summary.search.backend, 'hnsw');
   assert.equal(hnsw.summary.search.exact, false);
   assert.equal(hnsw.summary.search.params.engine, 'usearch');
-  assert.equal(hnsw.summary.search.params.quantization, 'i8');
+  assert.equal(hnsw.summary.search.params.quantization, 'f32');
+  assert.equal(hnsw.summary.search.params.pcaDims, 256);
+  assert.equal(hnsw.summary.search.params.repair, 'symmetric+rescue');
   const r = recall(exact.neighbors, hnsw.neighbors);
   assert.ok(r >= 0.95, `recall@10 of the exact lists: ${r}`);
   const key = (a: number, b: number) => `${a}-${b}`;
@@ -98,6 +104,9 @@ test('hnsw: parameters are in the cache key, bad parameters are refused naming t
   assert.throws(() => resolveSearch({ backend: 'hnsw', params: { quantization: 'b2' } }, 10), /hnsw quantization must be one of i8, f16, f32, got "b2"/);
   assert.throws(() => resolveSearch({ backend: 'hnsw', params: { candidates: 'many' } }, 10), /hnsw candidates/);
   assert.throws(() => resolveSearch({ backend: 'hnsw', params: { nprobes: '3' } }, 10), /unknown hnsw parameter "nprobes"/);
+  assert.throws(() => resolveSearch({ backend: 'hnsw', params: { pcaDims: '-8' } }, 10), /hnsw pcaDims must be an integer ≥ 0, got -8/);
+  assert.throws(() => resolveSearch({ backend: 'hnsw', params: { pcaSample: '0' } }, 10), /hnsw pcaSample must be an integer ≥ 1, got 0/);
+  assert.notDeepEqual(resolveSearch({ backend: 'hnsw', params: { pcaDims: '64' } }, 10).params, new HnswBackend().params, 'pcaDims is in the cache key');
   // Threads change the speed, not the parameters of the result.
   assert.deepEqual(resolveSearch({ backend: 'hnsw', params: { threads: '1' } }, 10).params, new HnswBackend().params);
 
@@ -119,4 +128,44 @@ test('hnsw: parameters are in the cache key, bad parameters are refused naming t
   const exact = await searchNeighbors(v, n, dim, 5, { search: 'exact', cacheDir: dir });
   assert.notEqual(exact.neighbors.cached, true, 'exact never served the hnsw lists');
   fs.rmSync(dir, { recursive: true, force: true });
+});
+
+test('hnsw: near-twin pairs in a sparse graph are found although the graph cannot reach either row (real vectors)', async () => {
+  // The bundled sample's 3,000 real MobileNetV2 vectors plus 300 planted near-twins (noise of norm
+  // 0.05: cosine ≈ 0.999). A sparse graph (M 4, full 1280 dims) leaves many rows without an
+  // incoming link: they do not even find themselves. Each twin pair must still be in the lists.
+  const res = await exactSample();
+  const base = res.embeddings.vectors;
+  const dim = res.embeddings.dim;
+  const m = res.embeddings.vectors.length / dim;
+  const t = 300;
+  const n = m + t;
+  const v = new Float32Array(n * dim);
+  v.set(base.subarray(0, m * dim));
+  let a = 11;
+  const rnd = () => ((a = (Math.imul(a, 1664525) + 1013904223) >>> 0), a / 2 ** 32);
+  const pairs: [number, number][] = [];
+  for (let r = 0; r < t; r++) {
+    const i = Math.floor(rnd() * m);
+    const z = Float32Array.from({ length: dim }, () => rnd() - 0.5);
+    const zn = Math.hypot(...z);
+    let s = 0;
+    for (let d = 0; d < dim; d++) s += (v[(m + r) * dim + d] = v[i * dim + d] + (0.05 * z[d]) / zn) ** 2;
+    for (let d = 0; d < dim; d++) v[(m + r) * dim + d] /= Math.sqrt(s);
+    pairs.push([i, m + r]);
+  }
+  const valid = new Uint8Array(n);
+  for (let i = 0; i < n; i++) valid[i] = i < m ? res.valid[i] : res.valid[pairs[i - m][0]];
+  const be = new HnswBackend({ quantization: 'f32', pcaDims: 0, connectivity: 4, expansionAdd: 16, expansionSearch: 16, candidates: 10 });
+  const nb = await be.search(v, n, dim, 10, { valid });
+  assert.ok(be.stats.unreachable[0] > 20, `the sparse graph leaves rows unreachable (${be.stats.unreachable.join(' -> ')})`);
+  let found = 0;
+  let total = 0;
+  const has = (i: number, j: number) => nb.indices.subarray(i * 10, (i + 1) * 10).includes(j);
+  for (const [i, j] of pairs) {
+    if (!valid[i]) continue;
+    total++;
+    if (has(i, j) || has(j, i)) found++;
+  }
+  assert.equal(found, total, `planted twin pairs found: ${found}/${total}`);
 });

@@ -56,7 +56,7 @@ export interface HnswParams {
   expansionSearch: number;
   /** Candidates per query re-ranked exactly (≥ k). */
   candidates: number;
-  /** Dimensions of the graph's copy of the vectors (uncentred PCA); 0 = the full vectors. */
+  /** Dimensions of the graph's copy of the vectors (uncentred PCA); 0, or ≥ the vectors' dims = the full vectors. */
   pcaDims: number;
   /** Rows (evenly spaced over the valid rows) the PCA is fitted on. */
   pcaSample: number;
@@ -66,7 +66,7 @@ export interface HnswParams {
  * Defaults from `npm run bench -- scale --search hnsw` at 100,000 rows (docs/scale.md, run 10).
  * USearch's own defaults are connectivity 16, expansion_add 128, expansion_search 64.
  */
-export const HNSW_DEFAULTS: HnswParams = { quantization: 'f32', connectivity: 16, expansionAdd: 64, expansionSearch: 64, candidates: 20, pcaDims: 128, pcaSample: 20000 };
+export const HNSW_DEFAULTS: HnswParams = { quantization: 'f32', connectivity: 16, expansionAdd: 64, expansionSearch: 64, candidates: 80, pcaDims: 256, pcaSample: 20000 };
 
 /** Below this many unreachable rows the rescue is an exact search among them (onnxruntime GEMM). */
 const EXACT_RESCUE_ROWS = 6000;
@@ -116,7 +116,7 @@ export interface HnswIndex {
 export interface HnswStats {
   /** Share of the sample's second moment kept by the PCA (1 without PCA). */
   pcaKept: number;
-  /** Query rows that did not find themselves in the main graph, then in each rescue graph. */
+  /** Query rows that did not find themselves in the main graph, then with a 4× wider beam there, then in each rescue graph. */
   unreachable: number[];
   /** Rows whose rescue was an exact search among themselves. */
   exactRescued: number;
@@ -134,7 +134,7 @@ export class HnswBackend implements SearchBackend {
   /**
    * @throws NeardupError (`invalid_argument`) naming the parameter: an unknown quantization, or
    *   connectivity < 2, expansionAdd / expansionSearch / candidates / pcaSample < 1, pcaDims < 0,
-   *   or a non-integer. (pcaDims ≥ the vectors' dims is refused by `search`.)
+   *   or a non-integer.
    */
   constructor(params: Partial<HnswParams> = {}, private readonly opts: HnswOptions = {}) {
     this.p = { ...HNSW_DEFAULTS, ...params };
@@ -165,7 +165,7 @@ export class HnswBackend implements SearchBackend {
     const range = options.queryRange ? checkRange(options.queryRange, n) : ([0, n] as [number, number]);
     const { onProgress } = options;
     // Progress: projected rows, inserted rows, then searched rows.
-    const pca = this.p.pcaDims > 0;
+    const pca = this.p.pcaDims > 0 && this.p.pcaDims < dim;
     const total = (pca ? n : 0) + n + (range[1] - range[0]);
     const g = await this.prepare(vectors, n, dim, { ...options, onProgress: onProgress && ((d) => onProgress(d, total)) });
     const off = pca ? n : 0;
@@ -175,16 +175,17 @@ export class HnswBackend implements SearchBackend {
 
   /**
    * The graph's vectors: `vectors` itself without PCA; else the projection (fitted on `pcaSample`
-   * valid rows) of every row, `chunk` rows per GEMM call. Memory: n · pcaDims · 4 B.
-   * @throws NeardupError `invalid_argument` when pcaDims ≥ dim; `interrupted` on abort.
+   * valid rows) of every row, `chunk` rows per GEMM call; with pcaDims ≥ dim the full vectors.
+   * Memory: n · pcaDims · 4 B.
+   * @throws NeardupError `interrupted` on abort.
    */
   async prepare(vectors: Float32Array, n: number, dim: number, { valid, onProgress, signal }: BackendSearchOptions = {}): Promise<HnswVectors> {
     const d = this.p.pcaDims;
-    if (d === 0) {
+    // Vectors no longer than pcaDims are used as they are (a small model needs no reduction).
+    if (d === 0 || d >= dim) {
       this.stats.pcaKept = 1;
       return { v: vectors, dim };
     }
-    if (d >= dim) throw new NeardupError(`hnsw pcaDims must be below the vectors' ${dim} dims (or 0 for none), got ${d}`);
     const rows: number[] = [];
     for (let i = 0; i < n; i++) if (!valid || valid[i]) rows.push(i);
     const projection = await fitProjection(vectors, dim, rows, d, this.p.pcaSample, this.threads);
@@ -277,6 +278,13 @@ export class HnswBackend implements SearchBackend {
     for (let q = qa; q < qb; q++) if (!valid || valid[q]) queries[m++] = q;
     let lost = await this.searchRows(ix, g, queries.subarray(0, m), ctx, signal, onProgress && ((d) => onProgress(d, qb - qa)));
     this.stats.unreachable.push(lost.length);
+    // A row the graph does not lead to was searched from a poor start: search it again with a 4×
+    // wider beam (USearch's beam is max(expansion_search, hits wanted)), so that a reachable
+    // near-twin is found from its side; those still not finding themselves are rescued below.
+    if (lost.length > 0) {
+      lost = await this.searchRows(ix, g, lost, ctx, signal, undefined, 4 * (Math.max(this.p.candidates, k, this.p.expansionSearch) + 1));
+      this.stats.unreachable.push(lost.length);
+    }
     // Rescue: the rows the graph cannot reach get their own graph (or an exact search), so a pair
     // of them (a near-twin pair pruned out of every neighbour's links) is still found.
     for (let level = 0; lost.length > 0; level++) {
@@ -299,9 +307,9 @@ export class HnswBackend implements SearchBackend {
   }
 
   /** Searches `rows` in graph `ix`, re-ranks, offers both ways; returns the rows that did not find themselves. */
-  private async searchRows(ix: HnswIndex, g: HnswVectors, rows: Int32Array, ctx: Rerank, signal?: AbortSignal, onProgress?: (done: number) => void): Promise<Int32Array> {
+  private async searchRows(ix: HnswIndex, g: HnswVectors, rows: Int32Array, ctx: Rerank, signal?: AbortSignal, onProgress?: (done: number) => void, hits?: number): Promise<Int32Array> {
     const gd = g.dim;
-    const want = Math.min(ix.size, Math.max(this.p.candidates, ctx.acc.k) + 1); // +1: the row itself
+    const want = Math.min(ix.size, hits ?? Math.max(this.p.candidates, ctx.acc.k) + 1); // +1: the row itself
     const lost: number[] = [];
     const step = this.chunk;
     for (let a = 0; a < rows.length && want > 0; a += step) {

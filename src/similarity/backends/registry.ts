@@ -71,7 +71,7 @@ registerSearchBackend('lancedb', (p, where) => {
 });
 registerSearchBackend('hnsw', (p) => {
   const num = (v: unknown) => (v === undefined ? undefined : Number(v));
-  const known = new Set(['quantization', 'connectivity', 'expansionAdd', 'expansionSearch', 'candidates', 'threads']);
+  const known = new Set(['quantization', 'connectivity', 'expansionAdd', 'expansionSearch', 'candidates', 'pcaDims', 'pcaSample', 'threads']);
   for (const key of Object.keys(p)) {
     if (!known.has(key)) throw new NeardupError(`unknown hnsw parameter ${JSON.stringify(key)}; known: ${[...known].join(', ')}`);
   }
@@ -82,6 +82,8 @@ registerSearchBackend('hnsw', (p) => {
       expansionAdd: num(p.expansionAdd),
       expansionSearch: num(p.expansionSearch),
       candidates: num(p.candidates),
+      pcaDims: num(p.pcaDims),
+      pcaSample: num(p.pcaSample),
     }).filter(([, v]) => v !== undefined),
   );
   return new HnswBackend(params, { threads: num(p.threads) });
