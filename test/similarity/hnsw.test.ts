@@ -133,7 +133,7 @@ test('hnsw: parameters are in the cache key, bad parameters are refused naming t
 test('hnsw: near-twin pairs in a sparse graph are found although the graph cannot reach either row (real vectors)', async () => {
   // The bundled sample's 3,000 real MobileNetV2 vectors plus 300 planted near-twins (noise of norm
   // 0.05: cosine ≈ 0.999). A sparse graph (M 4, full 1280 dims) leaves many rows without an
-  // incoming link: they do not even find themselves. Each twin pair must still be in the lists.
+  // incoming link: they do not even find themselves. Their twin pairs must still be in the lists.
   const res = await exactSample();
   const base = res.embeddings.vectors;
   const dim = res.embeddings.dim;
@@ -167,5 +167,8 @@ test('hnsw: near-twin pairs in a sparse graph are found although the graph canno
     total++;
     if (has(i, j) || has(j, i)) found++;
   }
-  assert.equal(found, total, `planted twin pairs found: ${found}/${total}`);
+  // Issue 13's goal for duplicate pairs is ≥ 0.99. In this M 4 graph 1 pair of 300 was missed in
+  // 1 of 5 runs (graph order varies with the threads): a reachable twin whose own search left its
+  // region, next to an unreachable one. The graph alone misses both rows of many more pairs.
+  assert.ok(found >= 0.99 * total, `planted twin pairs found: ${found}/${total}`);
 });
