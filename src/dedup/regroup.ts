@@ -43,6 +43,8 @@ export class Regrouper {
   /** The same rows in keep-priority order, and their best edge. */
   private readonly byRank: Int32Array;
   private readonly byRankTop: Float32Array;
+  /** The keep priority follows the row order among the active rows (keep 'first'): one pass groups and removes. */
+  private readonly rankIsRowOrder: boolean;
   // Output and scratch, reused across steps (n entries each).
   private readonly parent: Int32Array;
   private readonly rootGroup: Int32Array;
@@ -149,7 +151,12 @@ export class Regrouper {
     }
     this.byRank = activeByRank(this.active, rank, n);
     this.byRankTop = new Float32Array(na);
-    for (let a = 0; a < na; a++) this.byRankTop[a] = top[this.byRank[a]];
+    let same = true;
+    for (let a = 0; a < na; a++) {
+      this.byRankTop[a] = top[this.byRank[a]];
+      if (this.byRank[a] !== this.active[a]) same = false;
+    }
+    this.rankIsRowOrder = same;
 
     this.parent = new Int32Array(n);
     this.rootGroup = new Int32Array(n);
@@ -216,8 +223,52 @@ export class Regrouper {
     }
     this.nRows = nl;
 
+    // Removal of one row in keep-priority order (see the file comment): called on every grouped
+    // row, lowest rank first. Pull: a kept row of lower rank in x's own list (edge >= t) removes x,
+    // unless a push from an even lower-ranked kept row already did; else x is kept and pushes to
+    // its unwalked matches (own list, exact copies).
+    const { rank } = this;
+    const exact = this.exact;
+    const eg = this.opts.exactGroups;
+    let removed = 0;
+    const walk = (x: number): void => {
+      const base = x * k;
+      let by = duplicateOf[x];
+      for (let j = 0; j < k; j++) {
+        if (!(scores[base + j] >= t)) break; // sorted descending: the rest are below
+        const y = to[base + j];
+        if (y < 0 || state[y] !== 1) continue;
+        if (by < 0 || rank[y] < rank[by]) by = y;
+      }
+      if (by >= 0) {
+        state[x] = 2;
+        isDup[x] = 1;
+        keepArr[x] = 0;
+        duplicateOf[x] = by;
+        removed++;
+        return;
+      }
+      state[x] = 1;
+      for (let j = 0; j < k; j++) {
+        if (!(scores[base + j] >= t)) break;
+        const y = to[base + j];
+        if (y < 0 || state[y] !== 0 || duplicateOf[y] >= 0) continue;
+        duplicateOf[y] = x;
+      }
+      if (exact && eg![x] >= 0) {
+        const xg = eg![x];
+        for (let m = exact.start[xg]; m < exact.start[xg + 1]; m++) {
+          const y = exact.rows[m];
+          if (y !== x && state[y] === 0 && duplicateOf[y] < 0) duplicateOf[y] = x;
+        }
+      }
+    };
+
     // 2. Components: union-find over each grouped row's own edges >= t (every edge is in at least
-    //    one of its ends' lists) and the exact-duplicate links; roots are the smallest rows.
+    //    one of its ends' lists) and the exact-duplicate links; roots are the smallest rows. When
+    //    the keep priority is the row order ('first', the default), the removal walks each row in
+    //    the same pass, while its list is in cache (the removal needs no component).
+    const fused = this.rankIsRowOrder;
     const find = (x: number): number => {
       while (parent[x] !== x) {
         parent[x] = parent[parent[x]];
@@ -230,7 +281,7 @@ export class Regrouper {
       const base = i * k;
       let ri = find(i);
       for (let j = 0; j < k; j++) {
-        if (!(scores[base + j] >= t)) break; // sorted descending: the rest are below
+        if (!(scores[base + j] >= t)) break;
         const x = to[base + j];
         if (x < 0) continue;
         const rx = find(x);
@@ -240,6 +291,7 @@ export class Regrouper {
           ri = rx;
         }
       }
+      if (fused) walk(i);
     }
     const ef = this.exactFirst;
     if (ef) {
@@ -268,49 +320,21 @@ export class Regrouper {
     const fill = offsets.slice(0, groups);
     for (let a = 0; a < nl; a++) members[fill[groupId[rows[a]]]++] = rows[a];
 
-    // 4. Removal in keep-priority order (see the file comment).
-    const { byRank, byRankTop, rank } = this;
-    const exact = this.exact;
-    const eg = this.opts.exactGroups;
+    // 4. Removal in keep-priority order (already done when fused); each group's keeper is its
+    //    first kept row in that order.
     const keepers = new Int32Array(groups).fill(-1);
-    let removed = 0;
-    for (let p = 0; p < na; p++) {
-      if (!(byRankTop[p] >= t)) continue;
-      const x = byRank[p];
-      // Pull: a kept row of lower rank in x's own list (edge >= t) removes x, unless a push
-      // (below) from an even lower-ranked kept row already did.
-      const base = x * k;
-      let by = duplicateOf[x];
-      for (let j = 0; j < k; j++) {
-        if (!(scores[base + j] >= t)) break;
-        const y = to[base + j];
-        if (y < 0 || state[y] !== 1) continue;
-        if (by < 0 || rank[y] < rank[by]) by = y;
+    if (fused) {
+      for (let a = 0; a < nl; a++) {
+        const i = rows[a];
+        if (state[i] === 1 && keepers[groupId[i]] < 0) keepers[groupId[i]] = i;
       }
-      if (by >= 0) {
-        state[x] = 2;
-        isDup[x] = 1;
-        keepArr[x] = 0;
-        duplicateOf[x] = by;
-        removed++;
-        continue;
-      }
-      // Kept: the first kept row of its group, and it pushes to its unwalked matches.
-      state[x] = 1;
-      const g = groupId[x];
-      if (keepers[g] < 0) keepers[g] = x;
-      for (let j = 0; j < k; j++) {
-        if (!(scores[base + j] >= t)) break;
-        const y = to[base + j];
-        if (y < 0 || state[y] !== 0 || duplicateOf[y] >= 0) continue;
-        duplicateOf[y] = x;
-      }
-      if (exact && eg![x] >= 0) {
-        const xg = eg![x];
-        for (let m = exact.start[xg]; m < exact.start[xg + 1]; m++) {
-          const y = exact.rows[m];
-          if (y !== x && state[y] === 0 && duplicateOf[y] < 0) duplicateOf[y] = x;
-        }
+    } else {
+      const { byRank, byRankTop } = this;
+      for (let p = 0; p < na; p++) {
+        if (!(byRankTop[p] >= t)) continue;
+        const x = byRank[p];
+        walk(x);
+        if (state[x] === 1 && keepers[groupId[x]] < 0) keepers[groupId[x]] = x;
       }
     }
 
