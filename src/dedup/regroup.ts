@@ -228,6 +228,7 @@ export class Regrouper {
     // unless a push from an even lower-ranked kept row already did; else x is kept and pushes to
     // its unwalked matches (own list, exact copies).
     const { rank } = this;
+    const byRow = this.rankIsRowOrder; // then compare rows, not ranks (rank may be any ArrayLike)
     const exact = this.exact;
     const eg = this.opts.exactGroups;
     let removed = 0;
@@ -238,7 +239,7 @@ export class Regrouper {
         if (!(scores[base + j] >= t)) break; // sorted descending: the rest are below
         const y = to[base + j];
         if (y < 0 || state[y] !== 1) continue;
-        if (by < 0 || rank[y] < rank[by]) by = y;
+        if (by < 0 || (byRow ? y < by : rank[y] < rank[by])) by = y;
       }
       if (by >= 0) {
         state[x] = 2;
