@@ -126,7 +126,8 @@ async function run(source: any, explore: any, groupAtThreshold: any, decide: any
     const t0 = performance.now();
     const w = explore(source, { threshold: THRESHOLD, browserCompute: false });
     const t1 = performance.now();
-    await (w as any)._repr_mimebundle_async_();
+    w._repr_mimebundle_();
+    await (w as any)._repr_static_html_async_();
     const t2 = performance.now();
     console.log(`first paint, kernel side (${r ? 'warm' : 'cold'}): explore() ${ms(t1 - t0)} + display bundle (static picture, first page) ${ms(t2 - t1)}`);
     if (r === 1) {

@@ -33,6 +33,8 @@ const arg = (name: string) => {
 };
 const TOTAL = arg('--n') ? Number(arg('--n')) : 0;
 const PROFILE = process.argv.includes('--profile');
+const TIMELINE = process.argv.includes('--timeline');
+const KPROF = process.argv.includes('--kernel-profile');
 
 /** Self time per function (ms) from a CDP CPU profile, the top `top` entries, plus a total per script. */
 function summarize(profile: any, top = 18): string {
@@ -151,13 +153,19 @@ async function main() {
       `console.log(JSON.stringify({ n: source.ids.length, k: ${meta.k} }))`,
     ].join('\n'),
     `new IntSlider({ value: 5, min: 0, max: 100, description: 'baseline' })`,
-    `console.log('baseline text output')`,
+    // `--kernel-profile`: the kernel's own CPU profile of the explorer cell (node inspector, started by the text cell).
+    KPROF
+      ? `const insp = require('node:inspector'); const kp = new insp.Session(); kp.connect(); kp.post('Profiler.enable'); kp.post('Profiler.setSamplingInterval', { interval: 200 }); kp.post('Profiler.start'); console.log('baseline text output')`
+      : `console.log('baseline text output')`,
     `const w = explore(source, { threshold: ${THRESHOLD} });\nw`,
+    ...(KPROF ? [`kp.post('Profiler.stop', (e: any, r: any) => fs.writeFileSync(${JSON.stringify(join(__dirname, '..', 'test-artifacts', 'explorer-kernel-first-paint.cpuprofile'))}, JSON.stringify(r.profile)))`] : []),
   ]);
   const lab = await startLab(work);
   const browser = await launchBrowser();
   try {
     const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+    const sockets: any[] = [];
+    page.on('websocket', (ws) => sockets.push(ws));
     // tsx keeps function names with a `__name` helper that does not exist in the page.
     await page.addInitScript('window.__name = (f) => f');
     await openNotebook(page, lab, 'bench.ipynb');
@@ -180,7 +188,24 @@ async function main() {
       await cdp.send('Profiler.setSamplingInterval', { interval: 200 });
       await cdp.send('Profiler.start');
     }
+    // `--timeline`: when each kernel message of the explorer cell reached the browser's socket (node's clock, from the cell run).
+    const frames: string[] = [];
+    const tl0 = performance.now();
+    if (TIMELINE) {
+      for (const ws of sockets) ws.on('framereceived', (f) => {
+        const body = typeof f.payload === 'string' ? f.payload : f.payload.subarray(0, 4096).toString('latin1');
+        const type = body.match(/"msg_type":\s*"(\w+)"/)?.[1] ?? '?';
+        frames.push(`${(performance.now() - tl0).toFixed(0)} ms ${type} ${f.payload.length} B`);
+      });
+    }
     const exp = await timeCell(page, 3, { paint: '.nd-explorer .nd-grid .nd-card', histogram: '.nd-explorer .nd-histogram .main-svg', thumbnails: 'imgs' });
+    if (TIMELINE) console.log(`socket timeline of the explorer cell:\n  ${frames.join('\n  ')}`);
+    if (KPROF) {
+      await runCell(page, 4, 60_000);
+      const file = join(__dirname, '..', 'test-artifacts', 'explorer-kernel-first-paint.cpuprofile');
+      for (let i = 0; i < 50 && !existsSync(file); i++) await new Promise((r) => setTimeout(r, 100));
+      console.log(`kernel CPU profile, from the text cell to the explorer cell's end:\n${summarize(JSON.parse(readFileSync(file, 'utf8')), 30)}`);
+    }
     if (cdp) {
       const { profile } = await cdp.send('Profiler.stop');
       writeFileSync(join(__dirname, '..', 'test-artifacts', `explorer-first-paint-${spec}-${big ? TOTAL : meta.n}.cpuprofile`), JSON.stringify(profile));
@@ -201,6 +226,7 @@ async function main() {
       const frame = () => new Promise<void>((r) => requestAnimationFrame(() => setTimeout(r, 0)));
       const local: number[] = [];
       const kernel: number[] = [];
+      const parts: number[][] = [];
       const values = [0.94, 0.93, 0.96, 0.97, 0.98, 0.92, 0.91, 0.9, 0.95, 0.99, 0.965, 0.955, 0.945, 0.935, 0.925, 0.975, 0.985, 0.915, 0.905, 0.95];
       for (const v of values) {
         const t0 = performance.now();
@@ -214,6 +240,8 @@ async function main() {
           if (performance.now() - t0 > 30000) throw new Error(`page for ${want} did not arrive`);
         }
         local.push(performance.now() - t0);
+        const m = performance.getEntriesByName('neardup:regroup').at(-1) as PerformanceMeasure | undefined;
+        if (m?.detail) parts.push([m.detail.assign, m.detail.counts, m.detail.grid]);
         while (!(box.dataset.synced === 'true' && box.dataset.threshold === want)) {
           await new Promise((r) => setTimeout(r, 2));
           if (performance.now() - t0 > 30000) throw new Error(`kernel counts for ${want} did not arrive`);
@@ -235,12 +263,16 @@ async function main() {
         await frame();
         baseline.push(performance.now() - t0);
       }
-      return { local, kernel, baseline, groups: (root.querySelector('[data-count="groups"] .nd-count-value') as HTMLElement).innerText, flagged: (root.querySelector('[data-count="flagged_samples"] .nd-count-value') as HTMLElement).innerText };
+      return { local, kernel, baseline, parts, groups: (root.querySelector('[data-count="groups"] .nd-count-value') as HTMLElement).innerText, flagged: (root.querySelector('[data-count="flagged_samples"] .nd-count-value') as HTMLElement).innerText };
     });
     if (cdp) {
       const { profile } = await cdp.send('Profiler.stop');
       writeFileSync(join(__dirname, '..', 'test-artifacts', `explorer-slider-${spec}-${big ? TOTAL : meta.n}.cpuprofile`), JSON.stringify(profile));
       console.log(`CPU profile of 20 slider steps + 20 IntSlider steps (browser main thread):\n${summarize(profile)}`);
+    }
+    if (steps.parts.length) {
+      const col = (j: number) => median(steps.parts.map((p) => p[j]));
+      console.log(`slider step, the view's regroup (User Timing 'neardup:regroup', median): assign ${ms(col(0))}, counts ${ms(col(1))}, grid ${ms(col(2))}`);
     }
     console.log(`at 0.95 again: ${steps.flagged} samples in groups, ${steps.groups} groups`);
     console.log(`slider step, explorer counts+grid in the browser: median ${ms(median(steps.local))}, p95 ${ms(p95(steps.local))} (goal < 100 ms)`);
@@ -294,7 +326,8 @@ async function kernelSide(meta: any): Promise<void> {
     const t0 = performance.now();
     const w = explore(source, { threshold: THRESHOLD });
     const t1 = performance.now();
-    await (w as any)._repr_mimebundle_async_();
+    w._repr_mimebundle_();
+    await (w as any)._repr_static_html_async_();
     const t2 = performance.now();
     runs.push(`explore() ${ms(t1 - t0)} + static picture ${ms(t2 - t1)}`);
     w.close();

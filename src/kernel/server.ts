@@ -23,7 +23,7 @@ import { randomUUID } from 'node:crypto';
 import { getCommManager, type CommManager, type JSONObject } from './comm';
 import { buildFrames, newHeader, parseFrames, verify, type Header, type WireMessage } from './wire';
 import { makeRequireResolvable, makeTypesResolvable } from './resolve';
-import { MIME_BUNDLE, MIME_BUNDLE_ASYNC, registerWidgetControl } from '../widgets/base';
+import { MIME_BUNDLE, STATIC_HTML_ASYNC, STATIC_OF, registerWidgetControl } from '../widgets/base';
 
 /** Comm messages larger than this (all frames together) are dropped. */
 export const DEFAULT_MAX_COMM_BYTES = 256 * 1024 * 1024;
@@ -109,14 +109,16 @@ export async function startKernel(opts: KernelOptions): Promise<RunningKernel> {
     metadata: JSONObject = {},
     buffers: Uint8Array[] = [],
     parent: Partial<Header> | null = currentParent(),
-  ): void => {
-    if (!server || !server.iopub) return;
+  ): Promise<void> => {
+    if (!server || !server.iopub) return Promise.resolve();
     const header = newHeader(msgType, sessionFor(parent));
     const frames = buildFrames(server.connInfo.key, [Buffer.from(`kernel.${session}.${msgType}`)], header, parent ?? {}, metadata, content, buffers);
     try {
-      Promise.resolve(server.iopub.send(frames)).catch((e: Error) => log(`iopub send failed: ${e.message}`));
+      // Resolves once zeromq holds the message (its I/O thread writes it while JavaScript runs on).
+      return Promise.resolve(server.iopub.send(frames)).catch((e: Error) => log(`iopub send failed: ${e.message}`));
     } catch (e) {
       log(`iopub send failed: ${(e as Error).message}`); // socket closed at shutdown
+      return Promise.resolve();
     }
   };
 
@@ -167,8 +169,8 @@ export async function startKernel(opts: KernelOptions): Promise<RunningKernel> {
       }
     }
 
-    // A cell's last value with an async mime bundle (the explorer's static picture needs its
-    // thumbnails encoded) is published before the execute reply, so headless runs save it.
+    // A cell's last value with a static picture (the explorer's needs its thumbnails encoded)
+    // publishes it before the execute reply, so headless runs save it.
     async handleExecuteImpl(...args: unknown[]): Promise<unknown> {
       try {
         return await super.handleExecuteImpl(...args);
@@ -291,16 +293,22 @@ export async function startKernel(opts: KernelOptions): Promise<RunningKernel> {
     // The executor prints a cell's last value with log(); widgets are displayed instead.
     log: (...args: unknown[]) => {
       const v = args[0] as any;
-      if (args.length === 1 && v && typeof v[MIME_BUNDLE_ASYNC] === 'function') {
-        const sync = () => v[MIME_BUNDLE]();
+      if (args.length === 1 && v && typeof v[MIME_BUNDLE] === 'function' && typeof v[STATIC_HTML_ASYNC] === 'function') {
+        // The live view first (the first paint does not wait for thumbnails to be encoded), then
+        // the static picture as a second output before the execute reply (see STATIC_HTML_ASYNC).
+        const b = v[MIME_BUNDLE]();
+        const shown = publish('display_data', { data: b.data, metadata: b.metadata ?? {}, transient: {} });
+        const modelId = (b.data?.['application/vnd.jupyter.widget-view+json'] as any)?.model_id ?? '';
         pendingDisplays.push(
-          Promise.resolve()
-            .then(() => v[MIME_BUNDLE_ASYNC]())
-            .catch((e: Error) => {
-              log(`async display failed, showing the plain bundle: ${e.message}`);
-              return sync();
-            })
-            .then((b: any) => publish('display_data', { data: b.data, metadata: b.metadata ?? {}, transient: {} })),
+          // Started once the view's messages are in zeromq's hands: its JavaScript would otherwise
+          // hold them (and so the first paint) back on this thread.
+          shown
+            .then(() => new Promise((r) => setTimeout(r, 0)))
+            .then(() => v[STATIC_HTML_ASYNC]())
+            .then(
+              (html: string) => publish('display_data', { data: { 'text/html': html }, metadata: { [STATIC_OF]: modelId }, transient: {} }),
+              (e: Error) => log(`static picture failed, the live view alone is shown: ${e.message}`),
+            ),
         );
         return;
       }

@@ -65,10 +65,16 @@ export const CONTROL_TARGET = 'jupyter.widget.control';
  */
 export const MIME_BUNDLE = '_repr_mimebundle_';
 /**
- * Like {@link MIME_BUNDLE} but returns a promise; the kernel prefers it for a cell's last value and
- * publishes the bundle before the cell's execute reply (so headless runs save it).
+ * An object with a {@link MIME_BUNDLE} and a method of this name (returning a promise of HTML) is
+ * shown, as a cell's last value, in two outputs: its mime bundle at once (the live view), then
+ * this static picture, published before the cell's execute reply so that headless runs save it.
+ * The picture is for nbconvert and frontends without the extension; the neardup extension hides
+ * it beside a rendered live view (widgets/style/index.css). Two outputs, not an
+ * `update_display_data` of one: JupyterLab re-creates a widget view on every update of its output.
  */
-export const MIME_BUNDLE_ASYNC = '_repr_mimebundle_async_';
+export const STATIC_HTML_ASYNC = '_repr_static_html_async_';
+/** Metadata key on the static picture's output: the model id of the live view it stands for. */
+export const STATIC_OF = 'neardup_static_of';
 
 /** A change event, as ipywidgets' `observe` delivers it. */
 export interface Change<S, K extends keyof S = keyof S> {

@@ -76,6 +76,11 @@ test('the explorer opens on the bundled sample: histogram, counts, and a screenf
   await runCell(page, 0);
   await explorer(0).waitFor({ timeout: 60_000 });
   await waitSynced('0.900');
+  // The static picture for exports is the cell's second output: present, hidden beside the live explorer.
+  const picture = page.locator('.jp-OutputArea-child:has(.neardup-explorer-static)').first();
+  await picture.waitFor({ state: 'attached', timeout: 60_000 });
+  assert.equal(await picture.isVisible(), false, 'the static picture is hidden beside the live explorer');
+  assert.match(await picture.innerHTML(), /histogram of max_similarity/);
   await runCell(page, 1);
   const printed = json(await cellOutput(page, 1));
   assert.equal(await num('samples_to_remove'), printed.counts.samples_to_remove);

@@ -15,7 +15,7 @@ import { groupAtThreshold } from '../../src/dedup/groups';
 import { NeardupError } from '../../src/errors';
 import type { EvidenceTable } from '../../src/widgets/explorer/evidence';
 import { assign, formatSimilarity, groupMembers, middleEllipsis, sortedRows, visibleGroups, type ExplorerData } from '../../widgets/src/compute';
-import { MIME_BUNDLE_ASYNC } from '../../src/widgets/base';
+import { STATIC_HTML_ASYNC } from '../../src/widgets/base';
 import { columnValues, parseCsv } from '../../src/frame';
 
 /** Symmetric k-NN lists from an explicit list of similar pairs; every other pair scores `base`. */
@@ -192,9 +192,7 @@ test('display bundle: widget view, text summary, and a static HTML picture (hist
   const { data } = w[MIME_BUNDLE]();
   assert.ok(data['application/vnd.jupyter.widget-view+json']);
   assert.match(String(data['text/plain']), /8 samples, threshold=0\.9: 7 samples in 3 groups, 3 samples to remove, 1 cross-split groups \(1 leaks kept\), 1 label-conflict groups/);
-  const full = await (w as any)[MIME_BUNDLE_ASYNC]();
-  const html = String(full.data['text/html']);
-  assert.ok(full.data['application/vnd.jupyter.widget-view+json']);
+  const html = String(await (w as any)[STATIC_HTML_ASYNC]());
   assert.match(html, /<svg[^>]*histogram of max_similarity, threshold 0\.9/);
   assert.match(html, /<b[^>]*>7<\/b> samples in groups/);
   assert.match(html, /<b[^>]*>3<\/b> samples to remove/);
@@ -205,7 +203,7 @@ test('display bundle: widget view, text summary, and a static HTML picture (hist
   assert.equal(escapeHtml(`<a href="x">'&'</a>`), '&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;');
   // The picture follows the state: after a threshold change it is rebuilt.
   w.threshold = 0.96;
-  const html2 = String((await (w as any)[MIME_BUNDLE_ASYNC]()).data['text/html']);
+  const html2 = String(await (w as any)[STATIC_HTML_ASYNC]());
   assert.match(html2, /<b[^>]*>2<\/b> samples in groups/);
   w.close();
 });
@@ -253,7 +251,8 @@ test('browser counts (widgets/src/compute.ts) equal the kernel groupAtThreshold 
       labelCodes: labelEnc.codes, labelNames: labelEnc.names,
       exactGroups, valid, keepRank: keepRank(keep, n, opts)!, ids: idList,
     };
-    for (const t of [0.8, 0.85, 0.9, 0.93, 0.95, 0.97, 0.99, 1]) {
+    // Up, then down again on the same data (the view reuses scratch arrays between steps).
+    for (const t of [0.8, 0.85, 0.9, 0.93, 0.95, 0.97, 0.99, 1, 0.9, 0.8, 0.97, 0.85]) {
       const g = groupAtThreshold(neighbors, t, opts);
       const a = assign(data, t, {});
       const { exact_duplicates: _x, ...kernel } = g.counts;
@@ -418,7 +417,8 @@ test('tagging never drops a whole group silently: remove keeps another copy, tag
     splitCodes: enc.codes, splitNames: enc.names, labelCodes: new Int32Array(n).fill(-1), labelNames: [],
     exactGroups: new Int32Array(n).fill(-1), valid: new Uint8Array(n).fill(1), keepRank: keepRank('test', n, { splits: sp })!, ids: idList,
   };
-  for (const t of [0.9, 0.95, 0.98]) {
+  // Up and down on one data set: each step must leave the view's scratch arrays as it found them.
+  for (const t of [0.9, 0.95, 0.98, 0.92, 0.97, 0.9, 0.99, 0.94, 0.96]) {
     wk.threshold = t;
     const b = assign(data, t, tags);
     assert.deepEqual(b.counts, wk.counts, `t=${t}`);
@@ -588,4 +588,20 @@ test('ids decoded on first read (lazyIds) read like the plain array: indexes, le
   assert.deepEqual(lazy.map((x) => x.length), list.map((x) => x.length));
   assert.equal(rowIndex({ ids: lazy }).get('<img src=x>.png'), 4);
   assert.equal(JSON.stringify(lazy), JSON.stringify(list));
+});
+
+test('counts in the text and static views read as en-US grouping does', async () => {
+  const { formatCount } = await import('../../src/widgets/explorer/format');
+  for (const x of [0, 7, 999, 1000, 70000, 1234567, 1000000, -1234]) assert.equal(formatCount(x), x.toLocaleString('en-US'), String(x));
+});
+
+test('browser mode: the kernel groups after the cell (off the first paint), or at once when asked', async () => {
+  const w = make(0.9);
+  assert.equal(w.get('counts'), null, 'not grouped during the cell');
+  assert.equal(w.counts.flagged_samples, 7, 'grouped on first need');
+  const w2 = make(0.9);
+  await new Promise((r) => setImmediate(r));
+  assert.equal((w2.get('counts') as any)?.flagged_samples, 7, 'grouped right after the cell');
+  w.close();
+  w2.close();
 });

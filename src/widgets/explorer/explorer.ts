@@ -104,9 +104,17 @@ export class Explorer extends Widget<Record<string, any>> {
   private readonly splitNames: string[];
   private readonly labelCodes: Int32Array;
   private readonly labelNames: string[];
-  private current!: GroupResult;
-  private removedMask!: Uint8Array;
-  private decision!: Decision;
+  /** The grouping at the current threshold and tags; null until first needed in browser mode (see the constructor). */
+  private grouped: { current: GroupResult; removedMask: Uint8Array; decision: Decision } | null = null;
+  private get current(): GroupResult {
+    return (this.grouped ?? this.recompute()).current;
+  }
+  private get removedMask(): Uint8Array {
+    return (this.grouped ?? this.recompute()).removedMask;
+  }
+  private get decision(): Decision {
+    return (this.grouped ?? this.recompute()).decision;
+  }
   private readonly evidence: EvidenceTable;
   private evIndex: Map<number, number> | null = null;
   /** The fast regroup of a slider step (components + a built-in keep policy); null = groupAtThreshold. */
@@ -188,7 +196,10 @@ export class Explorer extends Widget<Record<string, any>> {
     this.regrouper = method === 'components' && rank !== null
       ? new Regrouper(nb, opts, rank, { splits: same(opts.splits, src.splits, splits), labels: same(opts.labels, src.labels, labels) })
       : null;
-    this.recompute();
+    // Browser mode: the view groups by itself, so the kernel's own grouping (for its counts, the
+    // text summary, exports) runs after the cell, off the first paint, or when first needed.
+    if (local) setImmediate(() => this.grouped || this.closed || this.recompute());
+    else this.recompute();
     this.on('change:threshold', () => this.recompute());
     this.on('change:tags', () => this.recompute());
     this.on('msg:custom', (content: any) => {
@@ -251,6 +262,7 @@ export class Explorer extends Widget<Record<string, any>> {
 
   /** Counts at the current threshold with tags applied. */
   get counts(): ExplorerCounts {
+    if (!this.grouped) this.recompute();
     return this.get('counts');
   }
 
@@ -343,7 +355,7 @@ export class Explorer extends Widget<Record<string, any>> {
   }
 
   /** Regroups at the current threshold (k-NN lists only: O(N*k)), applies tags, syncs the counts. */
-  private recompute(): void {
+  private recompute(): NonNullable<Explorer['grouped']> {
     const t = this.get('threshold') as number;
     // step(): the Regrouper's reused per-row arrays, replaced at the next threshold like this state.
     const g = this.regrouper ? this.regrouper.step(t) : groupAtThreshold(this.src.neighbors, t, this.opts);
@@ -353,9 +365,7 @@ export class Explorer extends Widget<Record<string, any>> {
       if (r !== undefined) tags.set(r, tag);
     }
     const d = decide(g.group_id, g.keepers.length, g.is_duplicate, tags, this.rank, this.splitCodes, g.members);
-    this.current = g;
-    this.decision = d;
-    this.removedMask = d.removed;
+    const grouped = (this.grouped = { current: g, removedMask: d.removed, decision: d });
     this.staticCache = null;
     this.best = null;
     this.flags = null;
@@ -374,6 +384,7 @@ export class Explorer extends Widget<Record<string, any>> {
       tagged_remove: d.taggedRemove,
     };
     this.set('counts', counts);
+    return grouped;
   }
 
   private info(): SampleInfo {
@@ -754,7 +765,7 @@ export class Explorer extends Widget<Record<string, any>> {
     return summaryText(this.summaryInput()).split('\n')[0];
   }
 
-  /** Widget view plus a readable `text/plain` summary (the kernel prefers the async bundle with the static picture). */
+  /** Widget view plus a readable `text/plain` summary (the kernel then adds the static picture as a second output). */
   _repr_mimebundle_(): { data: JSONObject; metadata: JSONObject } {
     this.firstPage();
     const b = super._repr_mimebundle_();
@@ -762,11 +773,12 @@ export class Explorer extends Widget<Record<string, any>> {
     return { data: { ...b.data, 'text/plain': summaryText(s) }, metadata: b.metadata };
   }
 
-  /** The widget view plus `text/html`: the static picture ({@link staticHtml}) for nbconvert and frontends without the extension. */
-  async _repr_mimebundle_async_(): Promise<{ data: JSONObject; metadata: JSONObject }> {
-    const b = this._repr_mimebundle_();
-    this.staticCache ??= this.staticHtml();
-    return { data: { ...b.data, 'text/html': await this.staticCache }, metadata: b.metadata };
+  /**
+   * The static picture ({@link staticHtml}) the kernel shows after the live view, for nbconvert and
+   * frontends without the extension (`STATIC_HTML_ASYNC` in widgets/base). Cached until the state changes.
+   */
+  _repr_static_html_async_(): Promise<string> {
+    return (this.staticCache ??= this.staticHtml());
   }
 }
 

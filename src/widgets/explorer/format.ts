@@ -13,3 +13,15 @@ export function formatSimilarity(s: number): string {
   }
   return '0.99999+';
 }
+
+/**
+ * Formats a count with thousands separators, as `toLocaleString('en-US')` does (70000 → "70,000"),
+ * without its cost: its first call in a process loads ICU's number formats (≈ 40 ms, on the
+ * explorer's first paint).
+ */
+export function formatCount(x: number): string {
+  if (!Number.isFinite(x)) return String(x);
+  const [int, frac] = String(Math.abs(x)).split('.');
+  const grouped = int.replace(/\B(?=(\d{3})+$)/g, ',');
+  return `${x < 0 ? '-' : ''}${grouped}${frac ? `.${frac}` : ''}`;
+}

@@ -9,7 +9,7 @@ import type { Neighbors } from '../../types';
 import type { Histogram } from '../../dedup/threshold';
 import type { ExplorerCounts } from './decide';
 import { escapeHtml } from './summary';
-import { formatSimilarity } from './format';
+import { formatCount, formatSimilarity } from './format';
 
 export { formatSimilarity };
 
@@ -155,7 +155,7 @@ export function groupCards(input: {
   });
 }
 
-const fmt = (x: number) => x.toLocaleString('en-US');
+const fmt = formatCount;
 
 /** Tick values for a log axis up to `max`: 1, 10, 100, … (never crowded). */
 function logTicks(max: number): number[] {

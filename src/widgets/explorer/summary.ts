@@ -4,7 +4,7 @@
  */
 
 import type { ExplorerCounts } from './decide';
-import { formatSimilarity } from './format';
+import { formatCount, formatSimilarity } from './format';
 
 /** Escapes text for HTML element content and attribute values. */
 export function escapeHtml(s: string): string {
@@ -20,7 +20,7 @@ export interface SummaryInput {
   top: Array<[string, string, number]>;
 }
 
-const fmt = (x: number) => x.toLocaleString('en-US');
+const fmt = formatCount;
 
 /** The explorer as text: one line of counts (each named for what it counts), then the top pairs. */
 export function summaryText(s: SummaryInput): string {
