@@ -104,6 +104,7 @@ interface ScanCliOptions {
   searchParam: Record<string, string>;
   report?: boolean;
   verify: boolean;
+  store?: string;
 }
 
 export function register(program: Command): void {
@@ -131,10 +132,11 @@ export function register(program: Command): void {
     .option('--search <backend>', `k-NN search: exact, ann (LanceDB index + exact re-rank) or auto (ann above ${AUTO_ANN_THRESHOLD.toLocaleString('en-US')} images); docs/similarity.md`, oneOf('exact', 'ann', 'auto'), 'exact')
     .option('--search-param <key=value>', 'ann parameter, repeatable: nprobes, candidates, partitions, subVectors, index (ivf_rq|ivf_pq|ivf_flat|ivf_hnsw_sq|ivf_hnsw_pq), ef, maxIterations, sampleRate', keyValue, {})
     .option('--limit <n>', 'only the first n samples (quick trial runs)', intIn(1, Number.MAX_SAFE_INTEGER))
+    .option('--store <uri>', 'read embeddings and neighbour lists from this store (folder or s3://bucket/prefix) when it holds this dataset\'s scan, else write them there; docs/scale.md')
     .option('-q, --quiet', 'no progress output')
     .option('--no-verify', 'count every pair above the threshold on cosine alone (no keypoint / pixel verification of uncertain pairs; docs/duplicates.md)')
     .option('--report', 'also write report.html: one offline HTML file with the histogram and the groups as images')
-    .action(async (dataset: string, o: ScanCliOptions) => {
+    .action(async (dataset: string, o: ScanCliOptions, cmd: Command) => {
       // Refuse an output folder inside a dataset folder now, not after embedding.
       if (fs.existsSync(dataset) && fs.statSync(dataset).isDirectory() && isInside(realpathLoose(dataset), realpathLoose(o.out))) {
         throw new NeardupError(`--out ${o.out} is inside the dataset folder ${dataset}; choose a folder outside it`);
@@ -147,7 +149,8 @@ export function register(program: Command): void {
           threshold: o.threshold,
           method: o.method,
           keep: o.keep,
-          k: o.k,
+          // A store's own k applies unless -k was given.
+          k: o.store && cmd.getOptionValueSource('k') === 'default' ? undefined : o.k,
           model: modelOption(o.model, o.dequantize),
           size: o.size,
           batchSize: o.batchSize,
@@ -157,6 +160,7 @@ export function register(program: Command): void {
           maxPixels: Math.round(o.maxPixels * 1e6),
           verify: o.verify,
           search: Object.keys(o.searchParam).length === 0 ? o.search : { backend: o.search, params: o.searchParam },
+          store: o.store,
           load: { limit: o.limit, onProgress: o.quiet ? undefined : (m) => process.stderr.write(`${m}\n`) },
           onProgress: progress.update,
         });

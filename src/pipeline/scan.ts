@@ -104,6 +104,17 @@ export interface ScanOptions {
    * run, src/store/shard.ts): the scan neither embeds nor searches, and groups and reports as usual.
    */
   precomputed?: { embeddings: Embeddings; neighbors: Neighbors; search: SearchInfo; dequantized?: boolean };
+  /**
+   * A store: a folder or `s3://bucket/prefix` (endpoint and credentials from the environment, or
+   * `storeOptions`). When it holds a scan of this dataset (same ids in the same order: an earlier
+   * scan with this option, or `neardup merge` of a sharded run), the embeddings and neighbour lists
+   * are read back from it (no embedding, no search; its `k` and search backend apply). Otherwise
+   * they are computed and written there, right after the search. A store holding another
+   * dataset's scan is an error, never overwritten. docs/scale.md.
+   */
+  store?: string;
+  /** How to open {@link store} (Lance storage options: `aws_endpoint`, `allow_http`, …). */
+  storeOptions?: { storageOptions?: Record<string, string> };
   /** Stops embedding early (vectors already computed stay in the cache). */
   signal?: AbortSignal;
   /** Progress: stage, units done, total units (a stage starts with done = 0). */
@@ -145,6 +156,8 @@ export interface ScanSummary {
   verification: Omit<Verification['stats'], 'seconds'> | null;
   /** The k-NN backend that produced the lists, whether it is exact, and its parameters. */
   search: SearchInfo;
+  /** With `store`: its URI, and whether embeddings and neighbour lists were read from it (else written to it). */
+  store?: { uri: string; read: boolean };
 }
 
 /** Everything computed once per scan and shared by every threshold view. */
@@ -174,6 +187,7 @@ interface ScanCore {
   timings: Record<string, number>;
   neighborsCached: boolean;
   search: SearchInfo;
+  store?: { uri: string; read: boolean };
   k: number;
   pixelCounts?: number[];
   fileSizes?: number[];
@@ -439,6 +453,7 @@ export class ScanResult {
       neighbors_cached: c.neighborsCached,
       verification: c.verification,
       search: c.search,
+      ...(c.store ? { store: c.store } : {}),
     };
   }
 
@@ -523,7 +538,13 @@ export async function scan(spec: string | Dataset, opts: ScanOptions = {}): Prom
   lap('exact');
 
   progress('embed', 0, n);
-  const pre = opts.precomputed;
+  // A store that already holds this dataset's scan stands in for the embedding and the search.
+  const store = opts.store ? await import('../store') : null;
+  const stored = store && !opts.precomputed ? await store.readStoreFor(opts.store!, ids, opts.storeOptions) : null;
+  if (stored && opts.k !== undefined && opts.k !== stored.neighbors.k) {
+    throw new NeardupError(`store ${opts.store} holds neighbour lists of k = ${stored.neighbors.k}, k = ${opts.k} was asked: leave k out, or use another store`);
+  }
+  const pre = opts.precomputed ?? (stored ? { embeddings: stored.embeddings, neighbors: stored.neighbors, search: stored.search, dequantized: stored.dequantized } : undefined);
   if (pre && (pre.embeddings.ids.length !== n || pre.neighbors.n !== n)) {
     throw new NeardupError(`precomputed embeddings/neighbours have ${pre.embeddings.ids.length}/${pre.neighbors.n} rows, the dataset ${n}`);
   }
@@ -557,6 +578,10 @@ export async function scan(spec: string | Dataset, opts: ScanOptions = {}): Prom
     cacheDir: opts.cacheDir === false ? undefined : opts.cacheDir ? join(opts.cacheDir, 'neighbors') : defaultNeighborCacheDir(),
     onProgress: (d, t) => progress('similarity', d, t),
   });
+  if (store && !stored && !opts.precomputed) {
+    const col = (c: string) => (hasColumn(dataset.df, c) ? columnValues<unknown>(dataset.df, c).map((v) => (v == null ? null : String(v))) : new Array<string | null>(n).fill(null));
+    await store.writeStore(opts.store!, { embeddings, splits: col('split'), labels: col('label'), neighbors: searched.neighbors, search: searched.info, dequantized: embeddings.settings?.dequantized }, opts.storeOptions);
+  }
   lap('similarity');
   let neighbors = searched.neighbors;
   const neighborsCached = neighbors.cached === true;
@@ -623,7 +648,8 @@ export async function scan(spec: string | Dataset, opts: ScanOptions = {}): Prom
     timings,
     neighborsCached,
     search: searched.info,
-    k,
+    store: opts.store ? { uri: opts.store, read: stored !== null } : undefined,
+    k: searched.neighbors.k,
   };
   core.thresholds = new ThresholdIndex(core.maxSimilarity);
   const result = new ScanResult(core, threshold, keep, method);

@@ -62,6 +62,8 @@ async function shardedEqualsUnsharded(store: string, limit: number, tmp: string,
   run('sh', ['-c', `seq 0 2 | xargs -P 2 -I{} "${node}" "${BIN}" search --store "${store}" --shard {}/3`], env);
   run(node, [BIN, 'merge', 'sample', '--limit', String(limit), '--store', store, '--shards', '3', '--out', path.join(tmp, 'merged')], env);
   run(node, [BIN, 'scan', 'sample', '--limit', String(limit), '--out', path.join(tmp, 'single'), '-q'], env);
+  // A later scan pointed at the store reads the merged embeddings and lists back (no embedding, no search).
+  run(node, [BIN, 'scan', 'sample', '--limit', String(limit), '--store', store, '--out', path.join(tmp, 'fromstore'), '-q'], { ...env, NEARDUP_CACHE: path.join(tmp, 'cache-unused') });
 
   const read = (dir: string) => ({
     summary: JSON.parse(fs.readFileSync(path.join(tmp, dir, 'summary.json'), 'utf8')),
@@ -73,6 +75,10 @@ async function shardedEqualsUnsharded(store: string, limit: number, tmp: string,
     assert.deepEqual(a.summary[key], b.summary[key], key);
   }
   assert.equal(a.summary.search.backend, 'exact');
+  const c = read('fromstore');
+  assert.deepEqual(c.summary.store, { uri: store, read: true });
+  for (const key of ['samples', 'embedded', 'flagged', 'groups', 'to_remove', 'threshold', 'model', 'search']) assert.deepEqual(c.summary[key], a.summary[key], `scan --store: ${key}`);
+  assert.ok(!fs.existsSync(path.join(tmp, 'cache-unused', 'embeddings')), 'nothing embedded by the scan that read the store');
   assert.ok(a.summary.flagged > 0, 'the samples hold near-duplicates');
   assert.equal(a.samples.length, b.samples.length);
   for (let i = 0; i < a.samples.length; i++) {
