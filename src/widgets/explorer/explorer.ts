@@ -267,9 +267,10 @@ export class Explorer extends Widget<Record<string, any>> {
     return this.get('counts');
   }
 
-  /** The automatic grouping at the current threshold (before tags). */
+  /** The automatic grouping at the current threshold (before tags), in arrays of its own (a later threshold does not change them). */
   get groups(): GroupResult {
-    return this.current;
+    const g = this.current;
+    return { ...g, group_id: g.group_id.slice(), is_duplicate: g.is_duplicate.slice(), duplicate_of: g.duplicate_of.slice(), keep: g.keep.slice(), counts: { ...g.counts } };
   }
 
   /** Number of samples. */
@@ -357,7 +358,8 @@ export class Explorer extends Widget<Record<string, any>> {
   /** Regroups at the current threshold (k-NN lists only: O(N*k)), applies tags, syncs the counts. */
   private recompute(): NonNullable<Explorer['grouped']> {
     const t = this.get('threshold') as number;
-    const g = this.regrouper ? this.regrouper.at(t) : groupAtThreshold(this.src.neighbors, t, this.opts);
+    // step(): the Regrouper's reused per-row arrays, replaced at the next threshold like this state.
+    const g = this.regrouper ? this.regrouper.step(t) : groupAtThreshold(this.src.neighbors, t, this.opts);
     const tags = new Map<number, ExplorerTag>();
     for (const [id, tag] of Object.entries(this.get('tags') as Record<string, ExplorerTag>)) {
       const r = this.rowOf.get(id);
