@@ -183,6 +183,7 @@ async function main() {
     if (slider) console.log(`first paint, baseline text output cell: ${ms(text.paint)}`);
     const cdp = PROFILE ? await page.context().newCDPSession(page) : null;
     if (cdp) {
+      mkdirSync(join(__dirname, '..', 'test-artifacts'), { recursive: true }); // absent in a fresh worktree
       await cdp.send('Profiler.enable');
       await cdp.send('Profiler.setSamplingInterval', { interval: 200 });
       await cdp.send('Profiler.start');

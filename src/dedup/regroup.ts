@@ -3,19 +3,24 @@
  * groups, keep/remove choice and counts as {@link groupAtThreshold} with `method: 'components'`
  * and a built-in keep policy, in a handful of typed-array passes per threshold.
  *
- * Why it is faster (measured in bench/explorer-kernel.ts, docs/explorer.md): everything that does
- * not depend on the threshold is computed once — the rows in keep-priority order (so the removal
- * pass is one walk in that order instead of a sort per group), the exact-duplicate links and
- * member lists, the split / label codes of the counts — and the symmetric adjacency of the edges
- * at or above a floor threshold is built once and only filtered by score on each step (rebuilt
- * when the threshold goes below the floor). No per-group JS array, closure or Map on a step.
+ * Why it is fast (measured in bench/explorer-kernel.ts, docs/explorer.md): everything that does not
+ * depend on the threshold is computed once — each row's best edge in either direction, the rows
+ * that have an edge in row order and in keep-priority order (so neither the grouping nor the removal
+ * pass sorts anything), the exact-duplicate links and member lists, the split / label codes of the
+ * counts. A step then visits only the rows whose best edge reaches the threshold, and their own
+ * k-NN lists up to the first score below it (the lists are sorted): no symmetric adjacency is
+ * built, so no threshold forces a rebuild. The per-row output arrays are kept across steps and only
+ * the rows grouped at the previous step are reset (no n-sized allocation or fill per step).
+ *
+ * The removal is the greedy walk of groupAtThreshold in keep-priority order: a row is kept when no
+ * kept row of lower rank is its direct match (edge >= t either way, or exact copy), else removed by
+ * the lowest-ranked such row (`duplicate_of`). A step "pushes" along a kept row's own list and exact
+ * group and "pulls" along the removed candidate's own list, so an edge stored in one list only
+ * counts both ways without a reverse index.
  */
 import type { Neighbors } from '../types';
 import { NeardupError } from '../errors';
 import { countExactDuplicates, type GroupOptions, type GroupResult } from './groups';
-
-/** How far below the requested threshold the adjacency is built, so that a slider moving down reuses it. */
-const FLOOR_MARGIN = 0.02;
 
 /**
  * Regroups one k-NN result at any threshold; equal to `groupAtThreshold(nb, t, opts)` with
@@ -25,8 +30,6 @@ const FLOOR_MARGIN = 0.02;
 export class Regrouper {
   private readonly n: number;
   private readonly rank: ArrayLike<number>;
-  /** Row of each rank (null: ranks not distinct small integers). */
-  private readonly rowAtRank: Int32Array | null;
   /** First valid row of each row's exact group (-1 = none or itself the first). */
   private readonly exactFirst: Int32Array | null;
   /** Valid rows of each exact group: rows[start[x] .. start[x+1]). */
@@ -34,13 +37,31 @@ export class Regrouper {
   private readonly splitCodes: Int32Array | null;
   private readonly labelCodes: Int32Array | null;
   private readonly exactDuplicates: number;
-  /** Symmetric adjacency (CSR) of the edges with score >= floor, with their scores. */
-  private adj: Adjacency | null = null;
-  // Scratch reused across steps.
+  /** Rows with an edge (either direction, valid ends) or an exact copy, ascending, and their best edge (Infinity: exact copy). */
+  private readonly active: Int32Array;
+  private readonly activeTop: Float32Array;
+  /** The same rows in keep-priority order, and their best edge. */
+  private readonly byRank: Int32Array;
+  private readonly byRankTop: Float32Array;
+  /** The keep priority follows the row order among the active rows (keep 'first'): one pass groups and removes. */
+  private readonly rankIsRowOrder: boolean;
+  // Output and scratch, reused across steps (n entries each).
   private readonly parent: Int32Array;
-  private readonly linked: Uint8Array;
-  private readonly assigned: Uint8Array;
   private readonly rootGroup: Int32Array;
+  private readonly groupId: Int32Array;
+  private readonly keepArr: Uint8Array;
+  private readonly isDup: Uint8Array;
+  private readonly duplicateOf: Int32Array;
+  /**
+   * The k-NN indices with -1 for every entry a grouping ignores (an invalid end, the row itself):
+   * the steps then test one number per edge instead of reading `valid` at random rows.
+   */
+  private readonly to: Int32Array;
+  /** Per row during a step's removal pass: 0 not walked yet, 1 kept, 2 removed. */
+  private readonly state: Uint8Array;
+  /** Rows grouped by the last step (reset at the next), ascending. */
+  private rows: Int32Array;
+  private nRows = 0;
 
   /**
    * @param nb the k-NN lists (each row's list sorted by descending score; -1 pads)
@@ -63,7 +84,6 @@ export class Regrouper {
       if (a && a.length !== n) throw new NeardupError(`${name} has ${a.length} entries but there are ${n} samples`, 'invalid_argument');
     }
     this.rank = rank;
-    this.rowAtRank = rowsAtRank(rank, n);
     const valid = opts.valid;
     if (opts.exactGroups) {
       const g = opts.exactGroups;
@@ -92,41 +112,164 @@ export class Regrouper {
     this.splitCodes = opts.splits ? (codes.splits ?? mixCodes(opts.splits, n)) : null;
     this.labelCodes = opts.labels ? (codes.labels ?? mixCodes(opts.labels, n)) : null;
     this.exactDuplicates = opts.exactGroups ? countExactDuplicates(opts.exactGroups, valid) : 0;
+
+    // Best edge of each row, both directions: one pass over the lists (a row can be the neighbour
+    // of a closer row than any in its own list when lists are approximate or cut).
+    const { k, indices, scores } = nb;
+    const top = new Float32Array(n).fill(-Infinity);
+    const to = new Int32Array(n * k).fill(-1);
+    for (let i = 0; i < n; i++) {
+      if (valid && valid[i] !== 1) continue;
+      const base = i * k;
+      for (let j = 0; j < k; j++) {
+        const s = scores[base + j];
+        if (!(s > -Infinity)) break; // sorted descending: only padding (or NaN) follows
+        const x = indices[base + j];
+        if (x < 0 || x === i || (valid && valid[x] !== 1)) continue;
+        to[base + j] = x;
+        if (s > top[i]) top[i] = s;
+        if (s > top[x]) top[x] = s;
+      }
+    }
+    this.to = to;
+    const ef = this.exactFirst;
+    if (ef) {
+      for (let i = 0; i < n; i++) {
+        if (ef[i] < 0) continue;
+        top[i] = Infinity;
+        top[ef[i]] = Infinity;
+      }
+    }
+    let na = 0;
+    for (let i = 0; i < n; i++) if (top[i] > -Infinity) na++;
+    this.active = new Int32Array(na);
+    this.activeTop = new Float32Array(na);
+    for (let i = 0, a = 0; i < n; i++) {
+      if (!(top[i] > -Infinity)) continue;
+      this.active[a] = i;
+      this.activeTop[a++] = top[i];
+    }
+    this.byRank = activeByRank(this.active, rank, n);
+    this.byRankTop = new Float32Array(na);
+    let same = true;
+    for (let a = 0; a < na; a++) {
+      this.byRankTop[a] = top[this.byRank[a]];
+      if (this.byRank[a] !== this.active[a]) same = false;
+    }
+    this.rankIsRowOrder = same;
+
     this.parent = new Int32Array(n);
-    this.linked = new Uint8Array(n);
-    this.assigned = new Uint8Array(n);
     this.rootGroup = new Int32Array(n);
+    this.groupId = new Int32Array(n).fill(-1);
+    this.keepArr = new Uint8Array(n).fill(1);
+    this.isDup = new Uint8Array(n);
+    this.duplicateOf = new Int32Array(n).fill(-1);
+    this.state = new Uint8Array(n);
+    this.rows = new Int32Array(na);
   }
 
   /**
-   * The grouping at `threshold` (cosine, inclusive, compared in float32 like the stored scores).
+   * The grouping at `threshold` (cosine, inclusive, compared in float32 like the stored scores),
+   * in arrays of its own.
    *
    * @throws NeardupError when `threshold` is not a finite number
    */
   at(threshold: number): GroupResult {
+    const g = this.step(threshold);
+    return {
+      ...g,
+      group_id: g.group_id.slice(),
+      is_duplicate: g.is_duplicate.slice(),
+      duplicate_of: g.duplicate_of.slice(),
+      keep: g.keep.slice(),
+      counts: { ...g.counts },
+    };
+  }
+
+  /**
+   * Like {@link at}, but the per-row arrays (`group_id`, `is_duplicate`, `duplicate_of`, `keep`)
+   * are this Regrouper's own buffers, overwritten by the next `step` or `at`: the explorer's slider
+   * step, which replaces its state at every threshold. `offsets`, `members`, `keepers` are new.
+   *
+   * @throws NeardupError when `threshold` is not a finite number
+   */
+  step(threshold: number): GroupResult {
     if (!Number.isFinite(threshold)) throw new NeardupError(`threshold must be a number, got ${threshold}`);
-    const n = this.n;
     const t = Math.fround(threshold);
-    if (!this.adj || t < this.adj.floor) this.adj = this.adjacency(Math.fround(t - FLOOR_MARGIN));
-    const adj = this.adj;
-    const { start, to, score, active, activeTop } = adj;
-    const { parent, linked, assigned, rootGroup } = this;
-    // Only rows whose best edge is >= t (or that have an exact copy) can be grouped, so a step's
-    // work follows the threshold (few rows at 0.99, more at 0.90). They are visited in row order:
-    // in score order the memory accesses were random and the union pass 5-10x slower.
+    const { active, activeTop, parent, rootGroup, groupId, keepArr, isDup, duplicateOf, state, to } = this;
+    const { k, scores } = this.nb;
+
+    // 0. Undo the last step on the rows it grouped (every other row already reads "no group").
+    for (let a = 0; a < this.nRows; a++) {
+      const i = this.rows[a];
+      groupId[i] = -1;
+      keepArr[i] = 1;
+      isDup[i] = 0;
+      duplicateOf[i] = -1;
+      state[i] = 0;
+    }
+
+    // 1. The grouped rows are exactly those whose best edge reaches t (each has an edge >= t to a
+    //    valid row, or an exact copy), already ascending.
+    const rows = this.rows;
     const na = active.length;
-    let nc = 0;
+    let nl = 0;
     for (let a = 0; a < na; a++) {
       if (!(activeTop[a] >= t)) continue;
       const i = active[a];
-      nc++;
+      rows[nl++] = i;
       parent[i] = i;
-      linked[i] = 0;
       rootGroup[i] = -1;
-      assigned[i] = 0;
     }
+    this.nRows = nl;
 
-    // 1. Components: union-find over the edges >= t and the exact-duplicate links.
+    // Removal of one row in keep-priority order (see the file comment): called on every grouped
+    // row, lowest rank first. Pull: a kept row of lower rank in x's own list (edge >= t) removes x,
+    // unless a push from an even lower-ranked kept row already did; else x is kept and pushes to
+    // its unwalked matches (own list, exact copies).
+    const { rank } = this;
+    const byRow = this.rankIsRowOrder; // then compare rows, not ranks (rank may be any ArrayLike)
+    const exact = this.exact;
+    const eg = this.opts.exactGroups;
+    let removed = 0;
+    const walk = (x: number): void => {
+      const base = x * k;
+      let by = duplicateOf[x];
+      for (let j = 0; j < k; j++) {
+        if (!(scores[base + j] >= t)) break; // sorted descending: the rest are below
+        const y = to[base + j];
+        if (y < 0 || state[y] !== 1) continue;
+        if (by < 0 || (byRow ? y < by : rank[y] < rank[by])) by = y;
+      }
+      if (by >= 0) {
+        state[x] = 2;
+        isDup[x] = 1;
+        keepArr[x] = 0;
+        duplicateOf[x] = by;
+        removed++;
+        return;
+      }
+      state[x] = 1;
+      for (let j = 0; j < k; j++) {
+        if (!(scores[base + j] >= t)) break;
+        const y = to[base + j];
+        if (y < 0 || state[y] !== 0 || duplicateOf[y] >= 0) continue;
+        duplicateOf[y] = x;
+      }
+      if (exact && eg![x] >= 0) {
+        const xg = eg![x];
+        for (let m = exact.start[xg]; m < exact.start[xg + 1]; m++) {
+          const y = exact.rows[m];
+          if (y !== x && state[y] === 0 && duplicateOf[y] < 0) duplicateOf[y] = x;
+        }
+      }
+    };
+
+    // 2. Components: union-find over each grouped row's own edges >= t (every edge is in at least
+    //    one of its ends' lists) and the exact-duplicate links; roots are the smallest rows. When
+    //    the keep priority is the row order ('first', the default), the removal walks each row in
+    //    the same pass, while its list is in cache (the removal needs no component).
+    const fused = this.rankIsRowOrder;
     const find = (x: number): number => {
       while (parent[x] !== x) {
         parent[x] = parent[parent[x]];
@@ -134,36 +277,36 @@ export class Regrouper {
       }
       return x;
     };
-    const linkedRows = new Int32Array(nc);
-    let nl = 0;
-    const union = (i: number, j: number) => {
-      if (!linked[i]) { linked[i] = 1; linkedRows[nl++] = i; }
-      if (!linked[j]) { linked[j] = 1; linkedRows[nl++] = j; }
-      const ra = find(i);
-      const rb = find(j);
-      if (ra < rb) parent[rb] = ra;
-      else if (rb < ra) parent[ra] = rb;
-    };
-    for (let a = 0; a < na; a++) {
-      if (!(activeTop[a] >= t)) continue;
-      const i = active[a];
-      for (let e = start[i]; e < start[i + 1]; e++) {
-        if (!(score[e] >= t)) continue;
-        const j = to[e];
-        if (j > i) union(i, j); // each edge is stored both ways: union once
+    for (let a = 0; a < nl; a++) {
+      const i = rows[a];
+      const base = i * k;
+      let ri = find(i);
+      for (let j = 0; j < k; j++) {
+        if (!(scores[base + j] >= t)) break;
+        const x = to[base + j];
+        if (x < 0) continue;
+        const rx = find(x);
+        if (ri < rx) parent[rx] = ri;
+        else if (rx < ri) {
+          parent[ri] = rx;
+          ri = rx;
+        }
       }
+      if (fused) walk(i);
     }
     const ef = this.exactFirst;
     if (ef) {
-      for (let a = 0; a < na; a++) {
-        const i = active[a];
-        if (activeTop[a] === Infinity && ef[i] >= 0) union(ef[i], i);
+      for (let a = 0; a < nl; a++) {
+        const i = rows[a];
+        if (ef[i] < 0) continue;
+        const ra = find(i);
+        const rb = find(ef[i]);
+        if (ra < rb) parent[rb] = ra;
+        else if (rb < ra) parent[ra] = rb;
       }
     }
-    const rows = linkedRows.subarray(0, nl).sort(); // ascending
 
-    // 2. Groups numbered by their first row; members ascending (counting sort).
-    const groupId = new Int32Array(n).fill(-1);
+    // 3. Groups numbered by their first row; members ascending (counting sort).
     let groups = 0;
     for (let a = 0; a < nl; a++) {
       const i = rows[a];
@@ -178,44 +321,21 @@ export class Regrouper {
     const fill = offsets.slice(0, groups);
     for (let a = 0; a < nl; a++) members[fill[groupId[rows[a]]]++] = rows[a];
 
-    // 3. Removal: grouped rows in keep-priority order; a row not yet removed is kept and removes its
-    //    unassigned direct matches (edges >= t, exact copies). Groups never share an edge, so one
-    //    walk over all of them in that order is the per-group walk of groupAtThreshold.
-    const byRank = this.byRank(rows);
+    // 4. Removal in keep-priority order (already done when fused); each group's keeper is its
+    //    first kept row in that order.
     const keepers = new Int32Array(groups).fill(-1);
-    const keepArr = new Uint8Array(n).fill(1);
-    const isDup = new Uint8Array(n);
-    const duplicateOf = new Int32Array(n).fill(-1);
-    const exact = this.exact;
-    const eg = this.opts.exactGroups;
-    let removed = 0;
-    for (let p = 0; p < nl; p++) {
-      const k = byRank[p];
-      const g = groupId[k];
-      if (assigned[k]) continue;
-      assigned[k] = 1;
-      if (keepers[g] < 0) keepers[g] = k;
-      for (let e = start[k]; e < start[k + 1]; e++) {
-        if (!(score[e] >= t)) continue;
-        const x = to[e];
-        if (assigned[x] || groupId[x] !== g) continue;
-        assigned[x] = 1;
-        keepArr[x] = 0;
-        isDup[x] = 1;
-        duplicateOf[x] = k;
-        removed++;
+    if (fused) {
+      for (let a = 0; a < nl; a++) {
+        const i = rows[a];
+        if (state[i] === 1 && keepers[groupId[i]] < 0) keepers[groupId[i]] = i;
       }
-      if (exact && eg![k] >= 0) {
-        const xg = eg![k];
-        for (let m = exact.start[xg]; m < exact.start[xg + 1]; m++) {
-          const x = exact.rows[m];
-          if (x === k || assigned[x] || groupId[x] !== g) continue;
-          assigned[x] = 1;
-          keepArr[x] = 0;
-          isDup[x] = 1;
-          duplicateOf[x] = k;
-          removed++;
-        }
+    } else {
+      const { byRank, byRankTop } = this;
+      for (let p = 0; p < na; p++) {
+        if (!(byRankTop[p] >= t)) continue;
+        const x = byRank[p];
+        walk(x);
+        if (state[x] === 1 && keepers[groupId[x]] < 0) keepers[groupId[x]] = x;
       }
     }
 
@@ -239,104 +359,38 @@ export class Regrouper {
       },
     };
   }
-
-  /** `rows` in keep-priority order: a numeric sort of their ranks when the ranks are distinct integers. */
-  private byRank(rows: Int32Array): Int32Array {
-    const { rank, rowAtRank } = this;
-    if (!rowAtRank) return Int32Array.from(rows).sort((a, b) => rank[a] - rank[b] || a - b);
-    const r = new Int32Array(rows.length);
-    for (let a = 0; a < rows.length; a++) r[a] = rank[rows[a]];
-    r.sort();
-    for (let a = 0; a < r.length; a++) r[a] = rowAtRank[r[a]];
-    return r;
-  }
-
-  /**
-   * Symmetric CSR of the k-NN edges with score >= floor between valid rows (no self edges), and the
-   * rows that have one or an exact copy with their best edge.
-   */
-  private adjacency(floor: number): Adjacency {
-    const { n, k, indices, scores } = this.nb;
-    const valid = this.opts.valid;
-    const start = new Int32Array(n + 1);
-    for (let i = 0; i < n; i++) {
-      if (valid && valid[i] !== 1) continue;
-      const base = i * k;
-      for (let j = 0; j < k; j++) {
-        if (!(scores[base + j] >= floor)) break; // sorted descending: the rest are below
-        const x = indices[base + j];
-        if (x < 0 || x === i || (valid && valid[x] !== 1)) continue;
-        start[i + 1]++;
-        start[x + 1]++;
-      }
-    }
-    for (let i = 0; i < n; i++) start[i + 1] += start[i];
-    const to = new Int32Array(start[n]);
-    const score = new Float32Array(start[n]);
-    const top = new Float32Array(n).fill(-Infinity);
-    const pos = start.slice(0, n);
-    for (let i = 0; i < n; i++) {
-      if (valid && valid[i] !== 1) continue;
-      const base = i * k;
-      for (let j = 0; j < k; j++) {
-        const s = scores[base + j];
-        if (!(s >= floor)) break;
-        const x = indices[base + j];
-        if (x < 0 || x === i || (valid && valid[x] !== 1)) continue;
-        to[pos[i]] = x;
-        score[pos[i]++] = s;
-        to[pos[x]] = i;
-        score[pos[x]++] = s;
-        if (s > top[i]) top[i] = s;
-        if (s > top[x]) top[x] = s;
-      }
-    }
-    const ef = this.exactFirst;
-    if (ef) {
-      for (let i = 0; i < n; i++) {
-        if (ef[i] < 0) continue;
-        top[i] = Infinity;
-        top[ef[i]] = Infinity;
-      }
-    }
-    let na = 0;
-    for (let i = 0; i < n; i++) if (top[i] >= floor) na++;
-    const active = new Int32Array(na);
-    const activeTop = new Float32Array(na);
-    for (let i = 0, a = 0; i < n; i++) {
-      if (!(top[i] >= floor)) continue;
-      active[a] = i;
-      activeTop[a++] = top[i];
-    }
-    return { floor, start, to, score, active, activeTop };
-  }
 }
 
-/** The edges at or above a floor threshold, both ways, and the rows a grouping at or above it can touch. */
-interface Adjacency {
-  floor: number;
-  start: Int32Array;
-  to: Int32Array;
-  score: Float32Array;
-  /** Rows with an edge >= floor or an exact copy, ascending, and their best edge (Infinity: an exact copy). */
-  active: Int32Array;
-  activeTop: Float32Array;
-}
-
-/** Row of each rank when the ranks are distinct integers in [0, 4n], else null (a comparator sort then). */
-function rowsAtRank(rank: ArrayLike<number>, n: number): Int32Array | null {
+/**
+ * The active rows in keep-priority order (rank, then row): a walk over the ranks when they are
+ * distinct integers in [0, 4n], else one comparator sort (at construction, not per step).
+ */
+function activeByRank(active: Int32Array, rank: ArrayLike<number>, n: number): Int32Array {
   let max = -1;
-  for (let i = 0; i < n; i++) {
+  let ints = true;
+  for (let i = 0; i < n && ints; i++) {
     const r = rank[i];
-    if (!Number.isInteger(r) || r < 0 || r > 4 * n) return null;
-    if (r > max) max = r;
+    if (!Number.isInteger(r) || r < 0 || r > 4 * n) ints = false;
+    else if (r > max) max = r;
   }
-  const at = new Int32Array(max + 1).fill(-1);
-  for (let i = 0; i < n; i++) {
-    if (at[rank[i]] >= 0) return null;
-    at[rank[i]] = i;
+  if (ints) {
+    const at = new Int32Array(max + 1).fill(-1);
+    const isActive = new Uint8Array(n);
+    for (let a = 0; a < active.length; a++) isActive[active[a]] = 1;
+    let distinct = true;
+    for (let i = 0; i < n && distinct; i++) {
+      if (!isActive[i]) continue;
+      if (at[rank[i]] >= 0) distinct = false;
+      else at[rank[i]] = i;
+    }
+    if (distinct) {
+      const out = new Int32Array(active.length);
+      let o = 0;
+      for (let r = 0; r <= max; r++) if (at[r] >= 0) out[o++] = at[r];
+      return out;
+    }
   }
-  return at;
+  return Int32Array.from(active).sort((a, b) => rank[a] - rank[b] || a - b);
 }
 
 /**

@@ -11,6 +11,8 @@ export { registerSearchBackend, resolveSearch, searchBackendNames, AUTO_ANN_THRE
 export type { SearchChoice, BackendFactory } from './backends/registry';
 export { ExactBackend } from './backends/exact';
 export { LanceDbBackend, LANCE_DEFAULTS } from './backends/lancedb';
+export { HnswBackend, HNSW_DEFAULTS } from './backends/hnsw';
+export type { HnswParams, HnswOptions, HnswQuantization, HnswStats } from './backends/hnsw';
 export type { LanceParams, LanceLocation } from './backends/lancedb';
 export { searchInfo } from './backends/types';
 export type { SearchBackend, SearchInfo, BackendParams, BackendSearchOptions } from './backends/types';

@@ -1,6 +1,6 @@
 // The explorer's fast regroup (src/dedup/regroup.ts) against the reference groupAtThreshold + decide:
 // identical groups, keep/remove, duplicate_of, keepers and counts at thresholds moving down and up
-// (past the floor of its cached adjacency), on the bundled sample's real scan, on random data with
+// (and 60 random moves through one Regrouper's reused arrays), on the bundled sample's real scan, on random data with
 // skipped rows and exact copies, and on a hand-made chain; and the explorer's counts, samples and
 // pages with tags equal to those of an explorer forced onto the reference path.
 import { test } from 'node:test';
@@ -169,4 +169,47 @@ test('repeated ids: explore() refuses them at once in browser mode, and at the f
   assert.throws(() => w.tag('r1', 'keep'), /ids must be unique/);
   w.close();
   assert.throws(() => explore({ ids, neighbors: c.nb }, { threshold: 0.9, browserCompute: false, tags: { r1: 'keep' } }), /ids must be unique/);
+});
+
+test('step() reuses its arrays across 60 random moves up and down and still equals groupAtThreshold (fused and rank-ordered walks); at() and explorer.groups are not changed by a later step', () => {
+  for (const seed of [5, 6]) {
+    const c = randomCase(seed, 600, 5);
+    const rand = rng(seed * 7);
+    for (const keep of ['first', 'test', 'largest'] as const) {
+      const opts: GroupOptions = { keep, splits: c.splits, labels: c.labels, valid: c.valid, exactGroups: c.exactGroups, pixelCounts: c.pixelCounts, fileSizes: c.fileSizes };
+      const r = new Regrouper(c.nb, opts, keepRank(keep, c.nb.n, opts)!);
+      const kept = r.at(0.97);
+      const keptCopy = structuredClone(kept);
+      let t = 0.95;
+      for (let s = 0; s < 60; s++) {
+        t = Math.min(1, Math.max(0.78, t + (rand() - 0.5) * (s % 10 === 0 ? 0.3 : 0.03)));
+        same(r.step(t), groupAtThreshold(c.nb, t, opts), `seed ${seed}, keep ${keep}, move ${s} to ${t}`);
+      }
+      same(kept, keptCopy, 'at() result after later steps');
+    }
+  }
+  const c = randomCase(8, 400, 5);
+  const w = explore({ ids: c.splits.map((_, i) => `r${i}`), neighbors: c.nb, splits: c.splits as any, valid: c.valid, exactGroups: c.exactGroups }, { threshold: 0.9, browserCompute: false });
+  const before = w.groups;
+  const copy = structuredClone(before);
+  w.threshold = 0.97;
+  same(before, copy, 'explorer.groups after a threshold change');
+  same(w.groups, groupAtThreshold(c.nb, 0.97, { splits: c.splits as any, valid: c.valid, exactGroups: c.exactGroups }), 'explorer.groups at 0.97');
+  w.close();
+});
+
+test('decide without tags: a group whose automatic choice removes every member still keeps its best copy (the shortcut checks it)', () => {
+  // Rows 0-2 in group 0, 3-4 in group 1; the "automatic" choice removes all of group 1.
+  const groupOf = Int32Array.from([0, 0, 0, 1, 1, -1]);
+  const auto = Uint8Array.from([0, 1, 1, 1, 1, 0]);
+  const rank = Int32Array.from([0, 1, 2, 4, 3, 5]);
+  const splits = Int32Array.from([0, 1, 0, 0, 1, -1]);
+  const d = decide(groupOf, 2, auto, new Map(), rank, splits, Int32Array.from([0, 1, 2, 3, 4]));
+  assert.deepEqual(Array.from(d.removed), [0, 1, 1, 1, 0, 0], 'row 4 (rank 3) rescued in group 1');
+  assert.deepEqual(d, decide(groupOf, 2, auto, new Map(), rank, splits), 'the same over every row');
+  assert.equal(d.lastCopiesKept, 1);
+  assert.equal(d.samplesToRemove, 3);
+  const ok = decide(groupOf, 2, Uint8Array.from([0, 1, 1, 0, 1, 0]), new Map(), rank, splits);
+  assert.equal(ok.lastCopiesKept, 0);
+  assert.deepEqual(Array.from(ok.leak), [0, 0]);
 });

@@ -442,18 +442,28 @@ export class ExplorerView extends DOMWidgetView {
     this.ui.slider.value = String(t);
     this.ui.number.value = t.toFixed(3);
     this.hist?.setThreshold(t);
+    const save = fromUser && final && !this.remote;
     // Regroup at most once per frame: a drag fires many input events between two paints.
     if (!this.scheduled) {
       this.scheduled = true;
       requestAnimationFrame(() => {
         this.scheduled = false;
         this.recompute();
+        // The kernel regroups on the saved threshold: tell it once this frame is painted, so its
+        // work (on the other core of a small machine) does not compete with this step's paint.
+        if (this.saveAfterPaint) setTimeout(() => this.saveThreshold(), 0);
       });
     }
-    if (fromUser && final && !this.remote) {
-      this.model.set('threshold', t);
-      this.model.save_changes();
-    }
+    if (save) this.saveAfterPaint = true;
+  }
+
+  private saveAfterPaint = false;
+
+  private saveThreshold() {
+    this.saveAfterPaint = false;
+    if (this.model.get('threshold') === this.threshold) return;
+    this.model.set('threshold', this.threshold);
+    this.model.save_changes();
   }
 
   private tags(): Tags {

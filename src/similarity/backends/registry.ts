@@ -5,6 +5,7 @@
 import { NeardupError } from '../../errors';
 import { ExactBackend } from './exact';
 import { LanceDbBackend, type LanceIndexType, type LanceLocation } from './lancedb';
+import { HnswBackend, type HnswQuantization } from './hnsw';
 import type { SearchBackend } from './types';
 
 /** Builds a backend from its parameters (strings from the CLI, numbers from code). */
@@ -30,7 +31,7 @@ export function searchBackendNames(): string[] {
 export const AUTO_ANN_THRESHOLD = 250_000;
 
 /** What a caller may pass as `ScanOptions.search`. */
-export type SearchChoice = 'exact' | 'ann' | 'auto' | SearchBackend | { backend: string; params?: Record<string, unknown>; uri?: string };
+export type SearchChoice = 'exact' | 'ann' | 'auto' | 'hnsw' | 'lancedb' | SearchBackend | { backend: string; params?: Record<string, unknown>; uri?: string };
 
 /**
  * Resolves a choice to a backend for n valid vectors: `exact`; `ann` = LanceDB with default
@@ -67,4 +68,23 @@ registerSearchBackend('lancedb', (p, where) => {
     }).filter(([, v]) => v !== undefined),
   );
   return new LanceDbBackend(params, where);
+});
+registerSearchBackend('hnsw', (p) => {
+  const num = (v: unknown) => (v === undefined ? undefined : Number(v));
+  const known = new Set(['quantization', 'connectivity', 'expansionAdd', 'expansionSearch', 'candidates', 'pcaDims', 'pcaSample', 'threads']);
+  for (const key of Object.keys(p)) {
+    if (!known.has(key)) throw new NeardupError(`unknown hnsw parameter ${JSON.stringify(key)}; known: ${[...known].join(', ')}`);
+  }
+  const params = Object.fromEntries(
+    Object.entries({
+      quantization: p.quantization as HnswQuantization | undefined,
+      connectivity: num(p.connectivity),
+      expansionAdd: num(p.expansionAdd),
+      expansionSearch: num(p.expansionSearch),
+      candidates: num(p.candidates),
+      pcaDims: num(p.pcaDims),
+      pcaSample: num(p.pcaSample),
+    }).filter(([, v]) => v !== undefined),
+  );
+  return new HnswBackend(params, { threads: num(p.threads) });
 });

@@ -97,7 +97,18 @@ export function decide(
   const hasDrop = new Uint8Array(nGroups);
   const bestUntagged = new Int32Array(nGroups).fill(-1);
   const bestAny = new Int32Array(nGroups).fill(-1);
-  for (let p = 0; p < n; p++) {
+  // Without tags a keep policy leaves a kept member in every group, so the rescue below finds
+  // nothing: a cheap check of that replaces the pass with its rank comparisons.
+  let full = tags.size > 0;
+  if (!full) {
+    for (let p = 0; p < n; p++) {
+      const i = rowAt(p);
+      const g = groupOf[i];
+      if (g >= 0 && !removed[i]) hasKept[g] = 1;
+    }
+    for (let g = 0; g < nGroups && !full; g++) if (!hasKept[g]) full = true;
+  }
+  for (let p = 0; p < n && full; p++) {
     const i = rowAt(p);
     const g = groupOf[i];
     if (g < 0) continue;
@@ -111,7 +122,7 @@ export function decide(
   const dropped = new Uint8Array(nGroups);
   let lastCopiesKept = 0;
   let groupsDropped = 0;
-  for (let g = 0; g < nGroups; g++) {
+  for (let g = 0; g < nGroups && full; g++) {
     if (hasKept[g]) continue;
     if (hasDrop[g]) {
       dropped[g] = 1;

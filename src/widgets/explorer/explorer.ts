@@ -8,7 +8,7 @@
  */
 import type { DataFrame } from 'danfojs-node';
 import { Widget, type WidgetSpec } from '../base';
-import type { JSONObject } from '../../kernel/comm';
+import { getCommManager, type JSONObject } from '../../kernel/comm';
 import { groupAtThreshold, type GroupMethod, type GroupOptions, type GroupResult, type KeepPolicy } from '../../dedup/groups';
 import { Regrouper } from '../../dedup/regroup';
 import { NeardupError } from '../../errors';
@@ -203,6 +203,7 @@ export class Explorer extends Widget<Record<string, any>> {
     this.on('change:threshold', () => this.recompute());
     this.on('change:tags', () => this.recompute());
     this.on('msg:custom', (content: any) => {
+      this.viewSpoke();
       if (content && content.type === 'thumbnails') void this.sendThumbnails(content.rows, content.full === true);
       else if (content && content.type === 'page') this.sendPage(content);
       else if (content && content.type === 'group') this.sendGroup(content);
@@ -266,9 +267,10 @@ export class Explorer extends Widget<Record<string, any>> {
     return this.get('counts');
   }
 
-  /** The automatic grouping at the current threshold (before tags). */
+  /** The automatic grouping at the current threshold (before tags), in arrays of its own (a later threshold does not change them). */
   get groups(): GroupResult {
-    return this.current;
+    const g = this.current;
+    return { ...g, group_id: g.group_id.slice(), is_duplicate: g.is_duplicate.slice(), duplicate_of: g.duplicate_of.slice(), keep: g.keep.slice(), counts: { ...g.counts } };
   }
 
   /** Number of samples. */
@@ -356,7 +358,8 @@ export class Explorer extends Widget<Record<string, any>> {
   /** Regroups at the current threshold (k-NN lists only: O(N*k)), applies tags, syncs the counts. */
   private recompute(): NonNullable<Explorer['grouped']> {
     const t = this.get('threshold') as number;
-    const g = this.regrouper ? this.regrouper.at(t) : groupAtThreshold(this.src.neighbors, t, this.opts);
+    // step(): the Regrouper's reused per-row arrays, replaced at the next threshold like this state.
+    const g = this.regrouper ? this.regrouper.step(t) : groupAtThreshold(this.src.neighbors, t, this.opts);
     const tags = new Map<number, ExplorerTag>();
     for (const [id, tag] of Object.entries(this.get('tags') as Record<string, ExplorerTag>)) {
       const r = this.rowOf.get(id);
@@ -776,7 +779,21 @@ export class Explorer extends Widget<Record<string, any>> {
    * frontends without the extension (`STATIC_HTML_ASYNC` in widgets/base). Cached until the state changes.
    */
   _repr_static_html_async_(): Promise<string> {
-    return (this.staticCache ??= this.staticHtml());
+    return (this.staticCache ??= this.afterFirstPaint().then(() => this.staticHtml()));
+  }
+
+  private viewSpoke: () => void = () => {};
+  private readonly viewHeard = new Promise<void>((resolve) => (this.viewSpoke = resolve));
+
+  /**
+   * In a kernel: resolves when a view first asks for something (its thumbnails, after its first
+   * paint) or after `maxMs` (no view: nbconvert, a frontend without the extension), so that the
+   * static picture's encoding does not compete with the live view's first paint for the CPU.
+   */
+  private afterFirstPaint(maxMs = 1000): Promise<void> {
+    if (!getCommManager().transport) return Promise.resolve();
+    let timer: NodeJS.Timeout | undefined;
+    return Promise.race([this.viewHeard, new Promise<void>((r) => (timer = setTimeout(r, maxMs)))]).finally(() => clearTimeout(timer));
   }
 }
 
