@@ -127,7 +127,7 @@ async function run(source: any, explore: any, groupAtThreshold: any, decide: any
     const w = explore(source, { threshold: THRESHOLD, browserCompute: false });
     const t1 = performance.now();
     w._repr_mimebundle_();
-    await (w as any)._repr_static_html_async_();
+    await w.staticHtml(); // the work itself (the kernel first waits for the view, up to 1 s)
     const t2 = performance.now();
     console.log(`first paint, kernel side (${r ? 'warm' : 'cold'}): explore() ${ms(t1 - t0)} + display bundle (static picture, first page) ${ms(t2 - t1)}`);
     if (r === 1) {

@@ -306,7 +306,7 @@ export async function startKernel(opts: KernelOptions): Promise<RunningKernel> {
             .then(() => new Promise((r) => setTimeout(r, 0)))
             .then(() => v[STATIC_HTML_ASYNC]())
             .then(
-              (html: string) => publish('display_data', { data: { 'text/html': html }, metadata: { [STATIC_OF]: modelId }, transient: {} }),
+              (html: string) => publish('display_data', { data: { 'text/html': html, 'text/plain': String(v) }, metadata: { [STATIC_OF]: modelId }, transient: {} }),
               (e: Error) => log(`static picture failed, the live view alone is shown: ${e.message}`),
             ),
         );

@@ -189,6 +189,9 @@ test('the browser side talks to the model: threshold and tags from the frontend,
 
 test('display bundle: widget view, text summary, and a static HTML picture (histogram, counts, group cards with images) for exports', async () => {
   const w = make(0.9);
+  // During the cell (browser mode, not grouped yet): the text names the size; the counts follow.
+  assert.equal(String(w[MIME_BUNDLE]().data['text/plain']), 'Explorer(8 samples, threshold=0.9; the counts follow)');
+  assert.equal(w.counts.groups, 3);
   const { data } = w[MIME_BUNDLE]();
   assert.ok(data['application/vnd.jupyter.widget-view+json']);
   assert.match(String(data['text/plain']), /8 samples, threshold=0\.9: 7 samples in 3 groups, 3 samples to remove, 1 cross-split groups \(1 leaks kept\), 1 label-conflict groups/);

@@ -7,7 +7,7 @@
  * that one state; `staticHtml()` is the offline picture exported notebooks show.
  */
 import type { DataFrame } from 'danfojs-node';
-import { Widget, type WidgetSpec } from '../base';
+import { Widget, WIDGET_VIEW_MIMETYPE, type WidgetSpec } from '../base';
 import { getCommManager, type JSONObject } from '../../kernel/comm';
 import { groupAtThreshold, type GroupMethod, type GroupOptions, type GroupResult, type KeepPolicy } from '../../dedup/groups';
 import { Regrouper } from '../../dedup/regroup';
@@ -17,6 +17,7 @@ import { columnValues, dfFromColumns, hasColumn, writeCsv, writeJson } from '../
 import { thumbnailPng } from '../../images/thumbnail';
 import { checkSource, encodeCategories, idIndex, keepRank, sourceMaxSimilarity, type ExplorerSource } from './source';
 import { summaryText } from './summary';
+import { formatCount } from './format';
 import { decide, type Decision, type ExplorerCounts, type ExplorerTag } from './decide';
 import { crossSplitReport, labelConflictReport, pairsAtThreshold, type SampleInfo } from '../../dedup/report';
 import { histogram as simHistogram } from '../../dedup/threshold';
@@ -769,9 +770,14 @@ export class Explorer extends Widget<Record<string, any>> {
   /** Widget view plus a readable `text/plain` summary (the kernel then adds the static picture as a second output). */
   _repr_mimebundle_(): { data: JSONObject; metadata: JSONObject } {
     this.firstPage();
-    const b = super._repr_mimebundle_();
-    const s = this.summaryInput();
-    return { data: { ...b.data, 'text/plain': summaryText(s) }, metadata: b.metadata };
+    // The widget view without the base class's text (its toString would group now).
+    const view = { model_id: this.model_id, version_major: 2, version_minor: 0 };
+    // Browser mode, during the cell: the view counts by itself, and the kernel's grouping waits
+    // until after the cell (off the first paint); the counts' text comes with the static picture.
+    const text = this.grouped
+      ? summaryText(this.summaryInput())
+      : `Explorer(${formatCount(this.size)} samples, threshold=${this.threshold}; the counts follow)`;
+    return { data: { [WIDGET_VIEW_MIMETYPE]: view, 'text/plain': text }, metadata: {} };
   }
 
   /**
