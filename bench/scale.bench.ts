@@ -382,42 +382,7 @@ async function main() {
     else console.log(`ann all-pairs top-${K} (batch ${queryBatch} × ${concurrency}): ${tAnn.toFixed(1)} s (${((1e3 * tAnn) / N).toFixed(3)} ms/query); with build ${(tAnn + tBuild).toFixed(1)} s (load ${loadavg()[0].toFixed(1)})`);
     console.log(`ratio per query ann / exact: ${(tAnn / N / perQueryExact).toFixed(4)}`);
 
-    let hit = 0;
-    let tot = 0;
-    let pairHit = 0;
-    let pairTot = 0;
-    const missed: string[] = [];
-    qs.forEach((q, r) => {
-      const mine = new Set(Array.from(ann.indices.subarray((q - 0) * K, (q + 1) * K)));
-      for (let j = 0; j < K; j++) {
-        const x = ex.indices[r * K + j];
-        if (x < 0) continue;
-        tot++;
-        if (mine.has(x)) hit++;
-        if (ex.scores[r * K + j] >= THRESHOLD) {
-          pairTot++;
-          if (mine.has(x)) pairHit++;
-          else missed.push(`${q}–${x} (cosine ${ex.scores[r * K + j].toFixed(4)}, exact rank ${j + 1})`);
-        }
-      }
-    });
-    // Planted pairs: found if either row lists the other (that is what grouping uses).
-    const has = (i: number, j: number) => i < M && ann.indices.subarray(i * K, (i + 1) * K).includes(j);
-    let pl = 0;
-    let plTot = 0;
-    for (const [i, j] of planted) {
-      if (i >= M && j >= M) continue;
-      let s = 0;
-      for (let d = 0; d < dim; d++) s += v[i * dim + d] * v[j * dim + d];
-      if (s < THRESHOLD) continue;
-      plTot++;
-      if (has(i, j) || has(j, i)) pl++;
-    }
-    const extra = vmHwm() - rss0;
-    console.log(`recall@${K} vs exact (${Q} queries): ${(hit / tot).toFixed(4)}`);
-    console.log(`recall of exact pairs ≥ ${THRESHOLD} on the sample: ${pairTot ? (pairHit / pairTot).toFixed(4) : 'n/a'} (${pairHit}/${pairTot})${missed.length ? `; missed: ${missed.slice(0, 5).join(', ')}` : ''}`);
-    console.log(`recall of planted pairs ≥ ${THRESHOLD}: ${(pl / Math.max(1, plTot)).toFixed(4)} (${pl}/${plTot})`);
-    console.log(`peak extra memory: ${(extra / GiB).toFixed(2)} GiB (VmHWM ${(vmHwm() / GiB).toFixed(2)} GiB, RSS after generating ${(rss0 / GiB).toFixed(2)} GiB); load ${loadavg().map((x) => x.toFixed(1)).join(' ')}`);
+    report(ann, M, qs, ex, v, dim, planted, rss0);
   }
   console.log(`goals (1M, 2 cores): ≤ 600 s all-pairs, recall@10 ≥ 0.95, pair recall ≥ 0.99, extra ≤ 4 GiB`);
   if (!keep) rmSync(dir, { recursive: true, force: true });

@@ -53,10 +53,14 @@ export function resolveSearch(choice: SearchChoice | undefined, n: number, where
 }
 
 registerSearchBackend('exact', (p) => new ExactBackend(p));
-registerSearchBackend('lancedb', (p, where) => {
-  const num = (v: unknown) => (v === undefined ? undefined : Number(v));
-  const params = Object.fromEntries(
-    Object.entries({
+/** A parameter given as text (CLI `--search-param`) or number, as a number; absent stays absent. */
+const num = (v: unknown) => (v === undefined ? undefined : Number(v));
+/** The entries that were given (so a backend's own defaults apply to the others, and the cache key lists only what was set). */
+const given = <T extends Record<string, unknown>>(o: T) => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+
+registerSearchBackend('lancedb', (p, where) =>
+  new LanceDbBackend(
+    given({
       index: p.index as LanceIndexType | undefined,
       partitions: num(p.partitions),
       subVectors: num(p.subVectors),
@@ -65,26 +69,23 @@ registerSearchBackend('lancedb', (p, where) => {
       ef: num(p.ef),
       maxIterations: num(p.maxIterations),
       sampleRate: num(p.sampleRate),
-    }).filter(([, v]) => v !== undefined),
-  );
-  return new LanceDbBackend(params, where);
-});
+    }),
+    where,
+  ),
+);
 registerSearchBackend('hnsw', (p) => {
-  const num = (v: unknown) => (v === undefined ? undefined : Number(v));
   const known = new Set(['quantization', 'connectivity', 'expansionAdd', 'expansionSearch', 'candidates', 'pcaDims', 'pcaSample', 'threads']);
   for (const key of Object.keys(p)) {
     if (!known.has(key)) throw new NeardupError(`unknown hnsw parameter ${JSON.stringify(key)}; known: ${[...known].join(', ')}`);
   }
-  const params = Object.fromEntries(
-    Object.entries({
-      quantization: p.quantization as HnswQuantization | undefined,
-      connectivity: num(p.connectivity),
-      expansionAdd: num(p.expansionAdd),
-      expansionSearch: num(p.expansionSearch),
-      candidates: num(p.candidates),
-      pcaDims: num(p.pcaDims),
-      pcaSample: num(p.pcaSample),
-    }).filter(([, v]) => v !== undefined),
-  );
+  const params = given({
+    quantization: p.quantization as HnswQuantization | undefined,
+    connectivity: num(p.connectivity),
+    expansionAdd: num(p.expansionAdd),
+    expansionSearch: num(p.expansionSearch),
+    candidates: num(p.candidates),
+    pcaDims: num(p.pcaDims),
+    pcaSample: num(p.pcaSample),
+  });
   return new HnswBackend(params, { threads: num(p.threads) });
 });
