@@ -23,7 +23,7 @@ import { randomUUID } from 'node:crypto';
 import { getCommManager, type CommManager, type JSONObject } from './comm';
 import { buildFrames, newHeader, parseFrames, verify, type Header, type WireMessage } from './wire';
 import { makeRequireResolvable, makeTypesResolvable } from './resolve';
-import { MIME_BUNDLE, STATIC_HTML_ASYNC, STATIC_OF, registerWidgetControl } from '../widgets/base';
+import { MIME_BUNDLE, STATIC_HTML_ASYNC, STATIC_OF, WIDGET_VIEW_MIMETYPE, registerWidgetControl } from '../widgets/base';
 
 /** Comm messages larger than this (all frames together) are dropped. */
 export const DEFAULT_MAX_COMM_BYTES = 256 * 1024 * 1024;
@@ -298,7 +298,7 @@ export async function startKernel(opts: KernelOptions): Promise<RunningKernel> {
         // the static picture as a second output before the execute reply (see STATIC_HTML_ASYNC).
         const b = v[MIME_BUNDLE]();
         const shown = publish('display_data', { data: b.data, metadata: b.metadata ?? {}, transient: {} });
-        const modelId = (b.data?.['application/vnd.jupyter.widget-view+json'] as any)?.model_id ?? '';
+        const modelId = (b.data?.[WIDGET_VIEW_MIMETYPE] as any)?.model_id ?? '';
         pendingDisplays.push(
           // Started once the view's messages are in zeromq's hands: its JavaScript would otherwise
           // hold them (and so the first paint) back on this thread.

@@ -442,7 +442,6 @@ export class ExplorerView extends DOMWidgetView {
     this.ui.slider.value = String(t);
     this.ui.number.value = t.toFixed(3);
     this.hist?.setThreshold(t);
-    const save = fromUser && final && !this.remote;
     // Regroup at most once per frame: a drag fires many input events between two paints.
     if (!this.scheduled) {
       this.scheduled = true;
@@ -454,7 +453,7 @@ export class ExplorerView extends DOMWidgetView {
         if (this.saveAfterPaint) setTimeout(() => this.saveThreshold(), 0);
       });
     }
-    if (save) this.saveAfterPaint = true;
+    if (fromUser && final && !this.remote) this.saveAfterPaint = true;
   }
 
   private saveAfterPaint = false;
