@@ -158,7 +158,14 @@ async function main() {
       ? `const insp = require('node:inspector'); const kp = new insp.Session(); kp.connect(); kp.post('Profiler.enable'); kp.post('Profiler.setSamplingInterval', { interval: 200 }); kp.post('Profiler.start'); console.log('baseline text output')`
       : `console.log('baseline text output')`,
     `const w = explore(source, { threshold: ${THRESHOLD} });\nw`,
-    ...(KPROF ? [`kp.post('Profiler.stop', (e: any, r: any) => fs.writeFileSync(${JSON.stringify(join(__dirname, '..', 'test-artifacts', 'explorer-kernel-first-paint.cpuprofile'))}, JSON.stringify(r.profile)))`] : []),
+    ...(KPROF
+      ? [
+          `kp.post('Profiler.stop', (e: any, r: any) => fs.writeFileSync(${JSON.stringify(join(__dirname, '..', 'test-artifacts', 'explorer-kernel-first-paint.cpuprofile'))}, JSON.stringify(r.profile)))`,
+          // The kernel's profile of the slider steps: started before them, stopped after.
+          `kp.post('Profiler.start')`,
+          `kp.post('Profiler.stop', (e: any, r: any) => fs.writeFileSync(${JSON.stringify(join(__dirname, '..', 'test-artifacts', 'explorer-kernel-steps.cpuprofile'))}, JSON.stringify(r.profile)))`,
+        ]
+      : []),
   ]);
   const lab = await startLab(work);
   const browser = await launchBrowser();
@@ -219,6 +226,7 @@ async function main() {
     // Slider steps: counts + grid for the new threshold painted (computed in the browser, or the
     // kernel's page in kernel mode), then the kernel's counts for that threshold.
     if (cdp) await cdp.send('Profiler.start');
+    if (KPROF) await runCell(page, 5, 60_000);
     const steps = await page.evaluate(async () => {
       const root = document.querySelectorAll('.nd-explorer')[0] as HTMLElement;
       const slider = root.querySelector('.nd-slider') as HTMLInputElement;
@@ -227,6 +235,7 @@ async function main() {
       const local: number[] = [];
       const kernel: number[] = [];
       const parts: number[][] = [];
+      const remote: number[][] = [];
       const values = [0.94, 0.93, 0.96, 0.97, 0.98, 0.92, 0.91, 0.9, 0.95, 0.99, 0.965, 0.955, 0.945, 0.935, 0.925, 0.975, 0.985, 0.915, 0.905, 0.95];
       for (const v of values) {
         const t0 = performance.now();
@@ -240,6 +249,9 @@ async function main() {
           if (performance.now() - t0 > 30000) throw new Error(`page for ${want} did not arrive`);
         }
         local.push(performance.now() - t0);
+        // Kernel mode: when the page was asked for, its round trip and its drawing (User Timing 'neardup:page').
+        const pm = performance.getEntriesByName('neardup:page').at(-1) as PerformanceMeasure | undefined;
+        if (pm?.detail) remote.push([pm.detail.asked - t0, pm.detail.wait, pm.detail.draw]);
         const m = performance.getEntriesByName('neardup:regroup').at(-1) as PerformanceMeasure | undefined;
         if (m?.detail) parts.push([m.detail.assign, m.detail.counts, m.detail.grid]);
         while (!(box.dataset.synced === 'true' && box.dataset.threshold === want)) {
@@ -263,16 +275,26 @@ async function main() {
         await frame();
         baseline.push(performance.now() - t0);
       }
-      return { local, kernel, baseline, parts, groups: (root.querySelector('[data-count="groups"] .nd-count-value') as HTMLElement).innerText, flagged: (root.querySelector('[data-count="flagged_samples"] .nd-count-value') as HTMLElement).innerText };
+      return { local, kernel, baseline, parts, remote, groups: (root.querySelector('[data-count="groups"] .nd-count-value') as HTMLElement).innerText, flagged: (root.querySelector('[data-count="flagged_samples"] .nd-count-value') as HTMLElement).innerText };
     });
     if (cdp) {
       const { profile } = await cdp.send('Profiler.stop');
       writeFileSync(join(__dirname, '..', 'test-artifacts', `explorer-slider-${spec}-${big ? TOTAL : meta.n}.cpuprofile`), JSON.stringify(profile));
       console.log(`CPU profile of 20 slider steps + 20 IntSlider steps (browser main thread):\n${summarize(profile)}`);
     }
+    if (KPROF) {
+      await runCell(page, 6, 60_000);
+      const file = join(__dirname, '..', 'test-artifacts', 'explorer-kernel-steps.cpuprofile');
+      for (let i = 0; i < 50 && !existsSync(file); i++) await new Promise((r) => setTimeout(r, 100));
+      console.log(`kernel CPU profile of the 20 slider steps:\n${summarize(JSON.parse(readFileSync(file, 'utf8')), 30)}`);
+    }
     if (steps.parts.length) {
       const col = (j: number) => median(steps.parts.map((p) => p[j]));
       console.log(`slider step, the view's regroup (User Timing 'neardup:regroup', median): assign ${ms(col(0))}, counts ${ms(col(1))}, grid ${ms(col(2))}`);
+    }
+    if (steps.remote.length) {
+      const col = (j: number) => median(steps.remote.map((p) => p[j]));
+      console.log(`slider step, kernel mode (User Timing 'neardup:page', median): page asked ${ms(col(0))} after the input, kernel round trip ${ms(col(1))}, drawing ${ms(col(2))}`);
     }
     console.log(`at 0.95 again: ${steps.flagged} samples in groups, ${steps.groups} groups`);
     console.log(`slider step, explorer counts+grid in the browser: median ${ms(median(steps.local))}, p95 ${ms(p95(steps.local))} (goal < 100 ms)`);

@@ -21,6 +21,7 @@
 import type { Neighbors } from '../types';
 import { NeardupError } from '../errors';
 import { countExactDuplicates, type GroupOptions, type GroupResult } from './groups';
+import { singleLinkageOrder, linkageInWorker, type LinkageInput } from './linkage';
 
 /**
  * Regroups one k-NN result at any threshold; equal to `groupAtThreshold(nb, t, opts)` with
@@ -62,6 +63,17 @@ export class Regrouper {
   /** Rows grouped by the last step (reset at the next), ascending. */
   private rows: Int32Array;
   private nRows = 0;
+  /**
+   * The single-linkage order of the active rows (see {@link prepareOrder}): `order` lists them so
+   * that every component at every threshold is a contiguous run, and `height[p]` is the score at
+   * which `order[p]` and `order[p + 1]` join (-Infinity: never). Null until built.
+   */
+  private linkage: { order: Int32Array; height: Float32Array } | null = null;
+  /** Steps taken; the linkage is built before the second (the first paint needs only one). */
+  private steps = 0;
+  /** Scratch of a step on the linkage, indexed by run: its first position in `order`, its group number. */
+  private runStart: Int32Array | null = null;
+  private runGroup: Int32Array | null = null;
 
   /**
    * @param nb the k-NN lists (each row's list sorted by descending score; -1 pads)
@@ -265,55 +277,64 @@ export class Regrouper {
       }
     };
 
+    if (this.steps++ === 1 && !this.linkage && !this.pending) this.prepareOrder();
+
     // 2. Components: union-find over each grouped row's own edges >= t (every edge is in at least
     //    one of its ends' lists) and the exact-duplicate links; roots are the smallest rows. When
     //    the keep priority is the row order ('first', the default), the removal walks each row in
     //    the same pass, while its list is in cache (the removal needs no component).
     const fused = this.rankIsRowOrder;
-    const find = (x: number): number => {
-      while (parent[x] !== x) {
-        parent[x] = parent[parent[x]];
-        x = parent[x];
-      }
-      return x;
-    };
-    for (let a = 0; a < nl; a++) {
-      const i = rows[a];
-      const base = i * k;
-      let ri = find(i);
-      for (let j = 0; j < k; j++) {
-        if (!(scores[base + j] >= t)) break;
-        const x = to[base + j];
-        if (x < 0) continue;
-        const rx = find(x);
-        if (ri < rx) parent[rx] = ri;
-        else if (rx < ri) {
-          parent[ri] = rx;
-          ri = rx;
+    let groups = 0;
+    if (this.linkage) {
+      // 2–3. With the single-linkage order the groups are its runs joined at >= t: no union-find.
+      groups = this.runGroups(t);
+      if (fused) for (let a = 0; a < nl; a++) walk(rows[a]);
+    } else {
+      const find = (x: number): number => {
+        while (parent[x] !== x) {
+          parent[x] = parent[parent[x]];
+          x = parent[x];
         }
-      }
-      if (fused) walk(i);
-    }
-    const ef = this.exactFirst;
-    if (ef) {
+        return x;
+      };
       for (let a = 0; a < nl; a++) {
         const i = rows[a];
-        if (ef[i] < 0) continue;
-        const ra = find(i);
-        const rb = find(ef[i]);
-        if (ra < rb) parent[rb] = ra;
-        else if (rb < ra) parent[ra] = rb;
+        const base = i * k;
+        let ri = find(i);
+        for (let j = 0; j < k; j++) {
+          if (!(scores[base + j] >= t)) break;
+          const x = to[base + j];
+          if (x < 0) continue;
+          const rx = find(x);
+          if (ri < rx) parent[rx] = ri;
+          else if (rx < ri) {
+            parent[ri] = rx;
+            ri = rx;
+          }
+        }
+        if (fused) walk(i);
+      }
+      const ef = this.exactFirst;
+      if (ef) {
+        for (let a = 0; a < nl; a++) {
+          const i = rows[a];
+          if (ef[i] < 0) continue;
+          const ra = find(i);
+          const rb = find(ef[i]);
+          if (ra < rb) parent[rb] = ra;
+          else if (rb < ra) parent[ra] = rb;
+        }
+      }
+
+      // 3. Groups numbered by their first row.
+      for (let a = 0; a < nl; a++) {
+        const i = rows[a];
+        const r = find(i);
+        if (rootGroup[r] < 0) rootGroup[r] = groups++;
+        groupId[i] = rootGroup[r];
       }
     }
-
-    // 3. Groups numbered by their first row; members ascending (counting sort).
-    let groups = 0;
-    for (let a = 0; a < nl; a++) {
-      const i = rows[a];
-      const r = find(i);
-      if (rootGroup[r] < 0) rootGroup[r] = groups++;
-      groupId[i] = rootGroup[r];
-    }
+    // Members ascending (counting sort).
     const offsets = new Int32Array(groups + 1);
     for (let a = 0; a < nl; a++) offsets[groupId[rows[a]] + 1]++;
     for (let g = 0; g < groups; g++) offsets[g + 1] += offsets[g];
@@ -358,6 +379,75 @@ export class Regrouper {
         exact_duplicates: this.exactDuplicates,
       },
     };
+  }
+
+  /**
+   * Builds the single-linkage order of the active rows ({@link singleLinkageOrder}) in this thread,
+   * once: afterwards a step numbers its groups in one sequential pass over the order instead of a
+   * union-find over the edges. Called by the second step when no background build is under way.
+   * Idempotent.
+   */
+  prepareOrder(): void {
+    if (this.linkage) return;
+    this.linkage = singleLinkageOrder(this.linkageInput());
+  }
+
+  /**
+   * The same build in a worker thread (about 1–2 s at 1,000,000 rows and k = 10 on one core), so
+   * the kernel stays responsive: the explorer starts it once its first paint is out. Steps taken
+   * meanwhile use the union-find. Resolves when the order is in use; never rejects (a failed
+   * worker leaves the union-find in place).
+   */
+  prepareOrderInBackground(): Promise<void> {
+    if (this.linkage) return Promise.resolve();
+    return (this.pending ??= linkageInWorker(this.linkageInput())
+      .then((l) => {
+        this.linkage ??= l;
+      })
+      .catch(() => undefined));
+  }
+
+  private pending: Promise<void> | null = null;
+
+  private linkageInput(): LinkageInput {
+    return { n: this.n, k: this.nb.k, to: this.to, scores: this.nb.scores, active: this.active, exactFirst: this.exactFirst };
+  }
+
+  /**
+   * The groups at t from the single-linkage order: each run of at least two rows whose junctions
+   * are all >= t is one group (its rows are exactly the grouped rows, those whose best edge
+   * reaches t); groups are numbered by their smallest row, as the union-find numbers them.
+   * Writes `groupId` of the step's rows and returns the number of groups.
+   */
+  private runGroups(t: number): number {
+    const { order, height } = this.linkage!;
+    const { rows, groupId, rootGroup } = this;
+    const nl = this.nRows;
+    const na = order.length;
+    const runStart = (this.runStart ??= new Int32Array(Math.max(1, na >> 1)));
+    const runGroup = (this.runGroup ??= new Int32Array(Math.max(1, na >> 1)));
+    let runs = 0;
+    for (let p = 0; p < na - 1; p++) {
+      if (!(height[p] >= t)) continue;
+      let q = p + 1;
+      let min = order[p] < order[q] ? order[p] : order[q];
+      while (height[q] >= t) if (order[++q] < min) min = order[q];
+      runStart[runs] = p;
+      rootGroup[min] = runs++; // the step reset rootGroup of its rows to -1
+      p = q;
+    }
+    let groups = 0;
+    for (let a = 0; a < nl; a++) {
+      const r = rootGroup[rows[a]];
+      if (r >= 0) runGroup[r] = groups++;
+    }
+    for (let r = 0; r < runs; r++) {
+      const g = runGroup[r];
+      let p = runStart[r];
+      groupId[order[p]] = g;
+      while (height[p] >= t) groupId[order[++p]] = g;
+    }
+    return groups;
   }
 }
 

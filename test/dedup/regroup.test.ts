@@ -213,3 +213,29 @@ test('decide without tags: a group whose automatic choice removes every member s
   assert.equal(ok.lastCopiesKept, 0);
   assert.deepEqual(Array.from(ok.leak), [0, 0]);
 });
+
+test('single-linkage order (src/dedup/linkage.ts): built in a worker or in this thread, before any step, a step on it equals groupAtThreshold; every component is a contiguous run', async () => {
+  const c = randomCase(11, 700, 6);
+  for (const keep of ['first', 'test'] as const) {
+    const opts: GroupOptions = { keep, splits: c.splits, labels: c.labels, valid: c.valid, exactGroups: c.exactGroups, pixelCounts: c.pixelCounts, fileSizes: c.fileSizes };
+    const inWorker = new Regrouper(c.nb, opts, keepRank(keep, c.nb.n, opts)!);
+    await inWorker.prepareOrderInBackground(); // the kernel's path: a worker thread (tsx here)
+    assert.ok((inWorker as any).linkage, 'the worker delivered the order');
+    const here = new Regrouper(c.nb, opts, keepRank(keep, c.nb.n, opts)!);
+    here.prepareOrder();
+    assert.deepEqual(Array.from((inWorker as any).linkage.order), Array.from((here as any).linkage.order), 'same order from the worker and this thread');
+    for (const t of THRESHOLDS) {
+      const ref = groupAtThreshold(c.nb, t, opts);
+      same(inWorker.at(t), ref, `worker order, keep ${keep}, t ${t}`);
+      same(here.step(t), ref, `order built first, keep ${keep}, t ${t}`);
+      // Contiguity, read off the order itself: the rows of each reference group sit side by side.
+      const { order } = (here as any).linkage as { order: Int32Array };
+      const pos = new Int32Array(c.nb.n).fill(-1);
+      order.forEach((row, p) => (pos[row] = p));
+      for (let g = 0; g < ref.keepers.length; g++) {
+        const ps = Array.from(ref.members.subarray(ref.offsets[g], ref.offsets[g + 1]), (r) => pos[r]);
+        assert.equal(Math.max(...ps) - Math.min(...ps) + 1, ps.length, `group ${g} at ${t} is a contiguous run`);
+      }
+    }
+  }
+});

@@ -201,6 +201,12 @@ export class Explorer extends Widget<Record<string, any>> {
     // text summary, exports) runs after the cell, off the first paint, or when first needed.
     if (local) setImmediate(() => this.grouped || this.closed || this.recompute());
     else this.recompute();
+    // In a kernel, once the first paint is out: the slider's faster regroup (src/dedup/linkage.ts), built in a worker.
+    if (this.regrouper && getCommManager().transport) {
+      void this.afterFirstPaint().then(() => {
+        if (!this.closed) void this.regrouper?.prepareOrderInBackground();
+      });
+    }
     this.on('change:threshold', () => this.recompute());
     this.on('change:tags', () => this.recompute());
     this.on('msg:custom', (content: any) => {
