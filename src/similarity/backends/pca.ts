@@ -67,7 +67,7 @@ export async function fitProjection(vectors: Float32Array, dim: number, rows: Ar
 
 /** Extra directions carried by the subspace iteration beyond the d wanted (Halko et al.'s oversampling). */
 const OVERSAMPLE = 32;
-/** Block power steps (Halko et al. recommend a few; the kept share is within 0.1 % of the full EVD's here, docs/scale.md run 11). */
+/** Block power steps (Halko et al. recommend a few; at 1280 → 256 dims the kept share was 85.2 % vs the full EVD's 85.3 %, docs/scale.md run 11). */
 const POWER_STEPS = 8;
 
 /**
