@@ -382,8 +382,8 @@ export class HnswBackend implements SearchBackend {
   private rerankBuffers(ctx: Rerank, want: number): RerankBuffers {
     const width = Math.max(1, want);
     // One onnxruntime thread: the batched GEMV is memory-bound, and with 2 intra-op threads the
-    // second one's spin-wait doubled the CPU time (0.18 vs 0.10 CPU-ms per query of 81 × 1280; the
-    // JavaScript dot loop it replaces: 0.31; measured with /tmp microbench, docs/scale.md run 11).
+    // second one's spin-wait added CPU time (bench/rerank.bench.ts, 81 × 1280 per query: 0.20 vs
+    // 0.13 CPU-ms; the JavaScript dot loop it replaces: 0.28; docs/scale.md run 11).
     const maxQueries = Math.max(1, Math.min(RERANK_BATCH, Math.floor(RERANK_FLOATS / (width * ctx.dim))));
     return { batch: new BatchDot(ctx.dim, maxQueries, width, 1), width, maxQueries, queries: new Int32Array(maxQueries), cands: new Int32Array(maxQueries * width) };
   }

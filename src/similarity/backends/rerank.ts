@@ -2,10 +2,12 @@
  * Exact dot products of query rows with their own candidate rows, for a batch of queries at once:
  * the candidates' float32 vectors are gathered into one [b, c, dim] block and multiplied by the
  * queries' [b, dim, 1] on onnxruntime's batched MatMul (MLAS, float32 accumulation, as the exact
- * backend's GEMM), giving b × c scores in one native, multi-threaded call.
+ * backend's GEMM), giving b × c scores in one native call (intra-op threads: the caller's; the
+ * HNSW backend uses 1).
  *
  * Why: the approximate backends re-rank every candidate exactly on the full vectors; at 1280 dims a
- * JavaScript dot loop costs ≈ 2.5–3.5 CPU-µs per candidate (measured here, AMD EPYC), which was the
+ * JavaScript dot loop costs ≈ 3.5 CPU-µs per candidate (bench/rerank.bench.ts: 0.28 CPU-ms per query
+ * of 81 candidates, AMD EPYC; this batched MatMul: 0.13), which was the
  * largest single share of the HNSW all-pairs pass (docs/scale.md, run 11).
  */
 import * as ort from 'onnxruntime-node';
