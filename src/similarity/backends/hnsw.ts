@@ -69,7 +69,7 @@ export interface HnswParams {
  * in run 11, measured on 100,000 and 1,000,000 generated rows (70,000 Fashion-MNIST bases): i8 /
  * 80 candidates kept every planted pair (995/995, 9,905/9,905) at recall@10 0.974 / 0.976, and
  * built the graph 1.8× cheaper than f32 (0.225 vs 0.41 CPU-ms per row at 100,000). The graph holds
- * the 256-dim PCA copy, whose components are large enough for USearch's 127/‖x‖ i8 scaling (run
+ * the 256-dim PCA copy, whose components (≈ 2× those of the 1280-dim vectors) survive USearch's 127/‖x‖ i8 scaling (run
  * 9's i8 losses were on the full 1280 dims, before the repair). USearch's own defaults are
  * connectivity 16, expansion_add 128, expansion_search 64.
  */
