@@ -36,7 +36,7 @@ import { readdirSync, readFileSync, statSync, mkdtempSync, rmSync } from 'node:f
 import { join } from 'node:path';
 import { tmpdir, loadavg, cpus } from 'node:os';
 import { LanceDbBackend, type LanceIndexType } from '../src/similarity/backends/lancedb';
-import { HnswBackend, type HnswQuantization } from '../src/similarity/backends/hnsw';
+import { HNSW_DEFAULTS, HnswBackend, type HnswQuantization } from '../src/similarity/backends/hnsw';
 import type { Neighbors } from '../src/types';
 import { openStore } from '../src/store/connect';
 import { createGemmSession } from '../src/similarity/knn-tile';
@@ -435,13 +435,13 @@ function report(ann: Neighbors, M: number, qs: number[], ex: TopKRows, v: Float3
  */
 async function hnswRun(v: Float32Array, n: number, dim: number, planted: [number, number][], rss0: number) {
   const base = {
-    quantization: arg('quantization', 'f32') as HnswQuantization,
-    connectivity: Number(arg('connectivity', '16')),
-    expansionAdd: Number(arg('expansion-add', '64')),
-    expansionSearch: Number(arg('expansion-search', '64')),
-    candidates: Number(arg('candidates', '80')),
-    pcaDims: Number(arg('pca-dims', '256')),
-    pcaSample: Number(arg('pca-sample', '20000')),
+    quantization: arg('quantization', HNSW_DEFAULTS.quantization) as HnswQuantization,
+    connectivity: Number(arg('connectivity', String(HNSW_DEFAULTS.connectivity))),
+    expansionAdd: Number(arg('expansion-add', String(HNSW_DEFAULTS.expansionAdd))),
+    expansionSearch: Number(arg('expansion-search', String(HNSW_DEFAULTS.expansionSearch))),
+    candidates: Number(arg('candidates', String(HNSW_DEFAULTS.candidates))),
+    pcaDims: Number(arg('pca-dims', String(HNSW_DEFAULTS.pcaDims))),
+    pcaSample: Number(arg('pca-sample', String(HNSW_DEFAULTS.pcaSample))),
   };
   const M = Math.min(n, Number(arg('ann-queries', String(n))));
   const be = new HnswBackend(base);

@@ -38,7 +38,7 @@ test('scan sample with search hnsw: exact top-10 recall ≥ 0.95, same duplicate
   assert.equal(hnsw.summary.search.backend, 'hnsw');
   assert.equal(hnsw.summary.search.exact, false);
   assert.equal(hnsw.summary.search.params.engine, 'usearch');
-  assert.equal(hnsw.summary.search.params.quantization, 'f32');
+  assert.equal(hnsw.summary.search.params.quantization, 'i8'); // the default since docs/scale.md run 11
   assert.equal(hnsw.summary.search.params.pcaDims, 256);
   assert.equal(hnsw.summary.search.params.repair, 'symmetric+rescue');
   const r = recall(exact.neighbors, hnsw.neighbors);

@@ -4,9 +4,10 @@
  * One in-memory HNSW graph (Malkov & Yashunin, "Efficient and robust approximate nearest neighbor
  * search using Hierarchical Navigable Small World graphs", 2016/2018) over all valid rows, built
  * with USearch's multi-threaded batch insert, then one multi-threaded batch search of every query
- * row for `candidates` neighbours; every candidate is re-ranked here with its exact cosine
- * (float64 dot of the L2-normalised float32 vectors, rounded to float32, as the exact reference),
- * so every reported similarity is exact and only the choice of candidates is approximate.
+ * row for `candidates` neighbours; every candidate is re-ranked here with its exact cosine (dot
+ * of the L2-normalised float32 vectors: float32 accumulation on onnxruntime's batched MatMul, as
+ * the exact backend's GEMM, ./rerank.ts; the rescue's few pairs in a float64 loop), so every
+ * reported similarity is exact and only the choice of candidates is approximate.
  *
  * The graph may hold a reduced copy of the vectors (`pcaDims`: uncentred PCA, ./pca.ts): the
  * re-rank is on the full vectors, so the reduction only changes which candidates are found.
@@ -35,6 +36,7 @@ import { checkKnnArgs, finishInvalidRows } from '../knn-args';
 import { TopKRows } from '../topk-rows';
 import { checkRange, ExactBackend } from './exact';
 import { fitProjection, Projector, type Projection } from './pca';
+import { BatchDot } from './rerank';
 import type { BackendParams, BackendSearchOptions, SearchBackend } from './types';
 
 /** Element type of the vectors inside the graph (USearch's `quantization`). */
@@ -63,13 +65,22 @@ export interface HnswParams {
 }
 
 /**
- * Defaults from `npm run bench -- scale --search hnsw` at 100,000 rows (docs/scale.md, run 10).
- * USearch's own defaults are connectivity 16, expansion_add 128, expansion_search 64.
+ * Defaults from `npm run bench -- scale --search hnsw` (docs/scale.md, runs 10 and 11): f32 → i8
+ * in run 11, measured on 100,000 and 1,000,000 generated rows (70,000 Fashion-MNIST bases): i8 /
+ * 80 candidates kept every planted pair (995/995, 9,905/9,905) at recall@10 0.974 / 0.976, and
+ * built the graph 1.8× cheaper than f32 (0.225 vs 0.41 CPU-ms per row at 100,000). The graph holds
+ * the 256-dim PCA copy, whose components (≈ 2× those of the 1280-dim vectors) survive USearch's 127/‖x‖ i8 scaling (run
+ * 9's i8 losses were on the full 1280 dims, before the repair). USearch's own defaults are
+ * connectivity 16, expansion_add 128, expansion_search 64.
  */
-export const HNSW_DEFAULTS: HnswParams = { quantization: 'f32', connectivity: 16, expansionAdd: 64, expansionSearch: 64, candidates: 80, pcaDims: 256, pcaSample: 20000 };
+export const HNSW_DEFAULTS: HnswParams = { quantization: 'i8', connectivity: 16, expansionAdd: 64, expansionSearch: 64, candidates: 80, pcaDims: 256, pcaSample: 20000 };
 
 /** Below this many unreachable rows the rescue is an exact search among them (onnxruntime GEMM). */
 const EXACT_RESCUE_ROWS = 6000;
+/** Queries per batched re-rank call, at most (fewer when the candidates would overflow RERANK_FLOATS). */
+const RERANK_BATCH = 256;
+/** Floats of the re-rank's gather buffer (256 queries × 81 hits × 1280 dims: 106 MB). */
+const RERANK_FLOATS = 256 * 81 * 1280;
 /** At most this many rescue graphs before the exact search (each holds ~10 % of the previous). */
 const MAX_RESCUE_LEVELS = 4;
 
@@ -312,34 +323,69 @@ export class HnswBackend implements SearchBackend {
     const want = Math.min(ix.size, hits ?? Math.max(this.p.candidates, ctx.acc.k) + 1); // +1: the row itself
     const lost: number[] = [];
     const step = this.chunk;
-    for (let a = 0; a < rows.length && want > 0; a += step) {
-      if (signal?.aborted) throw new NeardupError('search interrupted', 'interrupted');
-      const b = Math.min(rows.length, a + step);
-      // Contiguous rows are searched in place; a row list is gathered.
-      const contiguous = rows[b - 1] - rows[a] === b - 1 - a;
-      let block: Float32Array;
-      if (contiguous) block = g.v.subarray(rows[a] * gd, (rows[b - 1] + 1) * gd);
-      else {
-        block = new Float32Array((b - a) * gd);
-        for (let r = a; r < b; r++) block.set(g.v.subarray(rows[r] * gd, (rows[r] + 1) * gd), (r - a) * gd);
-      }
-      const res = ix.index.search(block, want, this.threads) as unknown as { keys: BigUint64Array; counts: BigUint64Array };
-      const keys = res.keys;
-      for (let r = 0; r < b - a; r++) {
-        const q = rows[a + r];
-        const cnt = Number(res.counts[r]);
-        let self = false;
-        for (let t = 0; t < cnt; t++) {
-          const j = Number(keys[r * want + t]);
-          if (j === q) self = true;
-          else rerankPair(ctx, q, j);
+    const dot = this.rerankBuffers(ctx, want);
+    try {
+      for (let a = 0; a < rows.length && want > 0; a += step) {
+        if (signal?.aborted) throw new NeardupError('search interrupted', 'interrupted');
+        const b = Math.min(rows.length, a + step);
+        // Contiguous rows are searched in place; a row list is gathered.
+        const contiguous = rows[b - 1] - rows[a] === b - 1 - a;
+        let block: Float32Array;
+        if (contiguous) block = g.v.subarray(rows[a] * gd, (rows[b - 1] + 1) * gd);
+        else {
+          block = new Float32Array((b - a) * gd);
+          for (let r = a; r < b; r++) block.set(g.v.subarray(rows[r] * gd, (rows[r] + 1) * gd), (r - a) * gd);
         }
-        if (!self) lost.push(q);
+        const res = ix.index.search(block, want, this.threads) as unknown as { keys: BigUint64Array; counts: BigUint64Array };
+        // Keys are row numbers (< 2³¹): read the low 32-bit words instead of converting each BigInt.
+        const keys32 = new Uint32Array(res.keys.buffer, res.keys.byteOffset, 2 * res.keys.length);
+        // Candidates (the row itself left out) in batches of `dot.maxQueries` queries, scored by one
+        // batched MatMul each, then offered both ways.
+        for (let s = 0; s < b - a; s += dot.maxQueries) {
+          const e = Math.min(b - a, s + dot.maxQueries);
+          const cands = dot.cands.fill(-1, 0, (e - s) * dot.width);
+          for (let r = s; r < e; r++) {
+            const q = rows[a + r];
+            const cnt = Number(res.counts[r]);
+            let self = false;
+            let c = 0;
+            for (let t = 0; t < cnt; t++) {
+              const j = keys32[2 * (r * want + t)];
+              if (j === q) self = true;
+              else if (c < dot.width) cands[(r - s) * dot.width + c++] = j;
+            }
+            if (!self) lost.push(q);
+            dot.queries[r - s] = q;
+          }
+          const sc = await dot.batch.scores(ctx.vectors, dot.queries, e - s, cands);
+          for (let i = 0; i < e - s; i++) {
+            const q = dot.queries[i];
+            for (let t = 0; t < dot.width; t++) {
+              const j = cands[i * dot.width + t];
+              if (j >= 0) offerPair(ctx, q, j, sc[i * dot.width + t]);
+            }
+          }
+        }
+        onProgress?.(b);
+        await new Promise((r) => setImmediate(r));
       }
-      onProgress?.(b);
-      await new Promise((r) => setImmediate(r));
+    } finally {
+      await dot.batch.release();
     }
     return Int32Array.from(lost);
+  }
+
+  /**
+   * Gather buffers for the batched exact re-rank of up to `want` hits per query (the row itself
+   * is left out, so at most `want` − 1 candidates survive unless it was not found).
+   */
+  private rerankBuffers(ctx: Rerank, want: number): RerankBuffers {
+    const width = Math.max(1, want);
+    // One onnxruntime thread: the batched GEMV is memory-bound, and with 2 intra-op threads the
+    // second one's spin-wait added CPU time (bench/rerank.bench.ts, 81 × 1280 per query: 0.20 vs
+    // 0.13 CPU-ms; the JavaScript dot loop it replaces: 0.28; docs/scale.md run 11).
+    const maxQueries = Math.max(1, Math.min(RERANK_BATCH, Math.floor(RERANK_FLOATS / (width * ctx.dim))));
+    return { batch: new BatchDot(ctx.dim, maxQueries, width, 1), width, maxQueries, queries: new Int32Array(maxQueries), cands: new Int32Array(maxQueries * width) };
   }
 
   /** Exact top-`candidates` among `rows` on the graph's vectors (GEMM), then the same re-rank. */
@@ -365,6 +411,17 @@ export class HnswBackend implements SearchBackend {
   }
 }
 
+/** Buffers of one searchRows call's batched re-rank. */
+interface RerankBuffers {
+  batch: BatchDot;
+  /** Candidate slots per query. */
+  width: number;
+  maxQueries: number;
+  queries: Int32Array;
+  /** maxQueries × width candidate rows, −1 = none. */
+  cands: Int32Array;
+}
+
 /** The accumulator of a query range and what the exact re-rank needs. */
 interface Rerank {
   acc: TopKRows;
@@ -380,15 +437,20 @@ interface Rerank {
  * exact reference), offered to q's list and, when j is a query row, to j's (each list at most once).
  */
 function rerankPair(c: Rerank, q: number, j: number): void {
-  const { acc, vectors, dim, qa, qb } = c;
-  const rq = q - qa;
-  const inJ = j >= qa && j < qb;
-  const rj = j - qa;
+  const { vectors, dim } = c;
   const oq = q * dim;
   const oj = j * dim;
   let s = 0;
   for (let d = 0; d < dim; d++) s += vectors[oq + d] * vectors[oj + d];
-  const f = Math.fround(s);
+  offerPair(c, q, j, Math.fround(s));
+}
+
+/** Offers pair (q, j) with exact cosine f to q's list and, when j is a query row, to j's (each list at most once). */
+function offerPair(c: Rerank, q: number, j: number, f: number): void {
+  const { acc, qa, qb } = c;
+  const rq = q - qa;
+  const inJ = j >= qa && j < qb;
+  const rj = j - qa;
   if (f >= acc.worst[rq] && !listHas(acc, rq, j)) acc.offer(rq, j, f);
   if (inJ && f >= acc.worst[rj] && !listHas(acc, rj, q)) acc.offer(rj, q, f);
 }
