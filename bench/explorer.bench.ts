@@ -175,6 +175,26 @@ async function main() {
     page.on('websocket', (ws) => sockets.push(ws));
     // tsx keeps function names with a `__name` helper that does not exist in the page.
     await page.addInitScript('window.__name = (f) => f');
+    // `--timeline`: every kernel websocket message in the page (time, direction, type, comm method / custom type), for the slider steps' timeline.
+    if (TIMELINE) {
+      await page.addInitScript(`(() => {
+        const Orig = window.WebSocket;
+        const frames = (window.__ndFrames = []);
+        const rec = (dir, d) => {
+          let text = '';
+          if (typeof d === 'string') text = d.slice(0, 4000);
+          else if (d instanceof ArrayBuffer || ArrayBuffer.isView(d)) text = new TextDecoder('latin1').decode(new Uint8Array(d instanceof ArrayBuffer ? d : d.buffer).subarray(0, 4000));
+          const type = (text.match(/"msg_type":\\s*"(\\w+)"/) || [])[1] || '?';
+          const what = (text.match(/"method":\\s*"(\\w+)"/) || [])[1] || (text.match(/"execution_state":\\s*"(\\w+)"/) || [])[1] || '';
+          const sub = (text.match(/"type":\\s*"(page|thumbnails|group)"/) || [])[1] || '';
+          frames.push([performance.now(), dir, type, what, sub]);
+        };
+        window.WebSocket = class extends Orig {
+          constructor(...a) { super(...a); this.addEventListener('message', (e) => rec('in', e.data)); }
+          send(d) { rec('out', d); return super.send(d); }
+        };
+      })()`);
+    }
     await openNotebook(page, lab, 'bench.ipynb');
     const t = performance.now();
     await runCell(page, 0, 1_800_000);
@@ -236,6 +256,7 @@ async function main() {
       const kernel: number[] = [];
       const parts: number[][] = [];
       const remote: number[][] = [];
+      const timelines: string[][] = [];
       const values = [0.94, 0.93, 0.96, 0.97, 0.98, 0.92, 0.91, 0.9, 0.95, 0.99, 0.965, 0.955, 0.945, 0.935, 0.925, 0.975, 0.985, 0.915, 0.905, 0.95];
       for (const v of values) {
         const t0 = performance.now();
@@ -259,6 +280,8 @@ async function main() {
           if (performance.now() - t0 > 30000) throw new Error(`kernel counts for ${want} did not arrive`);
         }
         kernel.push(performance.now() - t0);
+        const fr = (window as any).__ndFrames as any[] | undefined;
+        if (fr) timelines.push(fr.filter((f) => f[0] >= t0 - 400).map((f) => `${(f[0] - t0).toFixed(0)} ms ${f[1]} ${f[2]} ${f[3]} ${f[4]}`.trim()));
       }
       // Baseline: a keyboard step of the IntSlider (noUiSlider handle) until its readout changed and
       // painted; without a rendered IntSlider, an empty frame (the floor of any visible update).
@@ -275,7 +298,7 @@ async function main() {
         await frame();
         baseline.push(performance.now() - t0);
       }
-      return { local, kernel, baseline, parts, remote, groups: (root.querySelector('[data-count="groups"] .nd-count-value') as HTMLElement).innerText, flagged: (root.querySelector('[data-count="flagged_samples"] .nd-count-value') as HTMLElement).innerText };
+      return { local, kernel, baseline, parts, remote, timelines, groups: (root.querySelector('[data-count="groups"] .nd-count-value') as HTMLElement).innerText, flagged: (root.querySelector('[data-count="flagged_samples"] .nd-count-value') as HTMLElement).innerText };
     });
     if (cdp) {
       const { profile } = await cdp.send('Profiler.stop');
@@ -295,6 +318,12 @@ async function main() {
     if (steps.remote.length) {
       const col = (j: number) => median(steps.remote.map((p) => p[j]));
       console.log(`slider step, kernel mode (User Timing 'neardup:page', median): page asked ${ms(col(0))} after the input, kernel round trip ${ms(col(1))}, drawing ${ms(col(2))}`);
+    }
+    if (TIMELINE && steps.timelines.length) {
+      // The step whose time is the median, message by message (ms after the input).
+      const order = steps.local.map((v, i) => [v, i] as const).sort((a, b) => a[0] - b[0]);
+      const mid = order[Math.floor(order.length / 2)][1];
+      console.log(`websocket messages of the median slider step (${ms(steps.local[mid])}):\n  ${steps.timelines[mid].join('\n  ')}`);
     }
     console.log(`at 0.95 again: ${steps.flagged} samples in groups, ${steps.groups} groups`);
     console.log(`slider step, explorer counts+grid in the browser: median ${ms(median(steps.local))}, p95 ${ms(p95(steps.local))} (goal < 100 ms)`);

@@ -157,6 +157,5 @@ export function linkageInWorker(input: LinkageInput): Promise<Linkage> {
     w.once('exit', (code) => {
       if (!done) reject(new Error(`single-linkage worker exited with code ${code}`));
     });
-    w.unref(); // a kernel or script may end while it runs
   });
 }

@@ -201,12 +201,10 @@ export class Explorer extends Widget<Record<string, any>> {
     // text summary, exports) runs after the cell, off the first paint, or when first needed.
     if (local) setImmediate(() => this.grouped || this.closed || this.recompute());
     else this.recompute();
-    // In a kernel, once the first paint is out: the slider's faster regroup (src/dedup/linkage.ts), built in a worker.
-    if (this.regrouper && getCommManager().transport) {
-      void this.afterFirstPaint().then(() => {
-        if (!this.closed) void this.regrouper?.prepareOrderInBackground();
-      });
-    }
+    // In a kernel: the slider's faster regroup (src/dedup/linkage.ts), built at once in a worker thread
+    // on the other core, so it is ready when the user first moves the slider (started after the first
+    // paint, it was still running during the first seconds of steps and slowed them).
+    if (this.regrouper && getCommManager().transport) void this.regrouper.prepareOrderInBackground();
     this.on('change:threshold', () => this.recompute());
     this.on('change:tags', () => this.recompute());
     this.on('msg:custom', (content: any) => {
