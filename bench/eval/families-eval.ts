@@ -21,7 +21,8 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync, renameSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { scan } from '../../src/pipeline/scan';
-import { verifyCandidates, TINY_ARRAY_SURE } from '../../src/verify';
+import { verifyCandidates, TINY_ARRAY_SURE, SURE_COSINE, MIN_INLIERS, MIN_COVERAGE, MIN_AGREEMENT, MIN_IDENTITY_AGREEMENT, MIN_PIXEL_CORRELATION } from '../../src/verify';
+import { DEFAULT_THRESHOLD } from '../../src/dedup/defaults';
 import { groupAtThreshold } from '../../src/dedup/groups';
 import type { Neighbors } from '../../src/types';
 import { buildFamilies, DEFAULT_FAMILIES_DIR, familyRows, tinyFamilyDataset, type FamilyManifest, type FamilyRow } from './families';
@@ -658,6 +659,12 @@ async function main(): Promise<void> {
     lofo[held] = { setting: c.setting, score: r };
     console.log(line(r).replace(`| ${held} |`, `| ${held} | ${fmt(c.setting)} |`));
   }
+  // The product's defaults as they are (src/verify, src/dedup/defaults.ts), whatever this run would choose.
+  const defaults: Setting = { t: DEFAULT_THRESHOLD, sure: SURE_COSINE, minInliers: MIN_INLIERS, minCoverage: MIN_COVERAGE, minAgreement: MIN_AGREEMENT, minIdentity: MIN_IDENTITY_AGREEMENT, minCorrelation: MIN_PIXEL_CORRELATION };
+  console.log(`\nAt the product's defaults (${fmt(defaults)}), no OCR veto:`);
+  console.log(HEAD);
+  for (const f of FAMILIES) console.log(line(scoreFamily(data.get(f)!, defaults)));
+  for (const f of FAMILIES) if (f !== 'control') console.log(`  ${f}: ${Object.entries(scoreFamily(data.get(f)!, defaults).perKind).map(([k, v]) => `${k} ${pct(v)}`).join(', ')}`);
   const all = choose(scores, settings, [...FAMILIES], sizes);
   const shipped = all?.setting ?? null;
   console.log(`\nChosen on all families (the shipped default): ${shipped ? fmt(shipped) : 'none meets the rule'}`);
