@@ -21,7 +21,8 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync, renameSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { scan } from '../../src/pipeline/scan';
-import { verifyCandidates, TINY_ARRAY_SURE } from '../../src/verify';
+import { verifyCandidates, TINY_ARRAY_SURE, SURE_COSINE, MIN_INLIERS, MIN_COVERAGE, MIN_AGREEMENT, MIN_IDENTITY_AGREEMENT, MIN_PIXEL_CORRELATION } from '../../src/verify';
+import { DEFAULT_THRESHOLD } from '../../src/dedup/defaults';
 import { groupAtThreshold } from '../../src/dedup/groups';
 import type { Neighbors } from '../../src/types';
 import { buildFamilies, DEFAULT_FAMILIES_DIR, familyRows, tinyFamilyDataset, type FamilyManifest, type FamilyRow } from './families';
@@ -125,8 +126,18 @@ const AGREEMENT_GRID = [0.5, 0.6];
 /** The grid's lowest threshold (bottom of the band). */
 const GRID_LOWEST_T = 0.7;
 
-export async function familyData(m: FamilyManifest, family: FamilyName): Promise<FamilyData> {
-  const file = join(CACHE, `${family}.json`);
+/**
+ * Options of {@link familyData}. `contentView`: the scan embeds with the content view (src/images/content-view.ts)
+ * and its data is cached apart (`<family>.content.json`); the second signal of a pair depends only on the two
+ * images' pixels, so it is taken from the plain run's cache (built first when missing) for every pair that run
+ * checked as far as this one needs, and only the other pairs are checked.
+ */
+export interface FamilyDataOptions { contentView?: boolean }
+
+export async function familyData(m: FamilyManifest, family: FamilyName, opts: FamilyDataOptions = {}): Promise<FamilyData> {
+  // Array datasets (the tiny family) never take the content view: their data is the plain run's.
+  if (opts.contentView && family === 'tiny') return familyData(m, family);
+  const file = join(CACHE, `${family}${opts.contentView ? '.content' : ''}.json`);
   if (existsSync(file)) {
     const d = JSON.parse(readFileSync(file, 'utf8')) as FamilyData;
     if (d.version === CACHE_VERSION) return d;
@@ -155,7 +166,7 @@ export async function familyData(m: FamilyManifest, family: FamilyName): Promise
     result = await scan(tiny.dataset, { k: 32, verify: false, cacheDir: join(CACHE, 'cache') });
   } else {
     const dir = join(DEFAULT_FAMILIES_DIR, 'images', family);
-    result = await scan(dir, { k: 32, verify: false, cacheDir: join(CACHE, 'cache') });
+    result = await scan(dir, { k: 32, verify: false, cacheDir: join(CACHE, 'cache'), contentView: opts.contentView });
     const byFile = new Map(familyRows(m, family).map((r) => [r.file, r]));
     rows = result.dataset.df['filepath'].values.map((p: string) => {
       const r = byFile.get(relative(join(DEFAULT_FAMILIES_DIR, 'images'), p));
@@ -170,9 +181,41 @@ export async function familyData(m: FamilyManifest, family: FamilyName): Promise
     for (let x = 0; x < e.dim; x++) s += e.vectors[a * e.dim + x] * e.vectors[b * e.dim + x];
     return s;
   };
-  const v = await verifyCandidates(result.dataset, result.neighbors, cos, result.valid, { band: EVIDENCE_BAND, sure: 1 });
-  const t2 = performance.now();
   const nb = result.neighbors;
+  // Content view: the plain run's evidence for the pairs it checked far enough (see FamilyDataOptions).
+  const reused: FamilyData['pairs'] = [];
+  let toCheck = nb;
+  if (opts.contentView) {
+    const base = await familyData(m, family);
+    const rowOf = new Map(rows.map((r, i) => [r.file, i]));
+    const known = new Map<string, FamilyData['pairs'][number]>();
+    for (const p of base.pairs) known.set(pairKey(base.rows[p[0]].file, base.rows[p[1]].file), p);
+    const indices = new Int32Array(nb.indices);
+    const scores = new Float32Array(nb.scores);
+    const seen = new Set<string>();
+    for (let i = 0; i < nb.n; i++) {
+      for (let j = 0; j < nb.k; j++) {
+        const o = nb.indices[i * nb.k + j];
+        if (o < 0) continue;
+        const key = pairKey(rows[i].file, rows[o].file);
+        const p = known.get(key);
+        const c = cos(i, o);
+        // The plain run checked: every pair from 0.6, their agreement from GRID_LOWEST_T (or with ≥ 20 inliers from 0.6).
+        if (p && (p[2] >= GRID_LOWEST_T || p[6] !== null || c < GRID_LOWEST_T)) {
+          if (!seen.has(key)) {
+            seen.add(key);
+            const a = rowOf.get(base.rows[p[0]].file)!, b = rowOf.get(base.rows[p[1]].file)!;
+            reused.push([a, b, c, ...p.slice(3)] as FamilyData['pairs'][number]);
+          }
+          indices[i * nb.k + j] = -1;
+          scores[i * nb.k + j] = -Infinity;
+        }
+      }
+    }
+    toCheck = { ...nb, indices, scores };
+  }
+  const v = await verifyCandidates(result.dataset, toCheck, cos, result.valid, { band: EVIDENCE_BAND, sure: 1 });
+  const t2 = performance.now();
   const d: FamilyData = {
     version: CACHE_VERSION,
     family,
@@ -186,8 +229,11 @@ export async function familyData(m: FamilyManifest, family: FamilyName): Promise
     pairs: [...v.evidence.values()].map((p) => [p.a, p.b, p.cosine, p.inliers, Number.isFinite(p.pixelCorrelation) ? p.pixelCorrelation : null, Number.isFinite(p.coverage) ? p.coverage : null, null]),
     seconds: { scan: (t1 - t0) / 1000, verify: (t2 - t1) / 1000, checked: v.stats.checked },
   };
-  await addAgreement(d);
-  await addTrimmed(d);
+  const fresh = d.pairs.length;
+  d.pairs.push(...reused);
+  if (reused.length) console.log(`  ${family}: ${reused.length} pairs' evidence reused from the plain run, ${fresh} checked now`);
+  await addAgreement(d, (i) => i < fresh);
+  await addTrimmed(d, (i) => i < fresh);
   mkdirSync(CACHE, { recursive: true });
   writeFileSync(`${file}.tmp`, JSON.stringify(d));
   renameSync(`${file}.tmp`, file);
@@ -209,6 +255,11 @@ const LOW_RANKS: LowBand['rank'][] = ['mutual3', 'top10'];
 const LOW_INLIERS = [50, 100];
 const LOW_AGREEMENT = [0.8, 0.9];
 const LOW_COVERAGE = 0.2;
+
+/** One key for a pair of files, either order. */
+function pairKey(a: string, b: string): string {
+  return a < b ? `${a}\t${b}` : `${b}\t${a}`;
+}
 
 /** Rank (1-based) of `o` in row `i`'s list, or Infinity when not listed. */
 function rankIn(d: FamilyData, i: number, o: number): number {
@@ -424,7 +475,7 @@ async function addCoverage(d: FamilyData): Promise<void> {
  * mirrored, for pairs checked with keypoints and cosine ≥ the grid's lowest threshold; null when neither
  * image has bars (the check does not run then).
  */
-async function addTrimmed(d: FamilyData): Promise<void> {
+async function addTrimmed(d: FamilyData, select: (pair: number) => boolean = () => true): Promise<void> {
   const { trimBorders } = await import('../../src/verify/trim');
   const { toGray, trimmedAgreement } = await import('../../src/verify');
   const { halveGray } = await import('../../src/verify/photometric');
@@ -441,7 +492,8 @@ async function addTrimmed(d: FamilyData): Promise<void> {
     return half.get(row)!;
   };
   let done = 0;
-  for (const p of d.pairs) {
+  for (const [index, p] of d.pairs.entries()) {
+    if (!select(index)) continue;
     (p as unknown[]).length = 8;
     p[7] = null;
     if (p[3] < 0 || p[2] < GRID_LOWEST_T || p[2] >= 1) continue;
@@ -573,20 +625,25 @@ const HEAD = '| family | group-pair P | group-pair R | F1 | weakest kind (groupe
 
 async function main(): Promise<void> {
   const m = await buildFamilies(DEFAULT_FAMILIES_DIR, { log: console.log });
+  // `--content-view`: every family embedded with the content view (FamilyDataOptions); `--families a,b`: only those.
+  const contentView = process.argv.includes('--content-view');
+  const only = process.argv.find((a) => a.startsWith('--families='))?.slice('--families='.length).split(',');
+  const FAMILIES = only ? FAMILY_NAMES.filter((f) => only.includes(f)) : [...FAMILY_NAMES];
+  if (contentView) console.log('content view: image files embedded from the content inside letterbox bars and rotation corners');
   const data = new Map<FamilyName, FamilyData>();
-  for (const f of FAMILY_NAMES) {
+  for (const f of FAMILIES) {
     const t0 = Date.now();
-    data.set(f, await familyData(m, f));
+    data.set(f, await familyData(m, f, { contentView }));
     const d = data.get(f)!;
     console.log(`${f}: ${d.n} images, ${d.pairs.length} candidate pairs ≥ ${EVIDENCE_BAND} (scan ${d.seconds.scan.toFixed(1)} s, second signal on ${d.seconds.checked} pairs ${d.seconds.verify.toFixed(1)} s; ${((Date.now() - t0) / 1000).toFixed(1)} s now)`);
   }
   const settings = grid();
   const sizes = new Map<string, number>([...data].map(([f, d]) => [f, d.n]));
   const scores = new Map<string, FamilyScore[]>();
-  for (const f of FAMILY_NAMES) scores.set(f, settings.map((s) => scoreFamily(data.get(f)!, s)));
+  for (const f of FAMILIES) scores.set(f, settings.map((s) => scoreFamily(data.get(f)!, s)));
 
   // Before: cosine alone at the old default 0.87 (verification off = sure 0.87).
-  const before = FAMILY_NAMES.map((f) => scoreFamily(data.get(f)!, { t: 0.87, sure: 0.87, minInliers: 1e9, minCoverage: 1, minAgreement: 0, minCorrelation: 2, off: true }));
+  const before = FAMILIES.map((f) => scoreFamily(data.get(f)!, { t: 0.87, sure: 0.87, minInliers: 1e9, minCoverage: 1, minAgreement: 0, minCorrelation: 2, off: true }));
   console.log('\nBefore: the old scan at its default 0.87 (cosine + pHash matches, no verification), keep first');
   console.log(HEAD);
   for (const r of before) console.log(line(r));
@@ -594,24 +651,30 @@ async function main(): Promise<void> {
   console.log('\nLeave-one-family-out: each family at the setting chosen on the others');
   console.log(HEAD.replace('| family |', '| family | setting chosen without it |').replace('| --- |', '| --- | --- |'));
   const lofo: Record<string, { setting: Setting | null; score: FamilyScore | null }> = {};
-  for (const held of FAMILY_NAMES) {
+  for (const held of FAMILIES) {
     if (held === 'control') continue; // the control is always in the training side: it has no pairs to score
-    const c = choose(scores, settings, FAMILY_NAMES.filter((f) => f !== held), sizes);
+    const c = choose(scores, settings, FAMILIES.filter((f) => f !== held), sizes);
     if (!c) { console.log(`| ${held} | no setting meets the rule on the other families | | | | | | |`); lofo[held] = { setting: null, score: null }; continue; }
     const r = scoreFamily(data.get(held)!, c.setting);
     lofo[held] = { setting: c.setting, score: r };
     console.log(line(r).replace(`| ${held} |`, `| ${held} | ${fmt(c.setting)} |`));
   }
-  const all = choose(scores, settings, [...FAMILY_NAMES], sizes);
+  // The product's defaults as they are (src/verify, src/dedup/defaults.ts), whatever this run would choose.
+  const defaults: Setting = { t: DEFAULT_THRESHOLD, sure: SURE_COSINE, minInliers: MIN_INLIERS, minCoverage: MIN_COVERAGE, minAgreement: MIN_AGREEMENT, minIdentity: MIN_IDENTITY_AGREEMENT, minCorrelation: MIN_PIXEL_CORRELATION };
+  console.log(`\nAt the product's defaults (${fmt(defaults)}), no OCR veto:`);
+  console.log(HEAD);
+  for (const f of FAMILIES) console.log(line(scoreFamily(data.get(f)!, defaults)));
+  for (const f of FAMILIES) if (f !== 'control') console.log(`  ${f}: ${Object.entries(scoreFamily(data.get(f)!, defaults).perKind).map(([k, v]) => `${k} ${pct(v)}`).join(', ')}`);
+  const all = choose(scores, settings, [...FAMILIES], sizes);
   const shipped = all?.setting ?? null;
   console.log(`\nChosen on all families (the shipped default): ${shipped ? fmt(shipped) : 'none meets the rule'}`);
   if (shipped) {
     console.log(HEAD);
-    for (const f of FAMILY_NAMES) console.log(line(scoreFamily(data.get(f)!, shipped)));
+    for (const f of FAMILIES) console.log(line(scoreFamily(data.get(f)!, shipped)));
     console.log('\nThe same without the agreement on trimmed images (cutting letterbox bars; before 30 November):');
     console.log(HEAD);
-    for (const f of FAMILY_NAMES) console.log(line(scoreFamily(data.get(f)!, { ...shipped, noTrim: true })));
-    const perKind = FAMILY_NAMES.filter((f) => f !== 'control').map((f) => [f, scoreFamily(data.get(f)!, shipped).perKind] as const);
+    for (const f of FAMILIES) console.log(line(scoreFamily(data.get(f)!, { ...shipped, noTrim: true })));
+    const perKind = FAMILIES.filter((f) => f !== 'control').map((f) => [f, scoreFamily(data.get(f)!, shipped).perKind] as const);
     console.log('\nGrouped recall per kind of copy at the shipped default:');
     for (const [f, pk] of perKind) console.log(`  ${f}: ${Object.entries(pk).map(([k, v]) => `${k} ${pct(v)}`).join(', ')}`);
   }
@@ -622,7 +685,7 @@ async function main(): Promise<void> {
   // issue's goals (group-pair precision ≥ 0.99, recall ≥ 0.95, every kind ≥ 0.90, no wrong removal), then the
   // highest pixel level there; the rest as shipped.
   let tinyOwn: { t: number; minCorrelation: number; score: FamilyScore } | null = null;
-  if (shipped) {
+  if (shipped && data.has('tiny')) {
     console.log('\nTiny colour arrays, own threshold and pixel level (chosen ON the tiny family: not held out), the rest as shipped:');
     console.log(HEAD.replace('| family |', '| threshold, pixel r |'));
     for (let t = 0.66; t <= 0.861; t += 0.02) {
@@ -639,7 +702,7 @@ async function main(): Promise<void> {
       // The pixel level is one constant for every tiny image (tiny files in folders too): the file families at it.
       console.log(`\nAll families at the shipped setting with pixel r ≥ ${tinyOwn.minCorrelation} (tiny at its own threshold ${tinyOwn.t.toFixed(2)}):`);
       console.log(HEAD);
-      for (const f of FAMILY_NAMES) console.log(line(scoreFamily(data.get(f)!, { ...shipped, minCorrelation: tinyOwn.minCorrelation, ...(f === 'tiny' ? { t: tinyOwn.t } : {}) })));
+      for (const f of FAMILIES) console.log(line(scoreFamily(data.get(f)!, { ...shipped, minCorrelation: tinyOwn.minCorrelation, ...(f === 'tiny' ? { t: tinyOwn.t } : {}) })));
     }
   }
   // The OCR veto (src/verify/ocr.ts): its numbers were fixed before this evaluation (docs/quality.md, "OCR
@@ -649,13 +712,13 @@ async function main(): Promise<void> {
   const lofoOcr: Record<string, FamilyScore | null> = {};
   if (shipped) {
     const wanted = [shipped, ...Object.values(lofo).map((x) => x.setting).filter((x): x is Setting => !!x)];
-    for (const f of FAMILY_NAMES) {
+    for (const f of FAMILIES) {
       const d = data.get(f)!;
       const t0 = performance.now();
       let readNow = 0;
       for (const s of f === 'tiny' ? [] : wanted) readNow += await addOcr(d, s);
       if (readNow) {
-        const file = join(CACHE, `${f}.json`);
+        const file = join(CACHE, `${f}${contentView && f !== 'tiny' ? '.content' : ''}.json`);
         writeFileSync(`${file}.tmp`, JSON.stringify(d));
         renameSync(`${file}.tmp`, file);
       }
@@ -663,7 +726,7 @@ async function main(): Promise<void> {
       console.log(`${f}: OCR words of ${secs.length} images cached (${readNow} read now in ${((performance.now() - t0) / 1000).toFixed(0)} s; ${secs.length ? (secs.reduce((x, y) => x + y, 0) / secs.length).toFixed(2) : '-'} s per image when read)`);
     }
     console.log('\nOCR veto at the shipped setting, per family: pairs read (both legible), vetoed, of them copies (same ground-truth group) and different images:');
-    for (const f of FAMILY_NAMES) {
+    for (const f of FAMILIES) {
       const d = data.get(f)!;
       let compared = 0, vetoCopies = 0, vetoDifferent = 0, keptDifferent = 0;
       const sims: string[] = [];
@@ -685,13 +748,13 @@ async function main(): Promise<void> {
       console.log(`  ${f}: ${compared} compared, vetoed ${vetoCopies + vetoDifferent} (${vetoCopies} copies, ${vetoDifferent} different), ${keptDifferent} different pairs not vetoed`);
       for (const x of sims) console.log(`    ${x}`);
     }
-    withOcr = FAMILY_NAMES.map((f) => scoreFamily(data.get(f)!, { ...shipped, ocr: true }));
+    withOcr = FAMILIES.map((f) => scoreFamily(data.get(f)!, { ...shipped, ocr: true }));
     console.log('\nShipped setting with the OCR veto:');
     console.log(HEAD);
     for (const r of withOcr) console.log(line(r));
     console.log('\nLeave-one-family-out with the OCR veto on top of the setting chosen without the family:');
     console.log(HEAD);
-    for (const held of FAMILY_NAMES) {
+    for (const held of FAMILIES) {
       const st = lofo[held]?.setting;
       if (held === 'control' || !st) continue;
       lofoOcr[held] = scoreFamily(data.get(held)!, { ...st, ocr: true });
@@ -700,8 +763,8 @@ async function main(): Promise<void> {
     console.log('\nGrouped recall per kind of copy at the shipped setting with the OCR veto:');
     for (const r of withOcr) if (r.family !== 'control') console.log(`  ${r.family}: ${Object.entries(r.perKind).map(([k, v]) => `${k} ${pct(v)}`).join(', ')}`);
   }
-  const out = join(DEFAULT_FAMILIES_DIR, 'report.json');
-  writeFileSync(out, JSON.stringify({ before, lofo, shipped, tinyOwn, withOcr, lofoOcr, atShipped: shipped ? FAMILY_NAMES.map((f) => scoreFamily(data.get(f)!, shipped)) : null, timings: Object.fromEntries([...data].map(([f, d]) => [f, d.seconds])) }, null, 1));
+  const out = join(DEFAULT_FAMILIES_DIR, contentView ? 'report.content.json' : 'report.json');
+  writeFileSync(out, JSON.stringify({ before, lofo, shipped, tinyOwn, withOcr, lofoOcr, atShipped: shipped ? FAMILIES.map((f) => scoreFamily(data.get(f)!, shipped)) : null, timings: Object.fromEntries([...data].map(([f, d]) => [f, d.seconds])) }, null, 1));
   console.log(`\nreport: ${out}`);
 }
 

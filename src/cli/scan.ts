@@ -106,6 +106,7 @@ interface ScanCliOptions {
   report?: boolean;
   verify: boolean;
   rotated?: boolean;
+  contentView?: boolean;
   store?: string;
 }
 
@@ -137,6 +138,7 @@ export function register(program: Command): void {
     .option('--store <uri>', 'read embeddings and neighbour lists from this store (folder or s3://bucket/prefix) when it holds this dataset\'s scan, else write them there; docs/scale.md')
     .option('-q, --quiet', 'no progress output')
     .option('--no-verify', 'count every pair above the threshold on cosine alone (no keypoint / pixel verification of uncertain pairs; docs/duplicates.md)')
+    .option('--content-view', 'embed image files from their content: letterbox bars and the black (or other uniform) corners of a rotated copy cut off before embedding, so such copies land near their originals; images without such fill embed as before (docs/quality.md, "Content view")')
     .option('--rotated', 'also check pairs under the threshold down to cosine 0.6 that are among each other\'s 10 nearest, and count them only with strong keypoint evidence (≥ 50 inliers over ≥ 20 % of each image, ≥ 80 % of the tiles agreeing after the alignment): finds copies rotated by a few degrees (black corners) that the embedding puts far apart; more pairs to check (docs/quality.md, "Rotated copies")')
     .option('--report', 'also write report.html: one offline HTML file with the histogram and the groups as images')
     .action(async (dataset: string, o: ScanCliOptions, cmd: Command) => {
@@ -162,6 +164,7 @@ export function register(program: Command): void {
           phash: o.phash === 'auto' ? 'auto' : o.phash === 'on',
           maxPixels: Math.round(o.maxPixels * 1e6),
           verify: o.verify === false ? false : o.rotated ? { low: MEASURED_LOW_BAND } : true,
+          contentView: o.contentView === true,
           search: Object.keys(o.searchParam).length === 0 ? o.search : { backend: o.search, params: o.searchParam },
           store: o.store,
           load: { limit: o.limit, onProgress: o.quiet ? undefined : (m) => process.stderr.write(`${m}\n`) },

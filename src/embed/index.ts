@@ -56,6 +56,13 @@ export interface EmbedOptions {
    * model takes it; false runs the JavaScript preprocessing.
    */
   pixelHead?: boolean;
+  /**
+   * Content view (issue 10, docs/quality.md "Content view"): image files of at least 64 px a side whose
+   * uniform fill looks like letterbox bars or the corners of a rotation are embedded from the content inside
+   * that fill (src/images/content-view.ts); other files, and array datasets, embed as without it. Its vectors
+   * are cached under their own key. Default false.
+   */
+  contentView?: boolean;
 }
 
 /** {@link Embeddings} plus what the run did. */
@@ -211,7 +218,8 @@ async function runPipeline(
   const px = ds.pixels;
   // Encoded images: `decode=2` since transparency is flattened onto a contrasting background instead of
   // always white (images/decode.ts); vectors cached by the earlier decode are not reused.
-  const decoder = isEncoded(px) ? ' decode=2' : '';
+  // The content view changes the vectors of files with fill: its own cache key (`content=1`).
+  const decoder = isEncoded(px) ? ` decode=2${opts.contentView ? ' content=1' : ''}` : '';
   const preprocessing = (head ? `${model.preprocessing} pixels=graph${isEncoded(px) ? `:${head.spec.width}` : ''}` : model.preprocessing) + decoder;
   const cache = opts.cacheDir === false ? null : new EmbeddingCache(opts.cacheDir ?? defaultEmbeddingCacheDir(), model.sha256, preprocessing, dim, opts.cacheChunkRows);
   const tables = normalisationTables(mean, std);
@@ -309,7 +317,7 @@ async function runPipeline(
           if (!file.ok) { skip(row, file.reason); continue; }
           const key = contentKey(file.bytes);
           if (tryCache(row, key)) continue;
-          const img = await decodeForModel(file.bytes, { size, maxPixels: opts.maxPixels ?? DEFAULT_MAX_PIXELS });
+          const img = await decodeForModel(file.bytes, { size, maxPixels: opts.maxPixels ?? DEFAULT_MAX_PIXELS, contentView: opts.contentView });
           if (!img.ok) { skip(row, img.reason); continue; }
           const [b, slot] = await reserve(row, key);
           if (head) b.tensor.set(headBytes(img, size, head.spec.width), slot * head.bytesPerImage);

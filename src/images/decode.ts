@@ -25,6 +25,7 @@ import { decodeBmp, bmpSize, isBmp } from './bmp';
 import { decodePnm, isPnm, pnmSize } from './pnm';
 import type { RawImage } from './raw';
 import { NeardupError } from '../errors';
+import { CONTENT_TEST_SIDE, findContentBox, type ContentBox } from './content-view';
 
 /** Default decompression-bomb guard: 100 megapixels (a 10,000 x 10,000 image). */
 export const DEFAULT_MAX_PIXELS = 100_000_000;
@@ -39,7 +40,16 @@ export interface DecodeOptions {
    * with its visible pixels (see {@link contrastBackground}).
    */
   background?: { r: number; g: number; b: number };
+  /**
+   * Content view ({@link decodeForModel} only): an image of at least {@link CONTENT_VIEW_MIN_SIDE} px a
+   * side whose uniform fill looks like letterbox bars or rotation corners is cut to the content inside
+   * them (images/content-view.ts) before it is resized. Other images decode exactly as without it.
+   */
+  contentView?: boolean;
 }
+
+/** Images smaller than this on either side never take the content view (tiny arrays have their own path). */
+export const CONTENT_VIEW_MIN_SIDE = 64;
 
 /** Result of decoding one image: RGB pixels, or why it could not be read. */
 export type DecodeResult =
@@ -280,9 +290,26 @@ export async function decodeForModel(
 ): Promise<{ ok: true; native: NativePixels } | { ok: true; rgb: Buffer } | { ok: false; reason: string }> {
   const opened = await openImage(bytes, opts.maxPixels ?? DEFAULT_MAX_PIXELS);
   if (!opened.ok) return opened;
+  const view = opts.contentView === true && opened.width >= CONTENT_VIEW_MIN_SIDE && opened.height >= CONTENT_VIEW_MIN_SIDE;
   if (opened.width > opts.size || opened.height > opts.size) {
-    const r = await decodeOpened(opened, opts);
-    return r.ok ? { ok: true, rgb: r.rgb } : r;
+    // The test runs on the model's own input (no second decode unless the image has fill).
+    const r = await decodeOpened({ ...opened, image: view ? opened.image.clone() : opened.image }, opts);
+    if (!r.ok || !view) return r.ok ? { ok: true, rgb: r.rgb } : r;
+    try {
+      const box = findContentBox(grayOf(r.rgb, opts.size), opts.size);
+      return { ok: true, rgb: box ? await contentPixels(opened, opts, box) : r.rgb };
+    } catch (err) {
+      return { ok: false, reason: describeDecodeError(err, opened.bytes, opened.compression) };
+    }
+  }
+  if (view) {
+    // At most the model's side: the test on a squashed copy of its own.
+    try {
+      const box = await contentBoxOf(opened, opts);
+      if (box) return { ok: true, rgb: await contentPixels(opened, opts, box) };
+    } catch (err) {
+      return { ok: false, reason: describeDecodeError(err, opened.bytes, opened.compression) };
+    }
   }
   try {
     const { rgb, width, height } = await rgbPixels(opened, opts);
@@ -296,6 +323,44 @@ export async function decodeForModel(
   } catch (err) {
     return { ok: false, reason: describeDecodeError(err, opened.bytes, opened.compression) };
   }
+}
+
+/**
+ * The content view's box of an opened image no larger than the model's side ({@link findContentBox} on a
+ * {@link CONTENT_TEST_SIDE} px gray copy, squashed to the square as the model's input is), or null. Decodes
+ * a clone: `opened` is untouched.
+ */
+async function contentBoxOf(opened: Opened, opts: DecodeOptions): Promise<ContentBox | null> {
+  const s = CONTENT_TEST_SIDE;
+  const { rgb } = await rgbPixels({ ...opened, image: opened.image.clone() }, opts, s);
+  return findContentBox(grayOf(rgb, s), s);
+}
+
+/** Rec. 601 luma of `side`×`side` interleaved RGB, rounded (the fill test only compares levels with each other). */
+function grayOf(rgb: Uint8Array, side: number): Uint8Array {
+  const gray = new Uint8Array(side * side);
+  for (let i = 0; i < side * side; i++) gray[i] = Math.round(0.299 * rgb[3 * i] + 0.587 * rgb[3 * i + 1] + 0.114 * rgb[3 * i + 2]);
+  return gray;
+}
+
+/**
+ * `box` of an opened image as `opts.size`×`opts.size` RGB: the image decoded squashed to twice the model's
+ * side (so the box keeps detail), the box cut out, and resized (libvips, squashed) to the model's side.
+ */
+async function contentPixels(opened: Opened, opts: DecodeOptions, box: ContentBox): Promise<Buffer> {
+  const big = 2 * opts.size;
+  const { rgb } = await rgbPixels({ ...opened, image: opened.image.clone() }, opts, big);
+  const left = Math.round(box.x * big);
+  const top = Math.round(box.y * big);
+  const width = Math.max(1, Math.min(big - left, Math.round(box.w * big)));
+  const height = Math.max(1, Math.min(big - top, Math.round(box.h * big)));
+  const { data, info } = await sharp(rgb, { raw: { width: big, height: big, channels: 3 } })
+    .extract({ left, top, width, height })
+    .resize(opts.size, opts.size, { fit: 'fill' })
+    .raw()
+    .toBuffer({ resolveWithObject: true });
+  if (info.channels !== 3 || data.length !== opts.size * opts.size * 3) throw new NeardupError(`unexpected output ${info.width}x${info.height}x${info.channels}`, 'bad_format');
+  return data;
 }
 
 /** Expands 1- or 2-channel (gray, gray+alpha) pixels to RGB. */

@@ -94,6 +94,11 @@ export interface ScanOptions {
    */
   maxPixels?: number;
   /**
+   * Embed image files from their content view: letterbox bars and the corners of a rotation cut off before
+   * embedding (src/images/content-view.ts, docs/quality.md "Content view"). Default false.
+   */
+  contentView?: boolean;
+  /**
    * k-NN backend (docs/similarity.md#backends): `'exact'` (default), `'ann'` (LanceDB index, exact
    * re-rank), `'auto'` (approximate above AUTO_ANN_THRESHOLD vectors), a registered name with
    * parameters, or a backend object. Recorded in summary.json.
@@ -559,6 +564,7 @@ export async function scan(spec: string | Dataset, opts: ScanOptions = {}): Prom
           cacheDir: opts.cacheDir,
           signal: opts.signal,
           maxPixels: opts.maxPixels,
+          contentView: opts.contentView,
           onProgress: (d, t) => progress('embed', d, t),
         }),
         ids,
