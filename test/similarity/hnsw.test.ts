@@ -95,6 +95,12 @@ test('hnsw: skipped rows are never neighbours and get empty lists; a query range
   const part = await be.search(v, n, dim, 5, { valid, queryRange: [100, 150] });
   assert.equal(part.n, 50);
   assert.ok(recall({ ...ex, n: 50, indices: ex.indices.subarray(500, 750) } as Neighbors, part) >= 0.95);
+  // A range of ONE row: USearch answers a one-vector block as a single query (no `counts`); it used
+  // to throw "Cannot read properties of undefined (reading '0')" here, and at random when a rescue left one row.
+  const one = await be.search(v, n, dim, 5, { valid, queryRange: [120, 121] });
+  assert.equal(one.n, 1);
+  assert.equal(one.indices[0], ex.indices[120 * 5], 'the nearest neighbour of row 120');
+  assert.ok(recall({ ...ex, n: 1, indices: ex.indices.subarray(600, 605) } as Neighbors, one) >= 0.8);
 });
 
 test('hnsw: parameters are in the cache key, bad parameters are refused naming them', async () => {

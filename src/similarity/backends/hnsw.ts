@@ -336,7 +336,10 @@ export class HnswBackend implements SearchBackend {
           block = new Float32Array((b - a) * gd);
           for (let r = a; r < b; r++) block.set(g.v.subarray(rows[r] * gd, (rows[r] + 1) * gd), (r - a) * gd);
         }
-        const res = ix.index.search(block, want, this.threads) as unknown as { keys: BigUint64Array; counts: BigUint64Array };
+        const found = ix.index.search(block, want, this.threads) as unknown as { keys: BigUint64Array; counts?: BigUint64Array };
+        // A block of ONE vector is answered as a single query ({keys, distances}, no `counts`): the
+        // number found is then the keys' length (a rescue or a query range can leave one row).
+        const res = { keys: found.keys, counts: found.counts ?? BigUint64Array.of(BigInt(found.keys.length)) };
         // Keys are row numbers (< 2³¹): read the low 32-bit words instead of converting each BigInt.
         const keys32 = new Uint32Array(res.keys.buffer, res.keys.byteOffset, 2 * res.keys.length);
         // Candidates (the row itself left out) in batches of `dot.maxQueries` queries, scored by one
