@@ -10,7 +10,9 @@
  * counts. A step then visits only the rows whose best edge reaches the threshold, and their own
  * k-NN lists up to the first score below it (the lists are sorted): no symmetric adjacency is
  * built, so no threshold forces a rebuild. The per-row output arrays are kept across steps and only
- * the rows grouped at the previous step are reset (no n-sized allocation or fill per step).
+ * the rows grouped at the previous step are reset (no n-sized allocation or fill per step). From
+ * the second step on (or once a worker has built it), the groups are read off the single-linkage
+ * order (./linkage.ts) in one sequential pass instead of a union-find over the edges.
  *
  * The removal is the greedy walk of groupAtThreshold in keep-priority order: a row is kept when no
  * kept row of lower rank is its direct match (edge >= t either way, or exact copy), else removed by
