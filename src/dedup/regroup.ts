@@ -396,7 +396,7 @@ export class Regrouper {
 
   /**
    * The same build in a worker thread (about 1–2 s at 1,000,000 rows and k = 10 on one core), so
-   * the kernel stays responsive: the explorer starts it once its first paint is out. Steps taken
+   * the kernel stays responsive: `explore()` starts it for results of LINKAGE_WORKER_ROWS or more. Steps taken
    * meanwhile use the union-find. Resolves when the order is in use; never rejects (a failed
    * worker leaves the union-find in place).
    */

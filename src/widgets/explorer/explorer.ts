@@ -11,6 +11,7 @@ import { Widget, WIDGET_VIEW_MIMETYPE, type WidgetSpec } from '../base';
 import { getCommManager, type JSONObject } from '../../kernel/comm';
 import { groupAtThreshold, type GroupMethod, type GroupOptions, type GroupResult, type KeepPolicy } from '../../dedup/groups';
 import { Regrouper } from '../../dedup/regroup';
+import { LINKAGE_WORKER_ROWS } from '../../dedup/linkage';
 import { NeardupError } from '../../errors';
 import { checkThreshold } from '../../dedup/defaults';
 import { columnValues, dfFromColumns, hasColumn, writeCsv, writeJson } from '../../frame';
@@ -201,10 +202,11 @@ export class Explorer extends Widget<Record<string, any>> {
     // text summary, exports) runs after the cell, off the first paint, or when first needed.
     if (local) setImmediate(() => this.grouped || this.closed || this.recompute());
     else this.recompute();
-    // In a kernel: the slider's faster regroup (src/dedup/linkage.ts), built at once in a worker thread
-    // on the other core, so it is ready when the user first moves the slider (started after the first
-    // paint, it was still running during the first seconds of steps and slowed them).
-    if (this.regrouper && getCommManager().transport) void this.regrouper.prepareOrderInBackground();
+    // In a kernel, for a large result: the slider's faster regroup (src/dedup/linkage.ts), built at once
+    // in a worker thread on the other core, so it is ready when the user first moves the slider (started
+    // after the first paint, it was still running during the first seconds of steps and slowed them).
+    // Smaller results build it at their second step, in this thread.
+    if (this.regrouper && n >= LINKAGE_WORKER_ROWS && getCommManager().transport) void this.regrouper.prepareOrderInBackground();
     this.on('change:threshold', () => this.recompute());
     this.on('change:tags', () => this.recompute());
     this.on('msg:custom', (content: any) => {
