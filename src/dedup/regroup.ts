@@ -12,7 +12,10 @@
  * built, so no threshold forces a rebuild. The per-row output arrays are kept across steps and only
  * the rows grouped at the previous step are reset (no n-sized allocation or fill per step). From
  * the second step on (or once a worker has built it), the groups are read off the single-linkage
- * order (./linkage.ts) in one sequential pass instead of a union-find over the edges.
+ * order (./linkage.ts) in one sequential pass instead of a union-find over the edges. The same
+ * pass over the members that counts cross-split and label-conflict groups keeps their per-group
+ * flags and the leak flags of the kept members (`flags`), so the explorer needs no decision pass
+ * of its own without tags (`autoDecision` in widgets/explorer/decide.ts).
  *
  * The removal is the greedy walk of groupAtThreshold in keep-priority order: a row is kept when no
  * kept row of lower rank is its direct match (edge >= t either way, or exact copy), else removed by
@@ -228,11 +231,13 @@ export class Regrouper {
     const rows = this.rows;
     const na = active.length;
     let nl = 0;
+    if (this.steps++ === 1 && !this.linkage && !this.pending) this.prepareOrder();
+    const unionFind = !this.linkage; // parent[] is the union-find's only (step 2 without the order)
     for (let a = 0; a < na; a++) {
       if (!(activeTop[a] >= t)) continue;
       const i = active[a];
       rows[nl++] = i;
-      parent[i] = i;
+      if (unionFind) parent[i] = i;
       rootGroup[i] = -1;
     }
     this.nRows = nl;
@@ -278,8 +283,6 @@ export class Regrouper {
         }
       }
     };
-
-    if (this.steps++ === 1 && !this.linkage && !this.pending) this.prepareOrder();
 
     // 2. Components: union-find over each grouped row's own edges >= t (every edge is in at least
     //    one of its ends' lists) and the exact-duplicate links; roots are the smallest rows. When
@@ -362,6 +365,9 @@ export class Regrouper {
       }
     }
 
+    // 5. Per group: mixed splits, mixed labels, kept members in more than one split (one pass).
+    const flags = (this.lastFlags = groupFlagsOf(offsets, members, this.splitCodes, this.labelCodes, keepArr));
+
     return {
       threshold,
       method: 'components',
@@ -376,8 +382,8 @@ export class Regrouper {
         flagged: nl,
         groups,
         to_remove: removed,
-        cross_split: this.splitCodes ? countMixedCodes(offsets, members, this.splitCodes) : 0,
-        label_conflicts: this.labelCodes ? countMixedCodes(offsets, members, this.labelCodes) : 0,
+        cross_split: flags.crossSplit,
+        label_conflicts: flags.labelConflicts,
         exact_duplicates: this.exactDuplicates,
       },
     };
@@ -410,6 +416,18 @@ export class Regrouper {
   }
 
   private pending: Promise<void> | null = null;
+
+  /**
+   * Per group of the last {@link step} (or {@link at}), indexed by its group number: 1 when its
+   * members carry more than one split (`cross`), more than one label (`label`), or when its kept
+   * members still span more than one split (`leak`: the explorer's "leak that stays" without tags).
+   * Codes of -1 are ignored, as in `countMixed` (groups.ts). Null before the first step.
+   */
+  get flags(): GroupFlags | null {
+    return this.lastFlags;
+  }
+
+  private lastFlags: GroupFlags | null = null;
 
   private linkageInput(): LinkageInput {
     return { n: this.n, k: this.nb.k, to: this.to, scores: this.nb.scores, active: this.active, exactFirst: this.exactFirst };
@@ -504,17 +522,56 @@ function mixCodes(values: ArrayLike<unknown>, n: number): Int32Array {
   return codes;
 }
 
-/** Number of groups whose coded values (-1 ignored) are not all equal. */
-function countMixedCodes(offsets: Int32Array, members: Int32Array, codes: Int32Array): number {
-  let mixed = 0;
-  for (let g = 0; g + 1 < offsets.length; g++) {
-    let ref = -1;
+/** Per-group flags of one grouping (see {@link Regrouper.flags}) and how many groups carry each. */
+export interface GroupFlags {
+  cross: Uint8Array;
+  label: Uint8Array;
+  leak: Uint8Array;
+  crossSplit: number;
+  labelConflicts: number;
+  leaks: number;
+}
+
+/**
+ * One pass over the members: groups whose coded values (-1 ignored) are not all equal, for the
+ * splits, the labels, and the splits of the kept members (`keep[row] === 1`).
+ */
+function groupFlagsOf(offsets: Int32Array, members: Int32Array, splits: Int32Array | null, labels: Int32Array | null, keep: Uint8Array): GroupFlags {
+  const nG = offsets.length - 1;
+  const cross = new Uint8Array(nG);
+  const label = new Uint8Array(nG);
+  const leak = new Uint8Array(nG);
+  let crossSplit = 0;
+  let labelConflicts = 0;
+  let leaks = 0;
+  for (let g = 0; g < nG; g++) {
+    let s0 = -1;
+    let k0 = -1;
+    let l0 = -1;
     for (let m = offsets[g]; m < offsets[g + 1]; m++) {
-      const c = codes[members[m]];
-      if (c < 0) continue;
-      if (ref < 0) ref = c;
-      else if (c !== ref) { mixed++; break; }
+      const i = members[m];
+      if (splits) {
+        const s = splits[i];
+        if (s >= 0) {
+          if (s0 < 0) s0 = s;
+          else if (s !== s0) cross[g] = 1;
+          if (keep[i] === 1) {
+            if (k0 < 0) k0 = s;
+            else if (s !== k0) leak[g] = 1;
+          }
+        }
+      }
+      if (labels) {
+        const l = labels[i];
+        if (l >= 0) {
+          if (l0 < 0) l0 = l;
+          else if (l !== l0) label[g] = 1;
+        }
+      }
     }
+    crossSplit += cross[g];
+    labelConflicts += label[g];
+    leaks += leak[g];
   }
-  return mixed;
+  return { cross, label, leak, crossSplit, labelConflicts, leaks };
 }

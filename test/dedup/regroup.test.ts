@@ -11,7 +11,7 @@ import { Regrouper } from '../../src/dedup/regroup';
 import { explore, keepRank, encodeCategories } from '../../src/widgets/explorer';
 import { columnValues } from '../../src/frame';
 import { getCommManager } from '../../src/kernel/comm';
-import { decide, type ExplorerTag } from '../../src/widgets/explorer/decide';
+import { autoDecision, decide, type ExplorerTag } from '../../src/widgets/explorer/decide';
 import { byBest } from '../../src/widgets/explorer/pages';
 
 const THRESHOLDS = [0.95, 0.97, 0.99, 1, 0.93, 0.9, 0.96, 0.8, 0.85, 0.5, 0.999, 0.9];
@@ -93,6 +93,38 @@ test('decide over the members only equals decide over every row, with tags insid
   const best = Float32Array.from({ length: 3000 }, () => [0.95, 1, -0, 0, -Infinity, -0.5][Math.floor(rand() * 6)] + (rand() < 0.5 ? 0 : rand() * 0.01));
   const groups = Array.from({ length: 3000 }, (_, i) => i).filter(() => rand() < 0.7);
   assert.deepEqual(Array.from(byBest([...groups], best)), [...groups].sort((x, y) => best[y] - best[x] || x - y));
+});
+
+test('without tags, the regrouper\'s per-group flags and autoDecision equal decide and the per-group split / label check, every keep policy', () => {
+  for (const seed of [5, 6]) {
+    const c = randomCase(seed);
+    const n = c.nb.n;
+    const splits = encodeCategories(c.splits, n);
+    const labels = encodeCategories(c.labels, n);
+    for (const keep of ['first', 'test', 'largest'] as const) {
+      const opts: GroupOptions = { keep, splits: c.splits, labels: c.labels, valid: c.valid, exactGroups: c.exactGroups, pixelCounts: c.pixelCounts, fileSizes: c.fileSizes };
+      const rank = keepRank(keep, n, opts)!;
+      const r = new Regrouper(c.nb, opts, rank, { splits: splits.codes, labels: labels.codes });
+      let leaks = 0;
+      for (const t of THRESHOLDS) {
+        const g = r.step(t);
+        const f = r.flags!;
+        const ref = decide(g.group_id, g.keepers.length, g.is_duplicate, new Map(), rank, splits.codes, g.members);
+        const fast = autoDecision(g.is_duplicate, g.keepers, g.counts.to_remove, f.leak, f.leaks);
+        assert.deepEqual(fast, ref, `seed ${seed}, keep ${keep}, t ${t}: decision`);
+        leaks += ref.leaksRemaining;
+        for (let gi = 0; gi < g.keepers.length; gi++) {
+          const rows = Array.from(g.members.subarray(g.offsets[gi], g.offsets[gi + 1]));
+          const mixed = (codes: Int32Array) => new Set(rows.map((x) => codes[x]).filter((x) => x >= 0)).size > 1;
+          assert.equal(f.cross[gi], mixed(splits.codes) ? 1 : 0, `t ${t}, group ${gi}: cross`);
+          assert.equal(f.label[gi], mixed(labels.codes) ? 1 : 0, `t ${t}, group ${gi}: label`);
+        }
+      }
+      assert.ok(leaks > 0, `seed ${seed}, keep ${keep}: some leak stays, so the leak flags were tested`);
+    }
+  }
+  // A group without a kept member (only tags make one) is left to decide().
+  assert.equal(autoDecision(new Uint8Array([1, 1]), Int32Array.from([-1]), 2, new Uint8Array(1), 0), null);
 });
 
 test('fast regroup on a chain and exact copies: the chain keeps both ends, exact copies stay grouped at any threshold', () => {

@@ -19,7 +19,7 @@ import { thumbnailPng } from '../../images/thumbnail';
 import { checkSource, encodeCategories, idIndex, keepRank, sourceMaxSimilarity, type ExplorerSource } from './source';
 import { summaryText } from './summary';
 import { formatCount } from './format';
-import { decide, type Decision, type ExplorerCounts, type ExplorerTag } from './decide';
+import { autoDecision, decide, type Decision, type ExplorerCounts, type ExplorerTag } from './decide';
 import { crossSplitReport, labelConflictReport, pairsAtThreshold, type SampleInfo } from '../../dedup/report';
 import { histogram as simHistogram } from '../../dedup/threshold';
 import { groupCards, staticExplorerHtml, type StaticGroup } from './static';
@@ -121,6 +121,8 @@ export class Explorer extends Widget<Record<string, any>> {
   private evIndex: Map<number, number> | null = null;
   /** The fast regroup of a slider step (components + a built-in keep policy); null = groupAtThreshold. */
   private readonly regrouper: Regrouper | null;
+  /** The regrouper's `flags` (cross-split, label conflict, leak per group) are valid for this explorer's codes. */
+  private readonly flagsShared: boolean;
 
   constructor(src: ExplorerSource, options: ExploreOptions & { threshold: number }) {
     const n = src.ids.length;
@@ -195,9 +197,11 @@ export class Explorer extends Widget<Record<string, any>> {
     // Same result as groupAtThreshold (test/dedup/regroup.test.ts); a keep function or the fiftyone walk use the reference.
     // The view's split / label codes serve the counts too when they are the same columns and strict.
     const same = (a: unknown, b: unknown, e: { codes: Int32Array; strict: boolean }) => (a === b && e.strict ? e.codes : undefined);
-    this.regrouper = method === 'components' && rank !== null
-      ? new Regrouper(nb, opts, rank, { splits: same(opts.splits, src.splits, splits), labels: same(opts.labels, src.labels, labels) })
-      : null;
+    const shared = { splits: same(opts.splits, src.splits, splits), labels: same(opts.labels, src.labels, labels) };
+    this.regrouper = method === 'components' && rank !== null ? new Regrouper(nb, opts, rank, shared) : null;
+    // The regrouper's per-group flags are the explorer's when it compares the same codes (or neither has the column).
+    const sameCodes = (c: Int32Array | undefined, mine: unknown, theirs: unknown) => c !== undefined || (mine == null && theirs == null);
+    this.flagsShared = sameCodes(shared.splits, src.splits, opts.splits) && sameCodes(shared.labels, src.labels, opts.labels);
     // Browser mode: the view groups by itself, so the kernel's own grouping (for its counts, the
     // text summary, exports) runs after the cell, off the first paint, or when first needed.
     if (local) setImmediate(() => this.grouped || this.closed || this.recompute());
@@ -372,11 +376,14 @@ export class Explorer extends Widget<Record<string, any>> {
       const r = this.rowOf.get(id);
       if (r !== undefined) tags.set(r, tag);
     }
-    const d = decide(g.group_id, g.keepers.length, g.is_duplicate, tags, this.rank, this.splitCodes, g.members);
+    // Without tags, the fast regroup's own flags give the decision (the same as decide's).
+    const f = this.regrouper && this.flagsShared ? this.regrouper.flags : null;
+    const d = (f && tags.size === 0 && autoDecision(g.is_duplicate, g.keepers, g.counts.to_remove, f.leak, f.leaks))
+      || decide(g.group_id, g.keepers.length, g.is_duplicate, tags, this.rank, this.splitCodes, g.members);
     const grouped = (this.grouped = { current: g, removedMask: d.removed, decision: d });
     this.staticCache = null;
     this.best = null;
-    this.flags = null;
+    this.flags = f ? { cross: f.cross, label: f.label } : null;
     const counts: ExplorerCounts = {
       threshold: t,
       flagged_samples: g.counts.flagged,
