@@ -109,8 +109,20 @@ test('own-data.ipynb on a folder of real photos groups the copies, skips the cor
   const out = mkdtempSync(join(tmpdir(), 'neardup-own-'));
   const folder = join(root, 'test', 'fixtures', 'imagededup');
   const before = tree(folder);
-  runNotebook(['--notebook', 'own-data', '--dataset', folder], out);
+  // With a store (NEARDUP_STORE, the notebook's STORE): the first run writes the embeddings and
+  // neighbour lists there, a second run on the same folder reads them back with the same result.
+  const store = join(out, 'store');
+  runNotebook(['--notebook', 'own-data', '--dataset', folder], out, { NEARDUP_STORE: store });
   assert.deepEqual(tree(folder), before, 'input folder unchanged');
+  const first = JSON.parse(readFileSync(join(out, 'own-data-summary.json'), 'utf8'));
+  assert.deepEqual(first.store, { uri: store, read: false }, 'the first run computed and wrote the store');
+  assert.ok(Object.keys(tree(store)).length > 0, 'the store folder holds tables');
+  const again = join(out, 'again');
+  runNotebook(['--notebook', 'own-data', '--dataset', folder], again, { NEARDUP_STORE: store });
+  const second = JSON.parse(readFileSync(join(again, 'own-data-summary.json'), 'utf8'));
+  assert.deepEqual(second.store, { uri: store, read: true }, 'the second run read the store back');
+  assert.match(notebookText(join(again, 'own-data.ipynb')), /embeddings and neighbour lists read back/);
+  assert.deepEqual(readFileSync(join(again, 'own-data-remove.csv'), 'utf8'), readFileSync(join(out, 'own-data-remove.csv'), 'utf8'), 'the same remove list from the store');
 
   const samples = csvRows(join(out, 'own-data-samples.csv'));
   const byId = new Map(samples.map((r) => [r.id, r]));
