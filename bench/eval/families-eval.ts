@@ -5,9 +5,11 @@
  *
  * 1. Per family, once (cached in out/eval-families-cache/): the product path's neighbour lists
  *    (`scan` with verification off: cosine k-NN plus pHash matches) and the second signal for every
- *    listed pair with cosine ≥ 0.6 (`verifyCandidates` with band 0.6, sure 1): RANSAC inliers or
- *    aligned pixel correlation; then (addAgreement) for pairs with cosine ≥ 0.7 the photometric agreement
- *    as they are, mirrored, and after each orientation's RANSAC alignment.
+ *    listed pair with cosine ≥ 0.6 (./family-evidence.ts: `verifyCandidates` with band 0.6, sure 1 and the
+ *    photometric check off, so every pair keeps its keypoints): RANSAC inliers or aligned pixel correlation;
+ *    then (addAgreement) for pairs with cosine ≥ 0.7 (and from 0.6 with ≥ 20 inliers) the photometric agreement
+ *    as they are, mirrored, and after each orientation's RANSAC alignment; (addTrimmed) as they are with
+ *    letterbox bars cut.
  * 2. For every setting (threshold t = bottom of the band, sure level, least inliers, least coverage,
  *    least agreement (0 = keypoints alone), least pixel correlation), the verdicts are replayed from that evidence exactly as `verifyCandidates` decides
  *    them, grouped with `groupAtThreshold` (components, keep first) and scored per family:
@@ -21,18 +23,23 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync, renameSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { scan } from '../../src/pipeline/scan';
-import { verifyCandidates, TINY_ARRAY_SURE, SURE_COSINE, MIN_INLIERS, MIN_COVERAGE, MIN_AGREEMENT, MIN_IDENTITY_AGREEMENT, MIN_PIXEL_CORRELATION } from '../../src/verify';
+import { TINY_ARRAY_SURE, SURE_COSINE, MIN_INLIERS, MIN_COVERAGE, MIN_AGREEMENT, MIN_IDENTITY_AGREEMENT, MIN_PIXEL_CORRELATION } from '../../src/verify';
 import { DEFAULT_THRESHOLD } from '../../src/dedup/defaults';
 import { groupAtThreshold } from '../../src/dedup/groups';
 import type { Neighbors } from '../../src/types';
 import { buildFamilies, DEFAULT_FAMILIES_DIR, familyRows, tinyFamilyDataset, type FamilyManifest, type FamilyRow } from './families';
 import { FAMILY_NAMES, type FamilyName } from './family-sources';
 import { ocrVetoes, wordContainment, OCR_BELOW_AGREEMENT, OCR_MIN_WORDS } from '../../src/verify/ocr';
+import { familyEvidence, EVIDENCE_BAND, type EvidencePair } from './family-evidence';
 
 const ROOT = join(__dirname, '..', '..');
 const CACHE = join(ROOT, 'out', 'eval-families-cache');
-const EVIDENCE_BAND = 0.6;
-const CACHE_VERSION = 6;
+/**
+ * Version 7 (1 December): the keypoint evidence of every pair ({@link familyEvidence}) and the identity agreement
+ * up to the grid's highest level ({@link IDENTITY_GRID}); caches of versions 3–6 built from empty lack the keypoints
+ * of the pairs the scan verified as they are, and are rebuilt.
+ */
+const CACHE_VERSION = 7;
 
 export interface FamilyData {
   version: number;
@@ -51,13 +58,21 @@ export interface FamilyData {
    * agreement is null when that orientation had fewer than {@link AGREEMENT_FROM} inliers (null when not
    * checked with keypoints).
    */
-  pairs: [number, number, number, number, number | null, number | null, number[] | null, (number | null)?][];
+  pairs: EvidencePair[];
   seconds: { scan: number; verify: number; checked: number };
+  /**
+   * Folder the rows' `file` paths are relative to; default the built families' `images/` (never cached: a test's
+   * own images set it).
+   */
+  imagesDir?: string;
   /** OCR words per image file (src/verify/ocr.ts), for the images the OCR veto reads at the shipped setting ({@link addOcr}). */
   ocr?: Record<string, string[]>;
   /** Seconds of OCR per image read. */
   ocrSeconds?: Record<string, number>;
 }
+
+/** Path of row `row`'s image file. */
+const imageFile = (d: FamilyData, row: number) => join(d.imagesDir ?? join(DEFAULT_FAMILIES_DIR, 'images'), d.rows[row].file);
 
 /**
  * The agreement a pair was verified with at setting `s` (the highest passing one, as the scan keeps the
@@ -123,6 +138,8 @@ export async function addOcr(d: FamilyData, s: Setting): Promise<number> {
 const AGREEMENT_FROM = 20;
 /** Least agreements tried (besides 0 = no photometric check); docs/quality.md, "Verification". */
 const AGREEMENT_GRID = [0.5, 0.6];
+/** Least agreements as they are tried (with the photometric check). */
+const IDENTITY_GRID = [0.6, 0.7, 0.8];
 /** The grid's lowest threshold (bottom of the band). */
 const GRID_LOWEST_T = 0.7;
 
@@ -141,22 +158,25 @@ export async function familyData(m: FamilyManifest, family: FamilyName, opts: Fa
   if (existsSync(file)) {
     const d = JSON.parse(readFileSync(file, 'utf8')) as FamilyData;
     if (d.version === CACHE_VERSION) return d;
-    if (d.version >= 1 && d.version < CACHE_VERSION) {
+    // Versions 1 and 2 were built before the scan verified pairs as they are, with keypoints for every pair:
+    // they are upgraded. Versions 3–6 built from empty lack those keypoints (./family-evidence.ts): rebuilt.
+    if (d.version >= 1 && d.version <= 2) {
       // Upgrade in steps, so an old cache gains every field: version 1 had no inlier coverage (recheck the
       // keypoint pairs with enough inliers to matter), version 2 no photometric agreement, version 3 the
       // tiny path's pixel correlation over shifts of ±2 px only (now TINY_SEARCH: ±5 px and crops).
       if (d.version === 1) await addCoverage(d);
-      if (d.version <= 2) await addAgreement(d);
-      if (d.version <= 3) await redoPixelCorrelation(d, m);
-      if (d.version <= 4) await addTrimmed(d);
+      await addAgreement(d);
+      await redoPixelCorrelation(d, m);
+      await addTrimmed(d);
       // Version 6: the agreement also for pairs under the grid's lowest threshold (the lower band's floor).
-      if (d.version <= 5) await addAgreement(d, (i) => d.pairs[i][2] >= LOW_FLOOR_GRID[0] && d.pairs[i][2] < GRID_LOWEST_T && d.pairs[i][3] >= AGREEMENT_FROM, LOW_FLOOR_GRID[0]);
+      await addAgreement(d, (i) => d.pairs[i][2] >= LOW_FLOOR_GRID[0] && d.pairs[i][2] < GRID_LOWEST_T && d.pairs[i][3] >= AGREEMENT_FROM, LOW_FLOOR_GRID[0]);
       d.version = CACHE_VERSION;
       writeFileSync(`${file}.tmp`, JSON.stringify(d));
       renameSync(`${file}.tmp`, file);
       return d;
     }
   }
+  if (existsSync(file)) console.log(`  ${family}: cache version ${(JSON.parse(readFileSync(file, 'utf8')) as FamilyData).version} is rebuilt (version ${CACHE_VERSION})`);
   const t0 = performance.now();
   let result;
   let rows: FamilyRow[];
@@ -214,7 +234,7 @@ export async function familyData(m: FamilyManifest, family: FamilyName, opts: Fa
     }
     toCheck = { ...nb, indices, scores };
   }
-  const v = await verifyCandidates(result.dataset, toCheck, cos, result.valid, { band: EVIDENCE_BAND, sure: 1 });
+  const v = await familyEvidence(result.dataset, toCheck, cos, result.valid);
   const t2 = performance.now();
   const d: FamilyData = {
     version: CACHE_VERSION,
@@ -226,13 +246,15 @@ export async function familyData(m: FamilyManifest, family: FamilyName, opts: Fa
     scores: Array.from(nb.scores, (s) => (Number.isFinite(s) ? s : -2)),
     valid: Array.from(result.valid),
     exact: result.exact ? Array.from(result.exact.group) : new Array(nb.n).fill(-1),
-    pairs: [...v.evidence.values()].map((p) => [p.a, p.b, p.cosine, p.inliers, Number.isFinite(p.pixelCorrelation) ? p.pixelCorrelation : null, Number.isFinite(p.coverage) ? p.coverage : null, null]),
+    pairs: v.pairs,
     seconds: { scan: (t1 - t0) / 1000, verify: (t2 - t1) / 1000, checked: v.stats.checked },
   };
   const fresh = d.pairs.length;
   d.pairs.push(...reused);
   if (reused.length) console.log(`  ${family}: ${reused.length} pairs' evidence reused from the plain run, ${fresh} checked now`);
-  await addAgreement(d, (i) => i < fresh);
+  // The agreements, as the upgrades to version 6 added them: from the grid's lowest threshold, and from the lower
+  // band's floor for pairs with enough inliers to be aligned (a fresh cache took them only from 0.7 until 1 December).
+  await addAgreement(d, (i) => i < fresh && (d.pairs[i][2] >= GRID_LOWEST_T || d.pairs[i][3] >= AGREEMENT_FROM), LOW_FLOOR_GRID[0]);
   await addTrimmed(d, (i) => i < fresh);
   mkdirSync(CACHE, { recursive: true });
   writeFileSync(`${file}.tmp`, JSON.stringify(d));
@@ -294,6 +316,34 @@ export interface FamilyScore {
   flagged: number;
 }
 
+/**
+ * The verdict `verifyCandidates` gives a cached pair at setting `s` (before the OCR veto), with `sure` the sure level
+ * in force: true for a duplicate (cosine at or above `sure`, or verified), false for rejected. With the photometric
+ * check (`s.minAgreement` > 0): agreement as they are (plain or mirrored) or once letterbox bars are cut of at least
+ * `s.minIdentity`, or some orientation's keypoints passing with the agreement after alignment of at least
+ * `s.minAgreement`; without it, the inliers and coverage alone; tiny images, the aligned pixel correlation. A pair
+ * with no second signal cached (inliers -1, no pixel correlation) counts as rejected.
+ */
+export function pairVerdict(p: EvidencePair, s: Setting, sure: number): boolean {
+  const [, , cosine, inliers, corr, coverage, orient, trimmedAgree] = p;
+  if (cosine >= sure) return true;
+  if (inliers >= 0 && s.minAgreement > 0) {
+    // As verifyCandidates decides: some orientation passes the keypoints and agrees after alignment.
+    // Aligned as they are (plain or mirrored), or after the RANSAC homography of either orientation.
+    // Keypoint data is cached unless the identity agreement reaches the grid's highest level (addAgreement).
+    let ok = !!orient && Math.max(orient[0], orient[1]) >= (s.minIdentity ?? s.minAgreement);
+    // Or as they are once bars are cut off (when either image has bars; src/verify/trim.ts).
+    if (!s.noTrim && trimmedAgree !== null && trimmedAgree !== undefined && trimmedAgree >= (s.minIdentity ?? s.minAgreement)) ok = true;
+    for (let x = 2; orient && x < orient.length; x += 3) {
+      if (orient[x] >= s.minInliers && orient[x + 1] >= s.minCoverage && orient[x + 2] !== null && orient[x + 2] >= s.minAgreement) ok = true;
+    }
+    return ok;
+  }
+  if (inliers >= 0) return inliers >= s.minInliers && (coverage ?? 0) >= s.minCoverage;
+  if (corr !== null) return corr >= s.minCorrelation;
+  return false;
+}
+
 /** Replays the verdicts for one setting and scores the family. */
 export function scoreFamily(d: FamilyData, s: Setting): FamilyScore {
   const { n, k } = d;
@@ -302,22 +352,7 @@ export function scoreFamily(d: FamilyData, s: Setting): FamilyScore {
   // Array datasets of tiny images keep the sure level 0.94 (TINY_ARRAY_SURE in src/verify), as the scan does.
   const sure = d.family === 'tiny' ? Math.min(s.sure, TINY_ARRAY_SURE) : s.sure;
   for (const [a, b, cosine, inliers, corr, coverage, orient, trimmedAgree] of d.pairs) {
-    let ok: boolean;
-    if (cosine >= sure) ok = true;
-    else if (inliers >= 0 && s.minAgreement > 0) {
-      // As verifyCandidates decides: some orientation passes the keypoints and agrees after alignment.
-      // Aligned as they are (plain or mirrored), or after the RANSAC homography of either orientation.
-      // Keypoint data is cached only when the identity agreement is under the grid's lowest least
-      // identity agreement; a pair between that and this setting's level counts as rejected (a floor).
-      ok = !!orient && Math.max(orient[0], orient[1]) >= (s.minIdentity ?? s.minAgreement);
-      // Or as they are once bars are cut off (when either image has bars; src/verify/trim.ts).
-      if (!s.noTrim && trimmedAgree !== null && trimmedAgree !== undefined && trimmedAgree >= (s.minIdentity ?? s.minAgreement)) ok = true;
-      for (let x = 2; orient && x < orient.length; x += 3) {
-        if (orient[x] >= s.minInliers && orient[x + 1] >= s.minCoverage && orient[x + 2] !== null && orient[x + 2] >= s.minAgreement) ok = true;
-      }
-    } else if (inliers >= 0) ok = inliers >= s.minInliers && (coverage ?? 0) >= s.minCoverage;
-    else if (corr !== null) ok = corr >= s.minCorrelation;
-    else ok = false;
+    let ok = pairVerdict([a, b, cosine, inliers, corr, coverage, orient, trimmedAgree], s, sure);
     // The OCR veto, as verifyCandidates applies it after the other checks: verified keypoint-size pairs
     // in the band, under OCR_BELOW_AGREEMENT, both sides legible and their words different.
     if (s.ocr && ok && cosine < sure && inliers >= 0 && s.minAgreement > 0 && d.ocr) {
@@ -422,7 +457,7 @@ function grid(): Setting[] {
         // Agreement is cached only for orientations with ≥ AGREEMENT_FROM inliers.
         for (const minInliers of minAgreement > 0 ? [20, 30] : [10, 15, 20, 30]) {
           for (const minCoverage of [0, 0.1]) {
-            for (const minIdentity of minAgreement > 0 ? [0.6, 0.7, 0.8] : [undefined]) {
+            for (const minIdentity of minAgreement > 0 ? IDENTITY_GRID : [undefined]) {
               for (const minCorrelation of [0.9, 0.92, 0.95]) {
                 const base = { t: Math.round(t * 100) / 100, sure, minInliers, minCoverage, minAgreement, minIdentity, minCorrelation };
                 out.push(base);
@@ -447,7 +482,7 @@ async function addCoverage(d: FamilyData): Promise<void> {
   const f = async (row: number, flip: boolean) => {
     const key = `${row}:${flip}`;
     if (!feats.has(key)) {
-      const r = await decodeImageFile(join(DEFAULT_FAMILIES_DIR, 'images', d.rows[row].file), { size: 320 });
+      const r = await decodeImageFile(imageFile(d, row), { size: 320 });
       if (!r.ok) throw new Error(r.reason);
       const g = new Uint8Array(320 * 320);
       for (let i = 0; i < g.length; i++) g[i] = Math.round(0.299 * r.rgb[3 * i] + 0.587 * r.rgb[3 * i + 1] + 0.114 * r.rgb[3 * i + 2]);
@@ -475,7 +510,7 @@ async function addCoverage(d: FamilyData): Promise<void> {
  * mirrored, for pairs checked with keypoints and cosine ≥ the grid's lowest threshold; null when neither
  * image has bars (the check does not run then).
  */
-async function addTrimmed(d: FamilyData, select: (pair: number) => boolean = () => true): Promise<void> {
+export async function addTrimmed(d: FamilyData, select: (pair: number) => boolean = () => true): Promise<void> {
   const { trimBorders } = await import('../../src/verify/trim');
   const { toGray, trimmedAgreement } = await import('../../src/verify');
   const { halveGray } = await import('../../src/verify/photometric');
@@ -483,7 +518,7 @@ async function addTrimmed(d: FamilyData, select: (pair: number) => boolean = () 
   const half = new Map<number, { h: Uint8Array; trimmed: boolean } | null>();
   const get = async (row: number) => {
     if (!half.has(row)) {
-      const r = await decodeImageFile(join(DEFAULT_FAMILIES_DIR, 'images', d.rows[row].file), { size: 320 });
+      const r = await decodeImageFile(imageFile(d, row), { size: 320 });
       if (!r.ok) throw new Error(r.reason);
       const g = toGray(r.rgb, 320 * 320);
       const t = await trimBorders(g, 320);
@@ -521,7 +556,7 @@ async function redoPixelCorrelation(d: FamilyData, m: FamilyManifest): Promise<v
   }
   const grayOf = async (row: number) => {
     if (!gray.has(row)) {
-      const r = await decodeImageFile(join(DEFAULT_FAMILIES_DIR, 'images', d.rows[row].file), { size: 320 });
+      const r = await decodeImageFile(imageFile(d, row), { size: 320 });
       if (!r.ok) throw new Error(r.reason);
       gray.set(row, downscaleGray(toGray(r.rgb, 320 * 320), 320, 32));
     }
@@ -551,7 +586,7 @@ export async function addAgreement(d: FamilyData, select: (pair: number) => bool
   const get = async (row: number, flip: boolean) => {
     const key = `${row}:${flip}`;
     if (!grays.has(key)) {
-      const r = await decodeImageFile(join(DEFAULT_FAMILIES_DIR, 'images', d.rows[row].file), { size: 320 });
+      const r = await decodeImageFile(imageFile(d, row), { size: 320 });
       if (!r.ok) throw new Error(r.reason);
       let g = new Uint8Array(320 * 320);
       for (let i = 0; i < g.length; i++) g[i] = Math.round(0.299 * r.rgb[3 * i] + 0.587 * r.rgb[3 * i + 1] + 0.114 * r.rgb[3 * i + 2]);
@@ -563,6 +598,11 @@ export async function addAgreement(d: FamilyData, select: (pair: number) => bool
   const feats = (x: { g: Uint8Array; f: any }) => (x.f ??= v.features(x.g, 320, 320));
   const I = [1, 0, 0, 0, 1, 0, 0, 0, 1];
   const top = Math.max(...AGREEMENT_GRID);
+  // A pair that agrees as it is at the grid's highest identity level passes at every level: no keypoints needed.
+  // Under it, a setting with a higher level sends the pair on to keypoints, as the scan does; so they are matched
+  // (until 1 December this used the highest agreement after alignment, 0.6: at the shipped identity level 0.7, a
+  // pair agreeing 0.6–0.7 as it is counted as rejected although the scan goes on to its keypoints).
+  const topIdentity = Math.max(...IDENTITY_GRID);
   let done = 0;
   for (const [index, p] of d.pairs.entries()) {
     if (!select(index)) continue;
@@ -574,9 +614,9 @@ export async function addAgreement(d: FamilyData, select: (pair: number) => bool
     const o: number[] = [];
     for (const flip of [false, true]) {
       o.push(alignedAgreement(A.half, 160, 160, (await get(p[1], flip)).half, 160, 160, I).agreeing);
-      if (o[0] >= top) { o.push(o[0]); break; } // verified as it is; the mirror is not looked at (as in verifyCandidates)
+      if (o[0] >= topIdentity) { o.push(o[0]); break; } // verified as it is; the mirror is not looked at (as in verifyCandidates)
     }
-    if (Math.max(o[0], o[1]) < top && p[3] >= AGREEMENT_FROM) {
+    if (Math.max(o[0], o[1]) < topIdentity && p[3] >= AGREEMENT_FROM) {
       for (const flip of [false, true]) {
         const B = await get(p[1], flip);
         const m = v.match(feats(A), feats(B));
