@@ -16,6 +16,7 @@ import { existsSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { scan } from '../src/pipeline/scan';
+import { cosineOfRows } from '../src/similarity';
 import { verifyCandidates, type StageCost, type LowBandOptions } from '../src/verify';
 
 /** The lower band chosen on all families by the families eval (docs/quality.md, "A lower band"). */
@@ -35,11 +36,7 @@ async function main(): Promise<void> {
   const runs = Number(arg('runs') ?? 1);
   const r = await scan(dir, { cacheDir: arg('cache') ?? false, verify: false });
   const e = r.embeddings;
-  const cosineOf = (a: number, b: number) => {
-    let s = 0;
-    for (let x = 0; x < e.dim; x++) s += e.vectors[a * e.dim + x] * e.vectors[b * e.dim + x];
-    return s;
-  };
+  const cosineOf = (a: number, b: number) => cosineOfRows(e, a, b);
   console.log(`folder: ${dir}; ${r.dataset.df.shape[0]} images; CPU: ${cpus()[0]?.model} × ${cpus().length}; workers ${workers ?? 'default'}`);
   const sum = new Map<string, StageCost>();
   let last: StageCost[] = [];

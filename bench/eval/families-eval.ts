@@ -27,6 +27,7 @@ import { TINY_ARRAY_SURE, SURE_COSINE, MIN_INLIERS, MIN_COVERAGE, MIN_AGREEMENT,
 import { DEFAULT_THRESHOLD } from '../../src/dedup/defaults';
 import { groupAtThreshold } from '../../src/dedup/groups';
 import type { Neighbors } from '../../src/types';
+import { cosineOfRows } from '../../src/similarity';
 import { buildFamilies, DEFAULT_FAMILIES_DIR, familyRows, tinyFamilyDataset, type FamilyManifest, type FamilyRow } from './families';
 import { FAMILY_NAMES, type FamilyName } from './family-sources';
 import { ocrVetoes, wordContainment, OCR_BELOW_AGREEMENT, OCR_MIN_WORDS } from '../../src/verify/ocr';
@@ -196,11 +197,7 @@ export async function familyData(m: FamilyManifest, family: FamilyName, opts: Fa
   }
   const t1 = performance.now();
   const e = result.embeddings;
-  const cos = (a: number, b: number) => {
-    let s = 0;
-    for (let x = 0; x < e.dim; x++) s += e.vectors[a * e.dim + x] * e.vectors[b * e.dim + x];
-    return s;
-  };
+  const cos = (a: number, b: number) => cosineOfRows(e, a, b);
   const nb = result.neighbors;
   // Content view: the plain run's evidence for the pairs it checked far enough (see FamilyDataOptions).
   const reused: FamilyData['pairs'] = [];

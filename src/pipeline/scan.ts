@@ -10,7 +10,7 @@ import type { Dataset, Embeddings, Neighbors } from '../types';
 import { NeardupError } from '../errors';
 import { loadDataset, type LoadOptions } from '../datasets';
 import { embedDataset, type EmbedOptions } from '../embed';
-import { defaultNeighborCacheDir, searchNeighbors, type SearchChoice, type SearchInfo } from '../similarity';
+import { cosineOfRows, defaultNeighborCacheDir, searchNeighbors, type SearchChoice, type SearchInfo } from '../similarity';
 import { columnValues, dfFromColumns, hasColumn } from '../frame';
 import { arrayPixels, encodedSizes, isEncoded } from '../images/source';
 import { isTinyGrayscale } from '../embed/defaults';
@@ -395,7 +395,7 @@ export class ScanResult {
     const base = pairsFrame(p, this.info(), this.groups);
     const cols: Record<string, ArrayLike<unknown>> = {};
     for (const name of base.columns) cols[name] = columnValues(base, name);
-    cols.cosine = Array.from(p.a, (a, x) => num(ev[x]?.cosine ?? cosineOf(c.embeddings, a, p.b[x])));
+    cols.cosine = Array.from(p.a, (a, x) => num(ev[x]?.cosine ?? cosineOfRows(c.embeddings, a, p.b[x])));
     cols.rule = Array.from(p.a, (_, x) => (isExact(x) ? 'exact' : ev[x]?.rule ?? (c.verification ? 'unchecked' : 'cosine')));
     cols.inliers = Array.from(p.a, (_, x) => (ev[x] && ev[x]!.inliers >= 0 ? ev[x]!.inliers : null));
     cols.coverage = Array.from(p.a, (_, x) => num(ev[x]?.coverage));
@@ -610,7 +610,7 @@ export async function scan(spec: string | Dataset, opts: ScanOptions = {}): Prom
   if (opts.verify !== false) {
     progress('verify', 0, 1);
     const vo = typeof opts.verify === 'object' ? opts.verify : {};
-    const v = await verifyCandidates(dataset, neighbors, (a, b) => cosineOf(embeddings, a, b), valid, {
+    const v = await verifyCandidates(dataset, neighbors, (a, b) => cosineOfRows(embeddings, a, b), valid, {
       ...vo,
       // Every pair at the scan's own threshold is checked, even when it is set below the default band.
       band: Math.min(vo.band ?? VERIFY_BAND, threshold),
@@ -663,14 +663,6 @@ export async function scan(spec: string | Dataset, opts: ScanOptions = {}): Prom
   lap('groups');
   timings.total = round3((performance.now() - t0) / 1000);
   return result;
-}
-
-/** Cosine of two rows of L2-normalised embeddings. */
-function cosineOf(e: Embeddings, a: number, b: number): number {
-  let s = 0;
-  const d = e.dim;
-  for (let x = 0; x < d; x++) s += e.vectors[a * d + x] * e.vectors[b * d + x];
-  return s;
 }
 
 /**

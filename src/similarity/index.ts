@@ -3,7 +3,7 @@ export { topK, topKSync } from './knn';
 export type { TopKOptions } from './knn';
 export { topKReference } from './knn-reference';
 export { defaultNeighborCacheDir, neighborCacheKey } from './cache';
-export { cosine, neighborsOf, neighborColumns, withNeighborColumns, rowOf } from './query';
+export { cosine, cosineOfRows, neighborsOf, neighborColumns, withNeighborColumns, rowOf } from './query';
 export type { Neighbor, NeighborColumns } from './query';
 export { searchNeighbors } from './search';
 export type { SearchNeighborsOptions } from './search';

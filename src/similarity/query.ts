@@ -32,6 +32,14 @@ export function cosine(emb: Embeddings, idA: string, idB: string): number {
   const a = rowOf(emb.ids, idA);
   const b = rowOf(emb.ids, idB);
   if (emb.status[a] !== 'ok' || emb.status[b] !== 'ok') return NaN;
+  return cosineOfRows(emb, a, b);
+}
+
+/**
+ * Cosine similarity of rows a and b of L2-normalised embeddings (their dot product over `dim`
+ * values); no status check: the caller passes embedded rows (the scan's verification, the evals).
+ */
+export function cosineOfRows(emb: Pick<Embeddings, 'vectors' | 'dim'>, a: number, b: number): number {
   const { vectors: v, dim } = emb;
   let s = 0;
   for (let d = 0; d < dim; d++) s += v[a * dim + d] * v[b * dim + d];

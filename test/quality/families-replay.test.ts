@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import sharp from 'sharp';
 import { scan } from '../../src/pipeline/scan';
+import { cosineOfRows } from '../../src/similarity';
 import { SURE_COSINE, MIN_INLIERS, MIN_COVERAGE, MIN_AGREEMENT, MIN_IDENTITY_AGREEMENT, MIN_PIXEL_CORRELATION, VERIFY_BAND } from '../../src/verify';
 import { DEFAULT_THRESHOLD } from '../../src/dedup/defaults';
 import { applyTransform } from '../../bench/eval/transforms';
@@ -52,11 +53,7 @@ test('families eval: evidence built from empty gives the scan\'s own verdicts at
     // The evaluation's cache, built as familyData builds it from empty.
     const plain = await scan(dir, { k: 8, verify: false, threshold: DEFAULT_THRESHOLD });
     const e = plain.embeddings;
-    const cos = (a: number, b: number) => {
-      let s = 0;
-      for (let x = 0; x < e.dim; x++) s += e.vectors[a * e.dim + x] * e.vectors[b * e.dim + x];
-      return s;
-    };
+    const cos = (a: number, b: number) => cosineOfRows(e, a, b);
     const nb = plain.neighbors;
     const ev = await familyEvidence(plain.dataset, nb, cos, plain.valid);
     const d: FamilyData = {
