@@ -100,7 +100,7 @@ export interface ScanOptions {
   contentView?: boolean;
   /**
    * k-NN backend (docs/similarity.md#backends): `'exact'` (default), `'ann'` (LanceDB index, exact
-   * re-rank), `'auto'` (approximate above AUTO_ANN_THRESHOLD vectors), a registered name with
+   * re-rank), `'auto'` (the `hnsw` backend above AUTO_ANN_THRESHOLD vectors), a registered name with
    * parameters, or a backend object. Recorded in summary.json.
    */
   search?: SearchChoice;

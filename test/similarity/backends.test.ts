@@ -67,7 +67,7 @@ test('resolveSearch: exact, ann = lancedb, auto by size, parameters, unknown nam
   assert.equal(ann.name, 'lancedb');
   assert.equal(ann.exact, false);
   assert.equal(resolveSearch('auto', AUTO_ANN_THRESHOLD).name, 'exact');
-  assert.equal(resolveSearch('auto', AUTO_ANN_THRESHOLD + 1).name, 'lancedb');
+  assert.equal(resolveSearch('auto', AUTO_ANN_THRESHOLD + 1).name, 'hnsw');
   assert.equal(resolveSearch({ backend: 'ann', params: { nprobes: '7' } }, 10).params.nprobes, 7);
   assert.throws(() => resolveSearch({ backend: 'faiss' }, 10), /unknown search backend "faiss"/);
   assert.throws(() => new LanceDbBackend({ nprobes: -1 }), /nprobes/);

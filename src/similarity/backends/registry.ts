@@ -24,9 +24,9 @@ export function searchBackendNames(): string[] {
 }
 
 /**
- * Above this many valid vectors `auto` uses the approximate backend. Chosen from the measurements
- * in docs/scale.md: below it the exact search takes minutes at most on 2 cores, and being exact
- * is worth more than the time saved.
+ * Above this many valid vectors `auto` uses the approximate backend (HNSW). Chosen from the
+ * measurements in docs/scale.md: below it the exact search takes minutes at most on 2 cores, and
+ * being exact is worth more than the time saved.
  */
 export const AUTO_ANN_THRESHOLD = 250_000;
 
@@ -35,15 +35,16 @@ export type SearchChoice = 'exact' | 'ann' | 'auto' | 'hnsw' | 'lancedb' | Searc
 
 /**
  * Resolves a choice to a backend for n valid vectors: `exact`; `ann` = LanceDB with default
- * parameters; `auto` = exact up to {@link AUTO_ANN_THRESHOLD} vectors, else ann; a registered name
- * with parameters; or a backend object as is.
+ * parameters; `auto` = exact up to {@link AUTO_ANN_THRESHOLD} vectors, else `hnsw` (USearch in
+ * memory, the one measured within issue 13's 10 minutes at 1,000,000 rows: docs/scale.md run 12;
+ * LanceDB took ≈ 75 min there, run 8); a registered name with parameters; or a backend object as is.
  * @throws NeardupError (`invalid_argument`) for an unknown name.
  */
 export function resolveSearch(choice: SearchChoice | undefined, n: number, where: LanceLocation = {}): SearchBackend {
   const c = choice ?? 'exact';
   if (typeof c === 'object' && 'search' in c) return c;
   let name = typeof c === 'string' ? c : c.backend;
-  if (name === 'auto') name = n > AUTO_ANN_THRESHOLD ? 'ann' : 'exact';
+  if (name === 'auto') name = n > AUTO_ANN_THRESHOLD ? 'hnsw' : 'exact';
   if (name === 'ann') name = 'lancedb';
   const factory = registry.get(name);
   if (!factory) throw new NeardupError(`unknown search backend ${JSON.stringify(name)}; known: ann, auto, ${searchBackendNames().join(', ')}`);
