@@ -79,6 +79,7 @@ export class Regrouper {
   /** Scratch of a step on the linkage, indexed by run: its first position in `order`, its group number. */
   private runStart: Int32Array | null = null;
   private runGroup: Int32Array | null = null;
+  private runMin: Int32Array | null = null;
 
   /**
    * @param nb the k-NN lists (each row's list sorted by descending score; -1 pads)
@@ -176,7 +177,7 @@ export class Regrouper {
     this.rankIsRowOrder = same;
 
     this.parent = new Int32Array(n);
-    this.rootGroup = new Int32Array(n);
+    this.rootGroup = new Int32Array(n).fill(-1); // -1 between steps on every row (see runGroups)
     this.groupId = new Int32Array(n).fill(-1);
     this.keepArr = new Uint8Array(n).fill(1);
     this.isDup = new Uint8Array(n);
@@ -233,12 +234,17 @@ export class Regrouper {
     let nl = 0;
     if (this.steps++ === 1 && !this.linkage && !this.pending) this.prepareOrder();
     const unionFind = !this.linkage; // parent[] is the union-find's only (step 2 without the order)
-    for (let a = 0; a < na; a++) {
-      if (!(activeTop[a] >= t)) continue;
-      const i = active[a];
-      rows[nl++] = i;
-      if (unionFind) parent[i] = i;
-      rootGroup[i] = -1;
+    if (unionFind) {
+      for (let a = 0; a < na; a++) {
+        if (!(activeTop[a] >= t)) continue;
+        const i = active[a];
+        rows[nl++] = i;
+        parent[i] = i;
+        rootGroup[i] = -1;
+      }
+    } else {
+      // rootGroup is -1 on every row between steps (runGroups restores its run minima).
+      nl = selectRows(active, activeTop, rows, t);
     }
     this.nRows = nl;
 
@@ -293,7 +299,7 @@ export class Regrouper {
     if (this.linkage) {
       // 2–3. With the single-linkage order the groups are its runs joined at >= t: no union-find.
       groups = this.runGroups(t);
-      if (fused) for (let a = 0; a < nl; a++) walk(rows[a]);
+      if (fused) removed = walkInRowOrder(rows, nl, t, k, scores, to, state, isDup, keepArr, duplicateOf, exact, eg ?? null);
     } else {
       const find = (x: number): number => {
         while (parent[x] !== x) {
@@ -338,6 +344,7 @@ export class Regrouper {
         if (rootGroup[r] < 0) rootGroup[r] = groups++;
         groupId[i] = rootGroup[r];
       }
+      for (let a = 0; a < nl; a++) rootGroup[rows[a]] = -1; // roots are grouped rows: all back to -1
     }
     // Members ascending (counting sort).
     const offsets = new Int32Array(groups + 1);
@@ -446,6 +453,7 @@ export class Regrouper {
     const na = order.length;
     const runStart = (this.runStart ??= new Int32Array(Math.max(1, na >> 1)));
     const runGroup = (this.runGroup ??= new Int32Array(Math.max(1, na >> 1)));
+    const runMin = (this.runMin ??= new Int32Array(Math.max(1, na >> 1)));
     let runs = 0;
     for (let p = 0; p < na - 1; p++) {
       if (!(height[p] >= t)) continue;
@@ -453,7 +461,8 @@ export class Regrouper {
       let min = order[p] < order[q] ? order[p] : order[q];
       while (height[q] >= t) if (order[++q] < min) min = order[q];
       runStart[runs] = p;
-      rootGroup[min] = runs++; // the step reset rootGroup of its rows to -1
+      runMin[runs] = min;
+      rootGroup[min] = runs++; // -1 on every row before (restored below)
       p = q;
     }
     let groups = 0;
@@ -467,8 +476,72 @@ export class Regrouper {
       groupId[order[p]] = g;
       while (height[p] >= t) groupId[order[++p]] = g;
     }
+    // Back to -1 on the run minima (the only rows set above), for the next step.
+    for (let r = 0; r < runs; r++) rootGroup[runMin[r]] = -1;
     return groups;
   }
+}
+
+/**
+ * Writes into `rows` the active rows whose best edge reaches t (ascending, as `active` is) and
+ * returns how many. Branch-free, in its own small function: at a million rows the test is true for
+ * a third of them at random, and a mispredicted branch per row cost 3× this loop (node 20).
+ */
+function selectRows(active: Int32Array, activeTop: Float32Array, rows: Int32Array, t: number): number {
+  let nl = 0;
+  for (let a = 0; a < active.length; a++) {
+    rows[nl] = active[a];
+    nl += +(activeTop[a] >= t); // unary plus compiles to a set-on-compare; a ternary stays a branch
+  }
+  return nl;
+}
+
+/**
+ * The removal walk of {@link Regrouper.step} when the keep priority is the row order (keep 'first',
+ * the default) and the rows are walked ascending: the same decisions as its `walk` closure, in one
+ * monomorphic loop. Each row's list is read once up to its first score under t; a kept row then
+ * pushes to those entries without reading the scores again. Returns the rows removed.
+ */
+function walkInRowOrder(
+  rows: Int32Array, nl: number, t: number, k: number, scores: Float32Array, to: Int32Array,
+  state: Uint8Array, isDup: Uint8Array, keepArr: Uint8Array, duplicateOf: Int32Array,
+  exact: { start: Int32Array; rows: Int32Array } | null, eg: Int32Array | null,
+): number {
+  let removed = 0;
+  for (let a = 0; a < nl; a++) {
+    const x = rows[a];
+    const base = x * k;
+    const lim = base + k;
+    let by = duplicateOf[x];
+    let end = base;
+    // Pull: rows walked before x are all smaller, so a kept one in x's list is a lower-ranked keeper.
+    for (; end < lim; end++) {
+      if (!(scores[end] >= t)) break; // sorted descending: the rest are below
+      const y = to[end];
+      if (y >= 0 && state[y] === 1 && (by < 0 || y < by)) by = y;
+    }
+    if (by >= 0) {
+      state[x] = 2;
+      isDup[x] = 1;
+      keepArr[x] = 0;
+      duplicateOf[x] = by;
+      removed++;
+      continue;
+    }
+    state[x] = 1;
+    for (let j = base; j < end; j++) {
+      const y = to[j];
+      if (y >= 0 && state[y] === 0 && duplicateOf[y] < 0) duplicateOf[y] = x;
+    }
+    if (exact && eg![x] >= 0) {
+      const xg = eg![x];
+      for (let m = exact.start[xg]; m < exact.start[xg + 1]; m++) {
+        const y = exact.rows[m];
+        if (y !== x && state[y] === 0 && duplicateOf[y] < 0) duplicateOf[y] = x;
+      }
+    }
+  }
+  return removed;
 }
 
 /**
