@@ -38,6 +38,8 @@ const KPROF = process.argv.includes('--kernel-profile');
 // `--rounds N`: the 20 slider steps N times over (one median over all of them, and each round's):
 // a run's median of 20 steps varies by ±15% on a shared 2-core machine.
 const ROUNDS = Math.max(1, Math.floor(Number(arg('--rounds') ?? 1)));
+// `--steps`: print every slider step's time, in order (the first steps after opening are the slowest).
+const EVERY_STEP = process.argv.includes('--steps');
 
 /** Self time per function (ms) from a CDP CPU profile, the top `top` entries, plus a total per script. */
 function summarize(profile: any, top = 18): string {
@@ -331,6 +333,7 @@ async function main() {
     }
     console.log(`at 0.95 again: ${steps.flagged} samples in groups, ${steps.groups} groups`);
     console.log(`slider step, explorer counts+grid in the browser: median ${ms(median(steps.local))}, p95 ${ms(p95(steps.local))} over ${steps.local.length} steps (goal < 100 ms)`);
+    if (EVERY_STEP) console.log('  every step (ms, in order):', steps.local.map((x: number) => x.toFixed(0)).join(' '));
     if (ROUNDS > 1) console.log(`  median of each round of 20 steps: ${Array.from({ length: ROUNDS }, (_, r) => ms(median(steps.local.slice(r * 20, r * 20 + 20)))).join(', ')}`);
     console.log(`slider step, kernel counts back (groupAtThreshold + comm round trip): median ${ms(median(steps.kernel))}, p95 ${ms(p95(steps.kernel))}`);
     const stepBase = baseName === 'IntSlider' ? 'IntSlider keyboard step' : 'empty frame';

@@ -34,6 +34,53 @@ export interface Linkage {
 }
 
 /**
+ * The order's input from the k-NN lists themselves, as the Regrouper derives it (src/dedup/regroup.ts):
+ * `to` = the indices with -1 for padding, the row itself and invalid ends; `active` = the rows with
+ * a usable edge in either direction or an exact copy; `exactFirst` = the first valid row of each
+ * row's exact group. Lets the order be built from the scan's arrays before any Regrouper exists
+ * ({@link linkageOfListsInWorker}); test/dedup/regroup.test.ts checks both give the same order.
+ *
+ * @param valid 1 = embedded (default all); @param exactGroups exact-duplicate group per row, -1 none
+ */
+export function linkageInputOf(nb: { n: number; k: number; indices: Int32Array; scores: Float32Array }, valid: Uint8Array | null, exactGroups: Int32Array | null): LinkageInput {
+  const { n, k, indices, scores } = nb;
+  const to = new Int32Array(n * k).fill(-1);
+  const has = new Uint8Array(n);
+  for (let i = 0; i < n; i++) {
+    if (valid && valid[i] !== 1) continue;
+    const base = i * k;
+    for (let j = 0; j < k; j++) {
+      if (!(scores[base + j] > -Infinity)) break; // sorted descending: only padding (or NaN) follows
+      const x = indices[base + j];
+      if (x < 0 || x === i || (valid && valid[x] !== 1)) continue;
+      to[base + j] = x;
+      has[i] = has[x] = 1;
+    }
+  }
+  let exactFirst: Int32Array | null = null;
+  if (exactGroups) {
+    let max = -1;
+    for (let i = 0; i < n; i++) if (exactGroups[i] > max) max = exactGroups[i];
+    const first = new Int32Array(max + 1).fill(-1);
+    exactFirst = new Int32Array(n).fill(-1);
+    for (let i = 0; i < n; i++) {
+      const e = exactGroups[i];
+      if (e < 0 || (valid && valid[i] !== 1)) continue;
+      if (first[e] < 0) first[e] = i;
+      else {
+        exactFirst[i] = first[e];
+        has[i] = has[first[e]] = 1;
+      }
+    }
+  }
+  let na = 0;
+  for (let i = 0; i < n; i++) na += has[i];
+  const active = new Int32Array(na);
+  for (let i = 0, a = 0; i < n; i++) if (has[i]) active[a++] = i;
+  return { n, k, to, scores, active, exactFirst };
+}
+
+/**
  * Kruskal over every usable edge, highest score first (exact links first, then the list entries
  * sorted by a two-pass 16-bit radix sort of their float32 bits), with each component's rows kept as
  * a linked list: a merge appends one list to the other and records its score at the junction.
@@ -143,13 +190,31 @@ function workerEntry(): { file: string; execArgv: string[] } {
 }
 
 /**
+ * {@link linkageInputOf} then {@link singleLinkageOrder}, both in a worker thread: the explorer
+ * starts it first thing in `explore()` for a large result, from the scan's own arrays, so the order
+ * is ready by the first slider steps instead of arriving while they run. Copies the lists to the
+ * worker (about 8·n·k bytes).
+ * @throws (rejects) when the worker fails or exits early
+ */
+export function linkageOfListsInWorker(nb: { n: number; k: number; indices: Int32Array; scores: Float32Array }, valid: Uint8Array | null, exactGroups: Int32Array | null): Promise<Linkage> {
+  return runWorker({ lists: { n: nb.n, k: nb.k, indices: nb.indices, scores: nb.scores }, valid, exactGroups });
+}
+
+/**
  * {@link singleLinkageOrder} in a worker thread (the input is copied to it, about 8·n·k bytes).
  * @throws (rejects) when the worker fails or exits early
  */
 export function linkageInWorker(input: LinkageInput): Promise<Linkage> {
+  return runWorker({ input });
+}
+
+/** What the worker receives: a ready input, or the lists to derive it from. */
+export type LinkageWorkerData = { input: LinkageInput } | { lists: { n: number; k: number; indices: Int32Array; scores: Float32Array }; valid: Uint8Array | null; exactGroups: Int32Array | null };
+
+function runWorker(data: LinkageWorkerData): Promise<Linkage> {
   const { file, execArgv } = workerEntry();
   return new Promise<Linkage>((resolve, reject) => {
-    const w = new Worker(file, { execArgv, workerData: input });
+    const w = new Worker(file, { execArgv, workerData: data });
     let done = false;
     w.once('message', (msg: Linkage | { error: string }) => {
       done = true;

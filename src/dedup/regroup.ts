@@ -26,7 +26,7 @@
 import type { Neighbors } from '../types';
 import { NeardupError } from '../errors';
 import { countExactDuplicates, type GroupOptions, type GroupResult } from './groups';
-import { singleLinkageOrder, linkageInWorker, type LinkageInput } from './linkage';
+import { singleLinkageOrder, linkageInWorker, type Linkage, type LinkageInput } from './linkage';
 
 /**
  * Regroups one k-NN result at any threshold; equal to `groupAtThreshold(nb, t, opts)` with
@@ -420,6 +420,24 @@ export class Regrouper {
         this.linkage ??= l;
       })
       .catch(() => undefined));
+  }
+
+  /**
+   * Uses an order built elsewhere from the same lists, valid rows and exact groups
+   * ({@link linkageOfListsInWorker}, started by `explore()` before this Regrouper existed) once it
+   * arrives, instead of building one. Resolves when it is in use; never rejects (a failed build, or
+   * one of another size, leaves the union-find in place and lets the second step build its own).
+   */
+  adoptOrder(order: Promise<Linkage>): Promise<void> {
+    if (this.linkage) return Promise.resolve();
+    return (this.pending ??= order
+      .then((l) => {
+        if (l.order.length === this.active.length) this.linkage ??= l;
+        else this.pending = null;
+      })
+      .catch(() => {
+        this.pending = null;
+      }));
   }
 
   private pending: Promise<void> | null = null;

@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import type { Neighbors } from '../../src/types';
 import { groupAtThreshold, type GroupOptions, type GroupResult } from '../../src/dedup/groups';
 import { Regrouper } from '../../src/dedup/regroup';
+import { linkageOfListsInWorker } from '../../src/dedup/linkage';
 import { explore, keepRank, encodeCategories } from '../../src/widgets/explorer';
 import { columnValues } from '../../src/frame';
 import { getCommManager } from '../../src/kernel/comm';
@@ -256,6 +257,21 @@ test('single-linkage order (src/dedup/linkage.ts): built in a worker or in this 
     const here = new Regrouper(c.nb, opts, keepRank(keep, c.nb.n, opts)!);
     here.prepareOrder();
     assert.deepEqual(Array.from((inWorker as any).linkage.order), Array.from((here as any).linkage.order), 'same order from the worker and this thread');
+    // explore()'s path for large results: the order built from the scan's own arrays in a worker,
+    // started before the Regrouper exists, then adopted by it.
+    const early = linkageOfListsInWorker(c.nb, c.valid, c.exactGroups);
+    const adopting = new Regrouper(c.nb, opts, keepRank(keep, c.nb.n, opts)!);
+    await adopting.adoptOrder(early);
+    assert.ok((adopting as any).linkage, 'the early order was adopted');
+    const l = (adopting as any).linkage, h = (here as any).linkage;
+    assert.deepEqual([Array.from(l.order), Array.from(l.height)], [Array.from(h.order), Array.from(h.height)], 'same order and heights from the lists as from the Regrouper');
+    for (const t of THRESHOLDS) same(adopting.at(t), groupAtThreshold(c.nb, t, opts), `adopted order, keep ${keep}, t ${t}`);
+    // An order of another size (not these lists) is refused: the Regrouper keeps the union-find.
+    const other = randomCase(12, 500, 6);
+    const refusing = new Regrouper(c.nb, opts, keepRank(keep, c.nb.n, opts)!);
+    await refusing.adoptOrder(linkageOfListsInWorker(other.nb, other.valid, other.exactGroups));
+    assert.equal((refusing as any).linkage, null, 'an order of other lists is not used');
+    same(refusing.at(0.9), groupAtThreshold(c.nb, 0.9, opts), `after a refused order, keep ${keep}`);
     for (const t of THRESHOLDS) {
       const ref = groupAtThreshold(c.nb, t, opts);
       same(inWorker.at(t), ref, `worker order, keep ${keep}, t ${t}`);

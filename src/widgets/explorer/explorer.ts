@@ -11,7 +11,7 @@ import { Widget, WIDGET_VIEW_MIMETYPE, type WidgetSpec } from '../base';
 import { getCommManager, type JSONObject } from '../../kernel/comm';
 import { groupAtThreshold, type GroupMethod, type GroupOptions, type GroupResult, type KeepPolicy } from '../../dedup/groups';
 import { Regrouper } from '../../dedup/regroup';
-import { LINKAGE_WORKER_ROWS } from '../../dedup/linkage';
+import { LINKAGE_WORKER_ROWS, linkageOfListsInWorker } from '../../dedup/linkage';
 import { NeardupError } from '../../errors';
 import { checkThreshold } from '../../dedup/defaults';
 import { columnValues, dfFromColumns, hasColumn, writeCsv, writeJson } from '../../frame';
@@ -137,6 +137,15 @@ export class Explorer extends Widget<Record<string, any>> {
       : { keep, method, splits: src.splits, labels: src.labels, valid: src.valid, exactGroups: src.exactGroups };
     const tags = rowOf ? checkTags(options.tags ?? {}, rowOf) : {};
     const rank = keepRank(keep, n, opts);
+    // In a kernel, for a large result: the slider's faster regroup (src/dedup/linkage.ts) is built in
+    // a worker thread on the other core, started before anything else here so that it is ready when
+    // the user first moves the slider (started after the Regrouper and the first regroup, 0.5–0.9 s
+    // later at 1,000,000 rows, it still ran during the first slider steps of the bench and slowed
+    // them). Smaller results build it at their second step, in this thread.
+    const early = method === 'components' && rank !== null && n >= LINKAGE_WORKER_ROWS && getCommManager().transport
+      ? linkageOfListsInWorker(src.neighbors, opts.valid ?? null, opts.exactGroups ?? null)
+      : null;
+    early?.catch(() => undefined); // a failed worker leaves the union-find (adoptOrder below)
     const splits = encodeCategories(src.splits, n);
     const labels = encodeCategories(src.labels, n, src.labelNames ?? src.labels as any);
     const maxSim = sourceMaxSimilarity(src);
@@ -206,11 +215,7 @@ export class Explorer extends Widget<Record<string, any>> {
     // text summary, exports) runs after the cell, off the first paint, or when first needed.
     if (local) setImmediate(() => this.grouped || this.closed || this.recompute());
     else this.recompute();
-    // In a kernel, for a large result: the slider's faster regroup (src/dedup/linkage.ts), built at once
-    // in a worker thread on the other core, so it is ready when the user first moves the slider (started
-    // after the first paint, it was still running during the first seconds of steps and slowed them).
-    // Smaller results build it at their second step, in this thread.
-    if (this.regrouper && n >= LINKAGE_WORKER_ROWS && getCommManager().transport) void this.regrouper.prepareOrderInBackground();
+    if (this.regrouper && early) void this.regrouper.adoptOrder(early);
     this.on('change:threshold', () => this.recompute());
     this.on('change:tags', () => this.recompute());
     this.on('msg:custom', (content: any) => {
