@@ -35,9 +35,10 @@ const TOTAL = arg('--n') ? Number(arg('--n')) : 0;
 const PROFILE = process.argv.includes('--profile');
 const TIMELINE = process.argv.includes('--timeline');
 const KPROF = process.argv.includes('--kernel-profile');
-// `--rounds N`: the 20 slider steps N times over (one median over all of them, and each round's):
-// a run's median of 20 steps varies by ±15% on a shared 2-core machine.
-const ROUNDS = Math.max(1, Math.floor(Number(arg('--rounds') ?? 1)));
+// `--rounds N` (default 3 since 1 December): the 20 slider steps N times over (one median over all of
+// them, and each round's): a run's median of 20 steps varies by ±15% on a shared 2-core machine, and
+// the first round also carries the first steps' warm-up (docs/explorer.md); `--rounds 1` for those alone.
+const ROUNDS = Math.max(1, Math.floor(Number(arg('--rounds') ?? 3)));
 // `--steps`: print every slider step's time, in order (the first steps after opening are the slowest).
 const EVERY_STEP = process.argv.includes('--steps');
 
