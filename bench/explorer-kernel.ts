@@ -138,6 +138,9 @@ async function run(source: any, explore: any, groupAtThreshold: any, decide: any
       const parts: Record<string, number[]> = {};
       const cpuMs = () => process.cpuUsage().user / 1000; // CPU time of this process: less sensitive to the load than wall time
       for (const t of STEPS) {
+        // Each step in its own turn of the event loop, as the kernel handles one comm message at a time:
+        // the single-linkage order's worker can deliver in between (a synchronous loop never let it).
+        await new Promise((res) => setImmediate(res));
         const c0 = cpuMs();
         const a = performance.now();
         w.threshold = t;
