@@ -133,7 +133,7 @@ export function register(program: Command): void {
     .option('--no-cache', 'do not read or write the embedding cache')
     .option('--max-pixels <mpx>', 'skip images larger than this many megapixels (decompression-bomb guard; raise it for legitimately huge images)', numberIn(1e-6, 1e6), 100)
     .option('--search <backend>', `k-NN search: exact, ann (LanceDB index + exact re-rank), hnsw (USearch HNSW graph in memory + exact re-rank), lancedb (= ann) or auto (hnsw above ${AUTO_ANN_THRESHOLD.toLocaleString('en-US')} images); docs/similarity.md`, oneOf('exact', 'ann', 'auto', 'hnsw', 'lancedb'), 'exact')
-    .option('--search-param <key=value>', 'backend parameter, repeatable. ann/lancedb: nprobes, candidates, partitions, subVectors, index (ivf_rq|ivf_pq|ivf_flat|ivf_hnsw_sq|ivf_hnsw_pq), ef, maxIterations, sampleRate; hnsw: quantization (i8|f16|f32), connectivity, expansionAdd, expansionSearch, candidates, pcaDims (0 = full vectors), pcaSample, threads', keyValue, {})
+    .option('--search-param <key=value>', 'backend parameter, repeatable (auto: those of the backend it selects, hnsw above 250,000 images). ann/lancedb: nprobes, candidates, partitions, subVectors, index (ivf_rq|ivf_pq|ivf_flat|ivf_hnsw_sq|ivf_hnsw_pq), ef, maxIterations, sampleRate; hnsw: quantization (i8|f16|f32), connectivity, expansionAdd, expansionSearch, candidates, pcaDims (0 = full vectors), pcaSample, threads', keyValue, {})
     .option('--limit <n>', 'only the first n samples (quick trial runs)', intIn(1, Number.MAX_SAFE_INTEGER))
     .option('--store <uri>', 'read embeddings and neighbour lists from this store (folder or s3://bucket/prefix) when it holds this dataset\'s scan, else write them there; docs/scale.md')
     .option('-q, --quiet', 'no progress output')

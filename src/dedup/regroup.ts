@@ -232,7 +232,7 @@ export class Regrouper {
     const rows = this.rows;
     const na = active.length;
     let nl = 0;
-    if (this.steps++ === 1 && !this.linkage && !this.pending) this.prepareOrder();
+    if (this.steps++ >= 1 && !this.linkage && !this.pending) this.prepareOrder(); // from the second step on, once (also after a failed background build)
     const unionFind = !this.linkage; // parent[] is the union-find's only (step 2 without the order)
     if (unionFind) {
       for (let a = 0; a < na; a++) {
@@ -426,9 +426,10 @@ export class Regrouper {
    * Uses an order built elsewhere from the same lists, valid rows and exact groups
    * ({@link linkageOfListsInWorker}, started by `explore()` before this Regrouper existed) once it
    * arrives, instead of building one. Resolves when it is in use; never rejects (a failed build, or
-   * one of another size, leaves the union-find in place and lets the second step build its own).
+   * one of another size, leaves the union-find in place, and the next step builds its own).
    */
   adoptOrder(order: Promise<Linkage>): Promise<void> {
+    order.catch(() => undefined); // not adopted below (an order already here or pending): no unhandled rejection
     if (this.linkage) return Promise.resolve();
     return (this.pending ??= order
       .then((l) => {

@@ -188,13 +188,15 @@ export async function buildSharedIndex(uri: string, n: number, params: Record<st
 
 /**
  * Search shard i of n: its query rows against all rows; writes `nbr_<i>_of_<n>`.
- * With `search: 'ann'` the shared index must have been built by {@link buildSharedIndex}.
+ * With `search: 'ann'` (or `auto` above AUTO_ANN_THRESHOLD rows: LanceDB here, not hnsw) the shared index must
+ * have been built by {@link buildSharedIndex}.
  */
 export async function searchShard(uri: string, i: number, n: number, k: number, search: SearchChoice = 'exact', opts: StoreOptions = {}): Promise<SearchInfo> {
   const { embeddings: e } = await readEmbeddingShards(uri, n, opts);
   const total = e.ids.length;
   const valid = Uint8Array.from(e.status, (s) => (s === 'ok' ? 1 : 0));
-  const backend = resolveSearch(search, total, { uri, table: 'vectors', reuse: true, storageOptions: opts.storageOptions });
+  // auto keeps LanceDB here: the shards share the store's index (an in-memory HNSW graph per shard would rebuild it all).
+  const backend = resolveSearch(search, total, { uri, table: 'vectors', reuse: true, storageOptions: opts.storageOptions }, 'lancedb');
   const [a, b] = shardRange(i, n, total);
   const nb = await backend.search(e.vectors, total, e.dim, k, { valid, queryRange: [a, b] });
   const db = await openStore(uri, opts);

@@ -272,6 +272,19 @@ test('single-linkage order (src/dedup/linkage.ts): built in a worker or in this 
     await refusing.adoptOrder(linkageOfListsInWorker(other.nb, other.valid, other.exactGroups));
     assert.equal((refusing as any).linkage, null, 'an order of other lists is not used');
     same(refusing.at(0.9), groupAtThreshold(c.nb, 0.9, opts), `after a refused order, keep ${keep}`);
+    // A worker that fails after the second step: the next step builds the order in this thread.
+    const late = new Regrouper(c.nb, opts, keepRank(keep, c.nb.n, opts)!);
+    let fail!: (e: Error) => void;
+    const failing = late.adoptOrder(new Promise<never>((_, rej) => (fail = rej)));
+    late.step(0.95);
+    late.step(0.9);
+    assert.equal((late as any).linkage, null, 'the order is pending: steps run the union-find');
+    fail(new Error('worker died'));
+    await failing;
+    same(late.at(0.93), groupAtThreshold(c.nb, 0.93, opts), `after a failed order, keep ${keep}`);
+    assert.ok((late as any).linkage, 'the step after the failure built the order itself');
+    // A second order offered while one is in use is ignored, and its failure is handled (no unhandled rejection).
+    await late.adoptOrder(Promise.reject(new Error('ignored')));
     for (const t of THRESHOLDS) {
       const ref = groupAtThreshold(c.nb, t, opts);
       same(inWorker.at(t), ref, `worker order, keep ${keep}, t ${t}`);

@@ -68,6 +68,12 @@ test('resolveSearch: exact, ann = lancedb, auto by size, parameters, unknown nam
   assert.equal(ann.exact, false);
   assert.equal(resolveSearch('auto', AUTO_ANN_THRESHOLD).name, 'exact');
   assert.equal(resolveSearch('auto', AUTO_ANN_THRESHOLD + 1).name, 'hnsw');
+  // auto's parameters go to the backend it selects; a LanceDB parameter above the limit names the choice.
+  assert.equal(resolveSearch({ backend: 'auto', params: { candidates: '60' } }, AUTO_ANN_THRESHOLD + 1).params.candidates, 60);
+  assert.throws(() => resolveSearch({ backend: 'auto', params: { nprobes: '40' } }, AUTO_ANN_THRESHOLD + 1), /search auto selected hnsw for 250,001 vectors.*unknown hnsw parameter "nprobes".*ann = LanceDB/);
+  assert.equal(resolveSearch({ backend: 'auto', params: { nprobes: '40' } }, AUTO_ANN_THRESHOLD).name, 'exact');
+  // The sharded search over a store keeps LanceDB for auto (its shards share the store's index).
+  assert.equal(resolveSearch('auto', AUTO_ANN_THRESHOLD + 1, {}, 'lancedb').name, 'lancedb');
   assert.equal(resolveSearch({ backend: 'ann', params: { nprobes: '7' } }, 10).params.nprobes, 7);
   assert.throws(() => resolveSearch({ backend: 'faiss' }, 10), /unknown search backend "faiss"/);
   assert.throws(() => new LanceDbBackend({ nprobes: -1 }), /nprobes/);

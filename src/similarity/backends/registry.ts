@@ -38,19 +38,32 @@ export type SearchChoice = 'exact' | 'ann' | 'auto' | 'hnsw' | 'lancedb' | Searc
  * parameters; `auto` = exact up to {@link AUTO_ANN_THRESHOLD} vectors, else `hnsw` (USearch in
  * memory, the one measured within issue 13's 10 minutes at 1,000,000 rows: docs/scale.md run 12;
  * LanceDB took ≈ 75 min there, run 8); a registered name with parameters; or a backend object as is.
- * @throws NeardupError (`invalid_argument`) for an unknown name.
+ * With `auto`, parameters go to the backend it selects (hnsw's, or `autoBackend`'s) and are unused below the limit.
+ *
+ * @param autoBackend what `auto` selects above the limit: `hnsw` (default), or `lancedb` for the sharded
+ *   search over a store, whose shards share the store's LanceDB index (src/store/shard.ts)
+ * @throws NeardupError (`invalid_argument`) for an unknown name, or a parameter the selected backend does not take
  */
-export function resolveSearch(choice: SearchChoice | undefined, n: number, where: LanceLocation = {}): SearchBackend {
+export function resolveSearch(choice: SearchChoice | undefined, n: number, where: LanceLocation = {}, autoBackend: 'hnsw' | 'lancedb' = 'hnsw'): SearchBackend {
   const c = choice ?? 'exact';
   if (typeof c === 'object' && 'search' in c) return c;
   let name = typeof c === 'string' ? c : c.backend;
-  if (name === 'auto') name = n > AUTO_ANN_THRESHOLD ? 'hnsw' : 'exact';
+  const auto = name === 'auto';
+  if (auto) name = n > AUTO_ANN_THRESHOLD ? autoBackend : 'exact';
   if (name === 'ann') name = 'lancedb';
   const factory = registry.get(name);
   if (!factory) throw new NeardupError(`unknown search backend ${JSON.stringify(name)}; known: ann, auto, ${searchBackendNames().join(', ')}`);
   // Parameters belong to the approximate backend; with auto below the size limit they are unused.
   const params = typeof c === 'object' && name !== 'exact' ? (c.params ?? {}) : {};
-  return factory(params, typeof c === 'object' && c.uri ? { ...where, uri: c.uri } : where);
+  try {
+    return factory(params, typeof c === 'object' && c.uri ? { ...where, uri: c.uri } : where);
+  } catch (e) {
+    // A parameter written for LanceDB (nprobes, partitions…) under auto: say which backend auto chose.
+    if (auto && e instanceof NeardupError) {
+      throw new NeardupError(`search auto selected ${name} for ${n.toLocaleString('en-US')} vectors (above ${AUTO_ANN_THRESHOLD.toLocaleString('en-US')}), and ${e.message}; choose the backend by name (ann = LanceDB) to pass its parameters`, 'invalid_argument');
+    }
+    throw e;
+  }
 }
 
 registerSearchBackend('exact', (p) => new ExactBackend(p));
