@@ -702,6 +702,12 @@ async function main(): Promise<void> {
   console.log(HEAD);
   for (const f of FAMILIES) console.log(line(scoreFamily(data.get(f)!, defaults)));
   for (const f of FAMILIES) if (f !== 'control') console.log(`  ${f}: ${Object.entries(scoreFamily(data.get(f)!, defaults).perKind).map(([k, v]) => `${k} ${pct(v)}`).join(', ')}`);
+  // The same with the OCR veto, as a scan runs by default (needs the words cached by a run without --ocr-cached).
+  if (FAMILIES.some((f) => data.get(f)!.ocr && Object.keys(data.get(f)!.ocr!).length)) {
+    console.log(`\nAt the product's defaults with the OCR veto (the scan's default; words from the cache):`);
+    console.log(HEAD);
+    for (const f of FAMILIES) console.log(line(scoreFamily(data.get(f)!, { ...defaults, ocr: true })));
+  }
   const all = choose(scores, settings, [...FAMILIES], sizes);
   const shipped = all?.setting ?? null;
   console.log(`\nChosen on all families (the shipped default): ${shipped ? fmt(shipped) : 'none meets the rule'}`);
