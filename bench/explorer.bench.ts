@@ -340,6 +340,8 @@ async function main() {
     const stepBase = baseName === 'IntSlider' ? 'IntSlider keyboard step' : 'empty frame';
     console.log(`slider step, baseline ${stepBase}: median ${ms(median(steps.baseline))}`);
     console.log(`  ratio explorer / baseline (slider step, browser): ${(median(steps.local) / median(steps.baseline)).toFixed(2)}x`);
+    // The explorer in view (the notebook's loading cell above it is long), as the curator sees it after the steps.
+    await page.evaluate(() => document.querySelector('.nd-explorer')?.scrollIntoView({ block: 'start' }));
     await page.screenshot({ path: join(__dirname, '..', 'test-artifacts', `explorer-bench-${spec}-${big ? TOTAL : meta.n}.png`) });
 
   } finally {
