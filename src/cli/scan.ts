@@ -186,7 +186,7 @@ export function register(program: Command): void {
 
 /** The few lines printed at the end of a scan. */
 export function humanSummary(
-  s: Pick<ScanSummary, 'samples' | 'embedded' | 'skipped' | 'aliases' | 'flagged' | 'groups' | 'to_remove' | 'cross_split' | 'cross_split_by_split' | 'label_conflicts' | 'exact_duplicates' | 'threshold' | 'method' | 'keep' | 'timings' | 'neighbors_cached'> & Partial<Pick<ScanSummary, 'search'>>,
+  s: Pick<ScanSummary, 'samples' | 'embedded' | 'skipped' | 'aliases' | 'flagged' | 'groups' | 'to_remove' | 'cross_split' | 'cross_split_by_split' | 'label_conflicts' | 'exact_duplicates' | 'threshold' | 'method' | 'keep' | 'timings' | 'neighbors_cached'> & Partial<Pick<ScanSummary, 'search' | 'full_lists' | 'k'>>,
   outDir: string,
 ): string {
   const f = (x: number) => x.toLocaleString('en-US');
@@ -198,6 +198,7 @@ export function humanSummary(
     `exact duplicates: ${f(s.exact_duplicates)}`,
     `near-duplicates at ${s.threshold} (${s.method}, keep ${s.keep}): ${f(s.flagged)} samples in ${f(s.groups)} groups, ${f(s.to_remove)} to remove`,
     `cross-split groups: ${f(s.cross_split)}${leak ? ` (samples involved: ${leak})` : ''}; label conflicts: ${f(s.label_conflicts)} groups`,
+    ...(s.full_lists ? [`full neighbour lists: ${f(s.full_lists)} samples have all ${s.k ?? ''} listed neighbours at or above ${s.threshold}, so copies further down are not seen; a larger -k (e.g. -k ${Math.max(32, 2 * (s.k ?? 16))}) lists them`] : []),
     `time: ${s.timings.total} s (embed ${s.timings.embed} s, neighbours ${s.timings.similarity} s${s.neighbors_cached ? ', from cache' : ''}${s.search && !s.search.exact ? `, approximate: ${s.search.backend} ${JSON.stringify(s.search.params)}` : ''})`,
     `wrote ${path.join(outDir, 'samples.csv')}, duplicates.csv, summary.json and report CSVs`,
     '',

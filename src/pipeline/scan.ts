@@ -163,6 +163,13 @@ export interface ScanSummary {
   search: SearchInfo;
   /** With `store`: its URI, and whether embeddings and neighbour lists were read from it (else written to it). */
   store?: { uri: string; read: boolean };
+  /**
+   * Embedded samples whose k nearest neighbours all have a cosine at or above the threshold (0 when k
+   * reaches every other sample): a copy further down such a list is never a candidate, so a larger
+   * `k` can find more. On the benchmark's pages of one template, k = 10 found about half the copies
+   * that k = 32 lists (docs/quality.md, "The families eval replays k = 32 lists").
+   */
+  full_lists: number;
 }
 
 /** Everything computed once per scan and shared by every threshold view. */
@@ -194,6 +201,8 @@ interface ScanCore {
   search: SearchInfo;
   store?: { uri: string; read: boolean };
   k: number;
+  /** Per row, the cosine of its k-th listed neighbour (-Infinity when the list is shorter); null when k reaches every other row. */
+  kthCosine: Float32Array | null;
   pixelCounts?: number[];
   fileSizes?: number[];
 }
@@ -459,6 +468,7 @@ export class ScanResult {
       verification: c.verification,
       search: c.search,
       ...(c.store ? { store: c.store } : {}),
+      full_lists: fullLists(c.kthCosine, c.valid, this.threshold),
     };
   }
 
@@ -656,6 +666,7 @@ export async function scan(spec: string | Dataset, opts: ScanOptions = {}): Prom
     search: searched.info,
     store: opts.store ? { uri: opts.store, read: stored !== null } : undefined,
     k: searched.neighbors.k,
+    kthCosine: kthCosine(cosineNeighbors, valid),
   };
   core.thresholds = new ThresholdIndex(core.maxSimilarity);
   const result = new ScanResult(core, threshold, keep, method);
@@ -718,6 +729,28 @@ function withAliases<E extends Embeddings>(emb: E, ids: string[], aliasOf: Int32
     r++;
   }
   return { ...emb, ids, vectors, status, reasons };
+}
+
+/**
+ * The cosine of each row's k-th listed neighbour (the plain cosine lists, before pHash matches and the
+ * verification), or null when k reaches every other valid row, so that no list can be cut short.
+ */
+function kthCosine(nb: Neighbors, valid: Uint8Array): Float32Array | null {
+  let nValid = 0;
+  for (let i = 0; i < valid.length; i++) nValid += valid[i];
+  if (nb.k >= nValid - 1) return null;
+  const out = new Float32Array(nb.n).fill(-Infinity);
+  for (let i = 0; i < nb.n; i++) if (valid[i]) out[i] = nb.scores[i * nb.k + nb.k - 1];
+  return out;
+}
+
+/** Valid rows whose k-th neighbour is at or above `t` (see {@link ScanSummary.full_lists}). */
+function fullLists(kth: Float32Array | null, valid: Uint8Array, t: number): number {
+  if (!kth) return 0;
+  const ft = Math.fround(t);
+  let c = 0;
+  for (let i = 0; i < kth.length; i++) if (valid[i] && kth[i] >= ft) c++;
+  return c;
 }
 
 function round3(x: number): number {

@@ -4,6 +4,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { scan, writeScanOutputs, type ScanResult } from '../../src/pipeline';
+import { humanSummary } from '../../src/cli/scan';
 import { groupAtThreshold } from '../../src/dedup/groups';
 import { DEFAULT_THRESHOLD } from '../../src/dedup/defaults';
 import { columnValues, parseCsv, rowsFromDf } from '../../src/frame';
@@ -46,6 +47,18 @@ test('summary counts on a labelled tree of real photos', () => {
   assert.ok(r.embeddings.reasons[i].length > 0);
   assert.equal(r.groups.group_id[i], -1);
   for (const id of UNRELATED) assert.equal(r.groups.group_id[row(r, id)], -1, id);
+});
+
+test('full neighbour lists: none when k reaches every sample; with k = 1, every sample whose nearest is at or above the threshold, and the CLI says so', async () => {
+  assert.equal(r.summary.full_lists, 0, 'k = 10 lists every other of the 9 embedded samples');
+  assert.ok(!humanSummary(r.summary, '/tmp/x').includes('full neighbour lists'));
+  const one = await scan(root, { threshold: 0.9, cacheDir: cache, keep: 'train', k: 1 });
+  const ms = columnValues<number>(one.samples, 'max_similarity');
+  const expected = ms.filter((x, i) => one.embeddings.status[i] === 'ok' && Math.fround(x) >= Math.fround(0.9)).length;
+  assert.ok(expected >= 6, `the three pairs of copies have their nearest at >= 0.9 (${expected})`);
+  assert.equal(one.summary.full_lists, expected);
+  assert.ok(one.atThreshold(1).summary.full_lists <= expected, "a higher threshold never finds more full lists");
+  assert.match(humanSummary(one.summary, '/tmp/x'), new RegExp(`full neighbour lists: ${expected} samples have all 1 listed neighbours at or above 0.9.*-k 32`));
 });
 
 test('keep policies pick the expected copy', () => {
