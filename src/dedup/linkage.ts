@@ -34,50 +34,78 @@ export interface Linkage {
 }
 
 /**
- * The order's input from the k-NN lists themselves, as the Regrouper derives it (src/dedup/regroup.ts):
- * `to` = the indices with -1 for padding, the row itself and invalid ends; `active` = the rows with
- * a usable edge in either direction or an exact copy; `exactFirst` = the first valid row of each
- * row's exact group. Lets the order be built from the scan's arrays before any Regrouper exists
+ * The usable list entries and each row's best edge, as the Regrouper and the order both need them:
+ * `to` = the indices with -1 for padding, the row itself and invalid ends; `top[i]` = the highest
+ * score of an edge of row i in either direction (+Infinity with an exact copy, -Infinity with none).
+ * Both directions: a row can be the neighbour of a closer row than any in its own list when lists
+ * are approximate or cut.
+ *
+ * @param valid 1 = embedded (default all); @param exactFirst from {@link exactFirstOf}
+ */
+export function usableEdges(nb: { n: number; k: number; indices: Int32Array; scores: Float32Array }, valid: Uint8Array | null | undefined, exactFirst: Int32Array | null): { to: Int32Array; top: Float32Array } {
+  const { n, k, indices, scores } = nb;
+  const top = new Float32Array(n).fill(-Infinity);
+  const to = new Int32Array(n * k).fill(-1);
+  for (let i = 0; i < n; i++) {
+    if (valid && valid[i] !== 1) continue;
+    const base = i * k;
+    for (let j = 0; j < k; j++) {
+      const s = scores[base + j];
+      if (!(s > -Infinity)) break; // sorted descending: only padding (or NaN) follows
+      const x = indices[base + j];
+      if (x < 0 || x === i || (valid && valid[x] !== 1)) continue;
+      to[base + j] = x;
+      if (s > top[i]) top[i] = s;
+      if (s > top[x]) top[x] = s;
+    }
+  }
+  if (exactFirst) {
+    for (let i = 0; i < n; i++) {
+      if (exactFirst[i] < 0) continue;
+      top[i] = Infinity;
+      top[exactFirst[i]] = Infinity;
+    }
+  }
+  return { to, top };
+}
+
+/** Per row: the first valid row of its exact-duplicate group (-1 = none, or itself the first); null without groups. */
+export function exactFirstOf(exactGroups: Int32Array | null | undefined, valid: Uint8Array | null | undefined): Int32Array | null {
+  if (!exactGroups) return null;
+  const n = exactGroups.length;
+  let max = -1;
+  for (let i = 0; i < n; i++) if (exactGroups[i] > max) max = exactGroups[i];
+  const first = new Int32Array(max + 1).fill(-1);
+  const exactFirst = new Int32Array(n).fill(-1);
+  for (let i = 0; i < n; i++) {
+    const e = exactGroups[i];
+    if (e < 0 || (valid && valid[i] !== 1)) continue;
+    if (first[e] < 0) first[e] = i;
+    else exactFirst[i] = first[e];
+  }
+  return exactFirst;
+}
+
+/** The rows with a best edge ({@link usableEdges}' `top` above -Infinity), ascending. */
+export function activeRows(top: Float32Array): Int32Array {
+  let na = 0;
+  for (let i = 0; i < top.length; i++) if (top[i] > -Infinity) na++;
+  const active = new Int32Array(na);
+  for (let i = 0, a = 0; i < top.length; i++) if (top[i] > -Infinity) active[a++] = i;
+  return active;
+}
+
+/**
+ * The order's input from the k-NN lists themselves, derived as the Regrouper derives it (the same
+ * functions): lets the order be built from the scan's arrays before any Regrouper exists
  * ({@link linkageOfListsInWorker}); test/dedup/regroup.test.ts checks both give the same order.
  *
  * @param valid 1 = embedded (default all); @param exactGroups exact-duplicate group per row, -1 none
  */
 export function linkageInputOf(nb: { n: number; k: number; indices: Int32Array; scores: Float32Array }, valid: Uint8Array | null, exactGroups: Int32Array | null): LinkageInput {
-  const { n, k, indices, scores } = nb;
-  const to = new Int32Array(n * k).fill(-1);
-  const has = new Uint8Array(n);
-  for (let i = 0; i < n; i++) {
-    if (valid && valid[i] !== 1) continue;
-    const base = i * k;
-    for (let j = 0; j < k; j++) {
-      if (!(scores[base + j] > -Infinity)) break; // sorted descending: only padding (or NaN) follows
-      const x = indices[base + j];
-      if (x < 0 || x === i || (valid && valid[x] !== 1)) continue;
-      to[base + j] = x;
-      has[i] = has[x] = 1;
-    }
-  }
-  let exactFirst: Int32Array | null = null;
-  if (exactGroups) {
-    let max = -1;
-    for (let i = 0; i < n; i++) if (exactGroups[i] > max) max = exactGroups[i];
-    const first = new Int32Array(max + 1).fill(-1);
-    exactFirst = new Int32Array(n).fill(-1);
-    for (let i = 0; i < n; i++) {
-      const e = exactGroups[i];
-      if (e < 0 || (valid && valid[i] !== 1)) continue;
-      if (first[e] < 0) first[e] = i;
-      else {
-        exactFirst[i] = first[e];
-        has[i] = has[first[e]] = 1;
-      }
-    }
-  }
-  let na = 0;
-  for (let i = 0; i < n; i++) na += has[i];
-  const active = new Int32Array(na);
-  for (let i = 0, a = 0; i < n; i++) if (has[i]) active[a++] = i;
-  return { n, k, to, scores, active, exactFirst };
+  const exactFirst = exactFirstOf(exactGroups, valid);
+  const { to, top } = usableEdges(nb, valid, exactFirst);
+  return { n: nb.n, k: nb.k, to, scores: nb.scores, active: activeRows(top), exactFirst };
 }
 
 /**

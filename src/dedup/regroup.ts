@@ -26,7 +26,7 @@
 import type { Neighbors } from '../types';
 import { NeardupError } from '../errors';
 import { countExactDuplicates, type GroupOptions, type GroupResult } from './groups';
-import { singleLinkageOrder, linkageInWorker, type Linkage, type LinkageInput } from './linkage';
+import { singleLinkageOrder, linkageInWorker, usableEdges, exactFirstOf, activeRows, type Linkage, type LinkageInput } from './linkage';
 
 /**
  * Regroups one k-NN result at any threshold; equal to `groupAtThreshold(nb, t, opts)` with
@@ -103,70 +103,33 @@ export class Regrouper {
     }
     this.rank = rank;
     const valid = opts.valid;
+    this.exactFirst = exactFirstOf(opts.exactGroups, valid);
     if (opts.exactGroups) {
+      // Valid rows of each exact group, grouped: rows[start[x] .. start[x+1]).
       const g = opts.exactGroups;
       let max = -1;
       for (let i = 0; i < n; i++) if (g[i] > max) max = g[i];
-      const first = new Int32Array(max + 1).fill(-1);
-      const exactFirst = new Int32Array(n).fill(-1);
       const start = new Int32Array(max + 2);
-      for (let i = 0; i < n; i++) {
-        const e = g[i];
-        if (e < 0 || (valid && valid[i] !== 1)) continue;
-        start[e + 1]++;
-        if (first[e] < 0) first[e] = i;
-        else exactFirst[i] = first[e];
-      }
+      for (let i = 0; i < n; i++) if (g[i] >= 0 && (!valid || valid[i] === 1)) start[g[i] + 1]++;
       for (let x = 0; x <= max; x++) start[x + 1] += start[x];
       const rows = new Int32Array(start[max + 1]);
       const pos = start.slice(0, max + 1);
       for (let i = 0; i < n; i++) if (g[i] >= 0 && (!valid || valid[i] === 1)) rows[pos[g[i]]++] = i;
-      this.exactFirst = exactFirst;
       this.exact = { start, rows };
     } else {
-      this.exactFirst = null;
       this.exact = null;
     }
     this.splitCodes = opts.splits ? (codes.splits ?? mixCodes(opts.splits, n)) : null;
     this.labelCodes = opts.labels ? (codes.labels ?? mixCodes(opts.labels, n)) : null;
     this.exactDuplicates = opts.exactGroups ? countExactDuplicates(opts.exactGroups, valid) : 0;
 
-    // Best edge of each row, both directions: one pass over the lists (a row can be the neighbour
-    // of a closer row than any in its own list when lists are approximate or cut).
-    const { k, indices, scores } = nb;
-    const top = new Float32Array(n).fill(-Infinity);
-    const to = new Int32Array(n * k).fill(-1);
-    for (let i = 0; i < n; i++) {
-      if (valid && valid[i] !== 1) continue;
-      const base = i * k;
-      for (let j = 0; j < k; j++) {
-        const s = scores[base + j];
-        if (!(s > -Infinity)) break; // sorted descending: only padding (or NaN) follows
-        const x = indices[base + j];
-        if (x < 0 || x === i || (valid && valid[x] !== 1)) continue;
-        to[base + j] = x;
-        if (s > top[i]) top[i] = s;
-        if (s > top[x]) top[x] = s;
-      }
-    }
+    // Each row's usable entries and best edge, as the single-linkage order derives them (linkage.ts).
+    const { to, top } = usableEdges(nb, valid, this.exactFirst);
     this.to = to;
-    const ef = this.exactFirst;
-    if (ef) {
-      for (let i = 0; i < n; i++) {
-        if (ef[i] < 0) continue;
-        top[i] = Infinity;
-        top[ef[i]] = Infinity;
-      }
-    }
-    let na = 0;
-    for (let i = 0; i < n; i++) if (top[i] > -Infinity) na++;
-    this.active = new Int32Array(na);
+    this.active = activeRows(top);
+    const na = this.active.length;
     this.activeTop = new Float32Array(na);
-    for (let i = 0, a = 0; i < n; i++) {
-      if (!(top[i] > -Infinity)) continue;
-      this.active[a] = i;
-      this.activeTop[a++] = top[i];
-    }
+    for (let a = 0; a < na; a++) this.activeTop[a] = top[this.active[a]];
     this.byRank = activeByRank(this.active, rank, n);
     this.byRankTop = new Float32Array(na);
     let same = true;
@@ -253,10 +216,10 @@ export class Regrouper {
     // unless a push from an even lower-ranked kept row already did; else x is kept and pushes to
     // its unwalked matches (own list, exact copies).
     const { rank } = this;
-    const byRow = this.rankIsRowOrder; // then compare rows, not ranks (rank may be any ArrayLike)
     const exact = this.exact;
-    const eg = this.opts.exactGroups;
+    const eg = this.opts.exactGroups ?? null;
     let removed = 0;
+    // Any keep priority; the row order (keep 'first') has its own loop, walkInRowOrder.
     const walk = (x: number): void => {
       const base = x * k;
       let by = duplicateOf[x];
@@ -264,7 +227,7 @@ export class Regrouper {
         if (!(scores[base + j] >= t)) break; // sorted descending: the rest are below
         const y = to[base + j];
         if (y < 0 || state[y] !== 1) continue;
-        if (by < 0 || (byRow ? y < by : rank[y] < rank[by])) by = y;
+        if (by < 0 || rank[y] < rank[by]) by = y;
       }
       if (by >= 0) {
         state[x] = 2;
@@ -281,25 +244,19 @@ export class Regrouper {
         if (y < 0 || state[y] !== 0 || duplicateOf[y] >= 0) continue;
         duplicateOf[y] = x;
       }
-      if (exact && eg![x] >= 0) {
-        const xg = eg![x];
-        for (let m = exact.start[xg]; m < exact.start[xg + 1]; m++) {
-          const y = exact.rows[m];
-          if (y !== x && state[y] === 0 && duplicateOf[y] < 0) duplicateOf[y] = x;
-        }
-      }
+      pushExact(x, exact, eg, state, duplicateOf);
     };
 
     // 2. Components: union-find over each grouped row's own edges >= t (every edge is in at least
     //    one of its ends' lists) and the exact-duplicate links; roots are the smallest rows. When
-    //    the keep priority is the row order ('first', the default), the removal walks each row in
-    //    the same pass, while its list is in cache (the removal needs no component).
+    //    the keep priority is the row order ('first', the default), the removal is one walk over the
+    //    grouped rows in row order (walkInRowOrder; it needs no component), else step 4 below.
     const fused = this.rankIsRowOrder;
     let groups = 0;
     if (this.linkage) {
       // 2–3. With the single-linkage order the groups are its runs joined at >= t: no union-find.
       groups = this.runGroups(t);
-      if (fused) removed = walkInRowOrder(rows, nl, t, k, scores, to, state, isDup, keepArr, duplicateOf, exact, eg ?? null);
+      if (fused) removed = walkInRowOrder(rows, nl, t, k, scores, to, state, isDup, keepArr, duplicateOf, exact, eg);
     } else {
       const find = (x: number): number => {
         while (parent[x] !== x) {
@@ -323,8 +280,8 @@ export class Regrouper {
             ri = rx;
           }
         }
-        if (fused) walk(i);
       }
+      if (fused) removed = walkInRowOrder(rows, nl, t, k, scores, to, state, isDup, keepArr, duplicateOf, exact, eg);
       const ef = this.exactFirst;
       if (ef) {
         for (let a = 0; a < nl; a++) {
@@ -524,7 +481,7 @@ function selectRows(active: Int32Array, activeTop: Float32Array, rows: Int32Arra
 function walkInRowOrder(
   rows: Int32Array, nl: number, t: number, k: number, scores: Float32Array, to: Int32Array,
   state: Uint8Array, isDup: Uint8Array, keepArr: Uint8Array, duplicateOf: Int32Array,
-  exact: { start: Int32Array; rows: Int32Array } | null, eg: Int32Array | null,
+  exact: { start: Int32Array; rows: Int32Array } | null, eg: ArrayLike<number> | null,
 ): number {
   let removed = 0;
   for (let a = 0; a < nl; a++) {
@@ -552,15 +509,19 @@ function walkInRowOrder(
       const y = to[j];
       if (y >= 0 && state[y] === 0 && duplicateOf[y] < 0) duplicateOf[y] = x;
     }
-    if (exact && eg![x] >= 0) {
-      const xg = eg![x];
-      for (let m = exact.start[xg]; m < exact.start[xg + 1]; m++) {
-        const y = exact.rows[m];
-        if (y !== x && state[y] === 0 && duplicateOf[y] < 0) duplicateOf[y] = x;
-      }
-    }
+    pushExact(x, exact, eg, state, duplicateOf);
   }
   return removed;
+}
+
+/** A kept row x pushes to the unwalked, unclaimed rows of its exact-duplicate group (both walks). */
+function pushExact(x: number, exact: { start: Int32Array; rows: Int32Array } | null, eg: ArrayLike<number> | null, state: Uint8Array, duplicateOf: Int32Array): void {
+  if (!exact || !eg || eg[x] < 0) return;
+  const xg = eg[x];
+  for (let m = exact.start[xg]; m < exact.start[xg + 1]; m++) {
+    const y = exact.rows[m];
+    if (y !== x && state[y] === 0 && duplicateOf[y] < 0) duplicateOf[y] = x;
+  }
 }
 
 /**
