@@ -14,6 +14,7 @@ import { isInside, realpathLoose } from '../export/safe-path';
 import { NeardupError } from '../errors';
 import { numberIn, intIn, oneOf, keepPolicy, modelOption, keyValue } from './options';
 import { MEASURED_LOW_BAND } from '../verify';
+import { WIDEN_K } from '../similarity/widen';
 import { datasetSyntax } from '../datasets/registry';
 import { AUTO_ANN_THRESHOLD } from '../similarity/backends/registry';
 import { writeReport } from '../widgets/explorer/report';
@@ -106,6 +107,7 @@ interface ScanCliOptions {
   report?: boolean;
   verify: boolean;
   rotated?: boolean;
+  widen: number | false;
   contentView?: boolean;
   store?: string;
 }
@@ -124,6 +126,8 @@ export function register(program: Command): void {
     .option('--keep <policy>', 'copy to keep in each group: first, train, test (or another split name), largest', keepPolicy, 'first')
     .option('--method <m>', 'grouping: components (transitive) or fiftyone (keep first, drop its neighbours)', oneOf<GroupMethod>('components', 'fiftyone'), 'components')
     .option('-k, --k <n>', 'neighbours kept per image', intIn(1, 1000), 10)
+    .option('--widen <n>', `after verification, search crowded lists again to this many neighbours: an image whose k neighbours are all at or above the threshold and include a pair the check rejected (look-alikes, e.g. pages of one template, took the places of its copies); docs/duplicates.md, "Crowded lists"`, intIn(1, 1000), WIDEN_K)
+    .option('--no-widen', 'never search crowded lists again (only the k nearest of each image are candidates)')
     .option('--batch-size <n>', 'images per inference call', intIn(1, 4096))
     .option('--no-exact', 'skip the exact-duplicate (hash) pre-pass')
     .option('--no-pixel-hash', 'exact pre-pass on file bytes only (do not decode to compare pixels)')
@@ -163,6 +167,7 @@ export function register(program: Command): void {
           exact: o.exact === false ? false : { pixels: o.pixelHash !== false, maxPixels: o.pixelHashMax * 1e6 },
           phash: o.phash === 'auto' ? 'auto' : o.phash === 'on',
           maxPixels: Math.round(o.maxPixels * 1e6),
+          widen: o.widen,
           verify: o.verify === false ? false : o.rotated ? { low: MEASURED_LOW_BAND } : true,
           contentView: o.contentView === true,
           search: Object.keys(o.searchParam).length === 0 ? o.search : { backend: o.search, params: o.searchParam },
@@ -186,7 +191,7 @@ export function register(program: Command): void {
 
 /** The few lines printed at the end of a scan. */
 export function humanSummary(
-  s: Pick<ScanSummary, 'samples' | 'embedded' | 'skipped' | 'aliases' | 'flagged' | 'groups' | 'to_remove' | 'cross_split' | 'cross_split_by_split' | 'label_conflicts' | 'exact_duplicates' | 'threshold' | 'method' | 'keep' | 'timings' | 'neighbors_cached'> & Partial<Pick<ScanSummary, 'search' | 'full_lists' | 'k'>>,
+  s: Pick<ScanSummary, 'samples' | 'embedded' | 'skipped' | 'aliases' | 'flagged' | 'groups' | 'to_remove' | 'cross_split' | 'cross_split_by_split' | 'label_conflicts' | 'exact_duplicates' | 'threshold' | 'method' | 'keep' | 'timings' | 'neighbors_cached'> & Partial<Pick<ScanSummary, 'search' | 'full_lists' | 'crowded_lists' | 'k' | 'widened'>>,
   outDir: string,
 ): string {
   const f = (x: number) => x.toLocaleString('en-US');
@@ -198,7 +203,9 @@ export function humanSummary(
     `exact duplicates: ${f(s.exact_duplicates)}`,
     `near-duplicates at ${s.threshold} (${s.method}, keep ${s.keep}): ${f(s.flagged)} samples in ${f(s.groups)} groups, ${f(s.to_remove)} to remove`,
     `cross-split groups: ${f(s.cross_split)}${leak ? ` (samples involved: ${leak})` : ''}; label conflicts: ${f(s.label_conflicts)} groups`,
-    ...(s.full_lists ? [`full neighbour lists: ${f(s.full_lists)} samples have all ${s.k ?? ''} listed neighbours at or above ${s.threshold}, so copies further down are not seen; a larger -k (e.g. -k ${Math.max(32, 2 * (s.k ?? 16))}) lists them`] : []),
+    ...(s.widened?.rows ? [`widened neighbour lists: ${f(s.widened.rows)} samples had all ${s.k ?? ''} listed neighbours at or above ${s.threshold}, look-alikes the check rejected among them; searched again to ${s.widened.k}`] : []),
+    ...(s.widened?.over_budget ? [`crowded neighbour lists were not searched again: too many samples for a second exact search (see --widen in docs/cli.md)`] : []),
+    ...(s.crowded_lists ? [`crowded neighbour lists: ${f(s.crowded_lists)} samples still have all ${s.widened?.rows ? `${s.k ?? ''} (or ${s.widened.k}, searched again)` : s.k ?? ''} listed neighbours at or above ${s.threshold}, look-alikes the check rejected among them, so a copy further down may not be seen; a larger -k (e.g. -k ${Math.max(32, 2 * Math.max(s.k ?? 16, s.widened?.k ?? 0))}) lists more`] : []),
     `time: ${s.timings.total} s (embed ${s.timings.embed} s, neighbours ${s.timings.similarity} s${s.neighbors_cached ? ', from cache' : ''}${s.search && !s.search.exact ? `, approximate: ${s.search.backend} ${JSON.stringify(s.search.params)}` : ''})`,
     `wrote ${path.join(outDir, 'samples.csv')}, duplicates.csv, summary.json and report CSVs`,
     '',

@@ -30,8 +30,10 @@ export const UNVERIFIED_THRESHOLD = 0.87;
  * 0.90, no wrong removal): no other family has arrays of tiny images to choose it on, so it is not held
  * out (docs/quality.md, "Verification"). The rule gave 0.74 on the family as built on 30 November and
  * gives 0.82 on the family rebuilt from empty caches on 1 December, where 0.74 groups look-alikes
- * (group-pair precision 0.932); 0.82 keeps precision 1.000 in both. Folders of tiny files keep {@link DEFAULT_THRESHOLD}: their size is
- * known only after decoding.
+ * (group-pair precision 0.932); 0.82 keeps precision 1.000 in both. Since 1 December it also applies to folders of
+ * tiny colour image files (src/dedup/tiny-files.ts: every side under 64 px by the file headers, colour by a
+ * sample of their pixels): on the tiny family as files it lifts recall from 0.898 at {@link DEFAULT_THRESHOLD}
+ * (docs/quality.md). Folders of tiny grayscale files keep {@link DEFAULT_THRESHOLD}.
  */
 export const TINY_ARRAY_THRESHOLD = 0.82;
 
@@ -68,12 +70,12 @@ export const TINY_GRAYSCALE_DEQUANTIZED_THRESHOLD = 0.98;
  */
 export function defaultThresholdFor(
   ds: { pixels: Pick<PixelSource, 'kind'> & { width?: number; height?: number; channels?: number } },
-  embedding: { dequantized?: boolean; verify?: boolean } = {},
+  embedding: { dequantized?: boolean; verify?: boolean; tinyColourFiles?: boolean } = {},
 ): number {
   if (isTinyGrayscale(ds.pixels)) return embedding.dequantized ? TINY_GRAYSCALE_DEQUANTIZED_THRESHOLD : TINY_GRAYSCALE_THRESHOLD;
   // Without the second signal the band's bottom would merge look-alikes: the cosine-only calibration.
   if (embedding.verify === false) return UNVERIFIED_THRESHOLD;
-  return isTinyArray(ds.pixels) ? TINY_ARRAY_THRESHOLD : DEFAULT_THRESHOLD;
+  return isTinyArray(ds.pixels) || embedding.tinyColourFiles ? TINY_ARRAY_THRESHOLD : DEFAULT_THRESHOLD;
 }
 
 /**
@@ -92,14 +94,15 @@ export function checkThreshold(t: unknown): number {
 /**
  * The threshold to use: `given` after {@link checkThreshold}, or when undefined (or null) the default for the
  * dataset and embedding ({@link defaultThresholdFor}; without `embedding`, the dataset's default
- * embedding of {@link defaultEmbeddingFor} is assumed), or {@link DEFAULT_THRESHOLD} when no dataset
+ * embedding of {@link defaultEmbeddingFor} is assumed; `tinyColourFiles`: the dataset is a folder of tiny colour files,
+ * from `isTinyColourFolder` in ./tiny-files.ts), or {@link DEFAULT_THRESHOLD} when no dataset
  * is known. This is the only place that picks a default threshold.
  * @throws {@link NeardupError} (`invalid_argument`) when `given` is not a number from -1 to 1.
  */
 export function resolveThreshold(
   given: unknown,
   ds?: { pixels: Pick<PixelSource, 'kind'> & { width?: number; height?: number; channels?: number } },
-  embedding?: { dequantized?: boolean; verify?: boolean },
+  embedding?: { dequantized?: boolean; verify?: boolean; tinyColourFiles?: boolean },
 ): number {
   if (given !== undefined && given !== null) return checkThreshold(given);
   if (!ds) return DEFAULT_THRESHOLD;

@@ -11,10 +11,12 @@ import { NeardupError } from '../errors';
 import { loadDataset, type LoadOptions } from '../datasets';
 import { embedDataset, type EmbedOptions } from '../embed';
 import { cosineOfRows, defaultNeighborCacheDir, searchNeighbors, type SearchChoice, type SearchInfo } from '../similarity';
+import { topKOfRows, widenLists, WIDEN_BUDGET, WIDEN_K } from '../similarity/widen';
 import { columnValues, dfFromColumns, hasColumn } from '../frame';
 import { arrayPixels, encodedSizes, isEncoded } from '../images/source';
 import { isTinyGrayscale } from '../embed/defaults';
 import { DEFAULT_THRESHOLD, checkThreshold, defaultThresholdFor, resolveThreshold } from '../dedup/defaults';
+import { isTinyColourFolder } from '../dedup/tiny-files';
 import { checkKeepPolicy, groupAtThreshold, type GroupMethod, type GroupOptions, type GroupResult, type KeepPolicy } from '../dedup/groups';
 import { findExactDuplicates, type ExactDuplicates } from '../exact';
 import { findAliases } from '../datasets/aliases';
@@ -57,6 +59,13 @@ export interface ScanOptions {
   keep?: KeepPolicy;
   /** Neighbours kept per sample; default 10. */
   k?: number;
+  /**
+   * How far a crowded list is widened (src/similarity/widen.ts): after verification, a sample whose k
+   * neighbours are all at or above the threshold and include a pair the second signal rejected (look-alikes
+   * took its places) is searched again, exactly, to this many neighbours, and the new pairs are verified.
+   * Default {@link WIDEN_K} (32); `false` (or a value ≤ k) turns it off. Only with verification.
+   */
+  widen?: number | false;
   /** Embedding model (path, config or loaded model); default the bundled MobileNetV2. */
   model?: EmbedOptions['model'];
   /** Model input side in pixels; default the model's (224). */
@@ -170,6 +179,18 @@ export interface ScanSummary {
    * that k = 32 lists (docs/quality.md, "The families eval replays k = 32 lists").
    */
   full_lists: number;
+  /**
+   * Of the `full_lists`, the samples with a pair at or above the threshold that verification rejected: lists crowded
+   * by look-alikes even after widening (`widened`), where a copy further down may still be missed. A full list of
+   * verified copies is not counted: its group is connected already. The CLI suggests a larger `-k` when not 0.
+   */
+  crowded_lists: number;
+  /**
+   * Crowded lists widened after verification (`ScanOptions.widen`): how many samples' lists were searched
+   * again and to how many neighbours; `over_budget` when there were crowded lists but searching them again
+   * would have cost more than {@link WIDEN_BUDGET} multiply-adds (then none was widened).
+   */
+  widened: { rows: number; k: number; over_budget: boolean };
 }
 
 /** Everything computed once per scan and shared by every threshold view. */
@@ -201,8 +222,12 @@ interface ScanCore {
   search: SearchInfo;
   store?: { uri: string; read: boolean };
   k: number;
-  /** Per row, the cosine of its k-th listed neighbour (-Infinity when the list is shorter); null when k reaches every other row. */
+  /**
+   * Per row, the cosine of the last neighbour of its list (the k-th, or the widened list's last; -Infinity when
+   * the list is shorter); null when k reaches every other row.
+   */
   kthCosine: Float32Array | null;
+  widened: { rows: number; k: number; over_budget: boolean };
   pixelCounts?: number[];
   fileSizes?: number[];
 }
@@ -469,6 +494,8 @@ export class ScanResult {
       search: c.search,
       ...(c.store ? { store: c.store } : {}),
       full_lists: fullLists(c.kthCosine, c.valid, this.threshold),
+      crowded_lists: crowdedLists(c.kthCosine, c.valid, c.evidence, this.threshold),
+      widened: c.widened,
     };
   }
 
@@ -515,6 +542,8 @@ export async function scan(spec: string | Dataset, opts: ScanOptions = {}): Prom
   if (opts.threshold != null) checkThreshold(opts.threshold);
   const k = opts.k ?? 10;
   if (!Number.isInteger(k) || k < 1 || k > 1000) throw new NeardupError(`k must be an integer from 1 to 1000, got ${k}`);
+  const widenK = opts.widen === false ? 0 : opts.widen ?? WIDEN_K;
+  if (!Number.isInteger(widenK) || widenK < 0 || widenK > 1000) throw new NeardupError(`widen must be false or an integer from 1 to 1000, got ${opts.widen}`);
   const method = opts.method ?? 'components';
   if (method !== 'components' && method !== 'fiftyone') throw new NeardupError(`method must be components or fiftyone, got ${method}`);
   const keep = opts.keep ?? 'first';
@@ -582,7 +611,9 @@ export async function scan(spec: string | Dataset, opts: ScanOptions = {}): Prom
       );
   lap('embed');
   // The default threshold depends on how the samples were embedded (dequantized or int8 model).
-  const threshold = resolveThreshold(opts.threshold, dataset, { ...embeddings.settings, verify: opts.verify !== false });
+  // A folder of CIFAR-sized colour files gets the tiny arrays' threshold and sure level (src/dedup/tiny-files.ts).
+  const tinyColourFiles = await isTinyColourFolder(dataset);
+  const threshold = resolveThreshold(opts.threshold, dataset, { ...embeddings.settings, verify: opts.verify !== false, tinyColourFiles });
 
   const valid = Uint8Array.from(embeddings.status, (s) => (s === 'ok' ? 1 : 0));
   progress('similarity', 0, 1);
@@ -615,26 +646,57 @@ export async function scan(spec: string | Dataset, opts: ScanOptions = {}): Prom
     lap('phash');
   }
 
+  // The candidate lists verification starts from (a widened second pass starts from them too).
+  const searchedWithHashes = neighbors;
   let evidence = new Map<number, PairEvidence>();
   let verification: Omit<Verification['stats'], 'seconds'> | null = null;
+  let kth = kthCosine(cosineNeighbors, valid);
+  const widened = { rows: 0, k: 0, over_budget: false };
   if (opts.verify !== false) {
     progress('verify', 0, 1);
     const vo = typeof opts.verify === 'object' ? opts.verify : {};
-    const v = await verifyCandidates(dataset, neighbors, (a, b) => cosineOfRows(embeddings, a, b), valid, {
+    const verifyOpts: VerifyOptions = {
       ...vo,
       // Every pair at the scan's own threshold is checked, even when it is set below the default band.
       band: Math.min(vo.band ?? VERIFY_BAND, threshold),
-      sure: Math.max(vo.sure ?? defaultSure(dataset.pixels as never, isTinyGrayscale(dataset.pixels)), Math.min(vo.band ?? VERIFY_BAND, threshold)),
+      sure: Math.max(vo.sure ?? defaultSure(dataset.pixels as never, isTinyGrayscale(dataset.pixels), tinyColourFiles), Math.min(vo.band ?? VERIFY_BAND, threshold)),
       pixelSearch: vo.pixelSearch ?? defaultPixelSearch(isTinyGrayscale(dataset.pixels)),
+      // One reading per page for both passes (the widened one re-checks no pair but may meet the same pages).
+      ocrWords: new Map(),
       onProgress: (d, t) => progress('verify', d, t),
-    });
+    };
+    const cosineOf = (a: number, b: number) => cosineOfRows(embeddings, a, b);
+    const v = await verifyCandidates(dataset, neighbors, cosineOf, valid, verifyOpts);
     neighbors = v.neighbors;
     evidence = v.evidence;
     // Seconds go to `timings.verify`, so a rescan's summary equals the first one's.
     const { seconds: _seconds, ...stats } = v.stats;
     verification = stats;
-    progress('verify', 1, 1);
     lap('verify');
+
+    // Crowded lists: full at the threshold, with a pair the second signal rejected. Look further there.
+    const crowded = widenK > k && kth ? crowdedRows(cosineNeighbors, kth, v.evidence, threshold, valid) : [];
+    if (crowded.length) {
+      let nValid = 0;
+      for (let i = 0; i < n; i++) nValid += valid[i];
+      if (crowded.length * nValid * embeddings.dim > WIDEN_BUDGET) {
+        widened.over_budget = true;
+      } else {
+        const wide = topKOfRows(embeddings.vectors, n, embeddings.dim, crowded, widenK, valid);
+        // The candidates as verified above (pHash matches included), with the crowded rows' lists widened.
+        const candidates = widenLists(searchedWithHashes, crowded, wide, widenK);
+        const v2 = await verifyCandidates(dataset, candidates, cosineOf, valid, { ...verifyOpts, known: v.evidence });
+        neighbors = v2.neighbors;
+        evidence = v2.evidence;
+        verification = mergeStats(stats, v2.stats);
+        // full_lists now counts the widened rows that are still full at their last place.
+        const wk = kthCosine(widenLists(cosineNeighbors, crowded, wide, widenK), valid);
+        for (const i of crowded) kth![i] = wk ? wk[i] : -Infinity;
+        Object.assign(widened, { rows: crowded.length, k: widenK });
+        lap('widen');
+      }
+    }
+    progress('verify', 1, 1);
   }
 
   progress('groups', 0, 1);
@@ -666,7 +728,8 @@ export async function scan(spec: string | Dataset, opts: ScanOptions = {}): Prom
     search: searched.info,
     store: opts.store ? { uri: opts.store, read: stored !== null } : undefined,
     k: searched.neighbors.k,
-    kthCosine: kthCosine(cosineNeighbors, valid),
+    kthCosine: kth,
+    widened,
   };
   core.thresholds = new ThresholdIndex(core.maxSimilarity);
   const result = new ScanResult(core, threshold, keep, method);
@@ -742,6 +805,53 @@ function kthCosine(nb: Neighbors, valid: Uint8Array): Float32Array | null {
   const out = new Float32Array(nb.n).fill(-Infinity);
   for (let i = 0; i < nb.n; i++) if (valid[i]) out[i] = nb.scores[i * nb.k + nb.k - 1];
   return out;
+}
+
+/**
+ * Crowded rows (src/similarity/widen.ts): valid rows whose list is full at threshold `t` (its last cosine ≥ t)
+ * and lists a pair that verification rejected.
+ */
+function crowdedRows(nb: Neighbors, kth: Float32Array, evidence: ReadonlyMap<number, PairEvidence>, t: number, valid: Uint8Array): number[] {
+  const ft = Math.fround(t);
+  const out: number[] = [];
+  for (let i = 0; i < nb.n; i++) {
+    if (!valid[i] || !(kth[i] >= ft)) continue;
+    for (let j = 0; j < nb.k; j++) {
+      const o = nb.indices[i * nb.k + j];
+      if (o < 0) continue;
+      const e = evidence.get(Math.min(i, o) * nb.n + Math.max(i, o));
+      if (e && e.rule === 'rejected') {
+        out.push(i);
+        break;
+      }
+    }
+  }
+  return out;
+}
+
+/** The stats of a verification and of its second pass over widened lists (which counts its new pairs only). */
+function mergeStats(a: Omit<Verification['stats'], 'seconds'>, b: Verification['stats']): Omit<Verification['stats'], 'seconds'> {
+  return {
+    ...a,
+    candidates: b.candidates,
+    checked: a.checked + b.checked,
+    verified: a.verified + b.verified,
+    rejected: a.rejected + b.rejected,
+    ocr: { read: a.ocr.read + b.ocr.read, compared: a.ocr.compared + b.ocr.compared, vetoed: a.ocr.vetoed + b.ocr.vetoed },
+    low: { settings: a.low.settings, checked: a.low.checked + b.low.checked, verified: a.low.verified + b.low.verified },
+  };
+}
+
+/** Full lists (see {@link fullLists}) of rows in a rejected pair at or above `t` (see {@link ScanSummary.crowded_lists}). */
+function crowdedLists(kth: Float32Array | null, valid: Uint8Array, evidence: ReadonlyMap<number, PairEvidence>, t: number): number {
+  if (!kth) return 0;
+  const ft = Math.fround(t);
+  const rows = new Set<number>();
+  for (const e of evidence.values()) {
+    if (e.rule !== 'rejected' || !(Math.fround(e.cosine) >= ft)) continue;
+    for (const i of [e.a, e.b]) if (valid[i] && kth[i] >= ft) rows.add(i);
+  }
+  return rows.size;
 }
 
 /** Valid rows whose k-th neighbour is at or above `t` (see {@link ScanSummary.full_lists}). */

@@ -16,3 +16,4 @@ export type { HnswParams, HnswOptions, HnswQuantization, HnswStats } from './bac
 export type { LanceParams, LanceLocation } from './backends/lancedb';
 export { searchInfo } from './backends/types';
 export type { SearchBackend, SearchInfo, BackendParams, BackendSearchOptions } from './backends/types';
+export { topKOfRows, widenLists, WIDEN_K, WIDEN_BUDGET } from './widen';

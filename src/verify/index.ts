@@ -138,6 +138,17 @@ export interface VerifyOptions {
    * `false` turns it off (pairs under `band` are never checked, as before).
    */
   low?: LowBandOptions | false;
+  /**
+   * Evidence already decided by an earlier call over a subset of these lists (keyed `a * n + b`, a < b): those
+   * pairs are not checked again and keep their verdicts. The scan passes its first pass's evidence when it
+   * widens crowded lists (src/similarity/widen.ts); `stats` then count the new pairs only, except `candidates`.
+   */
+  known?: ReadonlyMap<number, PairEvidence>;
+  /**
+   * OCR readings by row (null: not legible or unreadable), shared between calls so a page is read once: the
+   * scan passes one map to its first pass and to the pass over widened lists. Default: a new map per call.
+   */
+  ocrWords?: Map<number, string[] | null>;
   /** Progress: pairs checked so far, of total. */
   onProgress?: (done: number, total: number) => void;
 }
@@ -225,11 +236,12 @@ export const DEFAULT_LOW_BAND: LowBandOptions | null = null;
 
 /**
  * The default sure level for a dataset: {@link TINY_GRAYSCALE_SURE} for tiny grayscale arrays,
- * {@link TINY_ARRAY_SURE} for other arrays with a side under 64 px, {@link SURE_COSINE} otherwise.
+ * {@link TINY_ARRAY_SURE} for other arrays with a side under 64 px and for folders of tiny colour files
+ * (`tinyColourFiles`, src/dedup/tiny-files.ts), {@link SURE_COSINE} otherwise.
  */
-export function defaultSure(pixels: { kind: string; width?: number; height?: number; channels?: number }, tinyGrayscale: boolean): number {
+export function defaultSure(pixels: { kind: string; width?: number; height?: number; channels?: number }, tinyGrayscale: boolean, tinyColourFiles = false): number {
   if (tinyGrayscale) return TINY_GRAYSCALE_SURE;
-  if (isTinyArray(pixels)) return TINY_ARRAY_SURE;
+  if (isTinyArray(pixels) || tinyColourFiles) return TINY_ARRAY_SURE;
   return SURE_COSINE;
 }
 
@@ -352,7 +364,7 @@ export async function verifyCandidates(
     throw new NeardupError(`lower band ${JSON.stringify(low)}: needs a floor in [-1, 1], a whole maxRank ≥ 1, and inliers, coverage and agreement at least the band's (${minInliers}, ${minCoverage}, ${minAgreement} > 0)`);
   }
   const { n, k } = nb;
-  const evidence = new Map<number, PairEvidence>();
+  const evidence = new Map<number, PairEvidence>(opts.known ?? []);
   // Position (1-based) of `o` in row `i`'s list, Infinity when not listed: the lower band's neighbour rule.
   const rankOf = (i: number, o: number) => {
     for (let j = 0; j < k; j++) if (nb.indices[i * k + j] === o) return j + 1;
@@ -386,7 +398,7 @@ export async function verifyCandidates(
 
   const clock = new StageClock();
   if (toCheck.length) await checkPairs(ds, toCheck, clock, { pixelSearch: opts.pixelSearch ?? TINY_SEARCH, maxPixels: opts.maxPixels, side, tinySide, minInliers, minCoverage, minAgreement, minIdentity, minCorrelation, low, concurrency: opts.concurrency ?? 4, workers: opts.workers ?? defaultVerifyWorkers(toCheck.length), onProgress: opts.onProgress });
-  const ocr = opts.ocr === false ? { read: 0, compared: 0, vetoed: 0 } : await ocrVeto(ds, toCheck, opts.ocrBelowAgreement ?? OCR_BELOW_AGREEMENT, opts.maxPixels);
+  const ocr = opts.ocr === false ? { read: 0, compared: 0, vetoed: 0 } : await ocrVeto(ds, toCheck, opts.ocrBelowAgreement ?? OCR_BELOW_AGREEMENT, opts.maxPixels, opts.ocrWords);
   if (toCheck.length && opts.ocr !== false) clock.lap('ocr', ocr.read); // items: images read by Tesseract
 
   // Decision lists: drop what the second signal did not confirm.
@@ -686,14 +698,14 @@ async function checkKeypointPairs(pairs: PairEvidence[], pool: TaskPool, slotOf:
  * that cannot be read leaves the verdict as it is (OCR only ever removes a verdict, and only with evidence).
  * Cost: about 1–4 s of CPU per image read (Tesseract at {@link OCR_SIDE} px; docs/quality.md, "OCR veto").
  */
-async function ocrVeto(ds: Dataset, pairs: PairEvidence[], below: number, maxPixels?: number): Promise<Verification['stats']['ocr']> {
+async function ocrVeto(ds: Dataset, pairs: PairEvidence[], below: number, maxPixels?: number, words = new Map<number, string[] | null>()): Promise<Verification['stats']['ocr']> {
   // A pair verified through the mirror is not read: one side's text runs backwards, and Tesseract reads
   // mirrored text as confident nonsense (found on the documents family: a mirrored copy's 94 "words").
   const todo = pairs.filter((e) => e.rule === 'verified' && !e.flipped && Number.isNaN(e.pixelCorrelation) && e.agreement < below);
   const stats = { read: 0, compared: 0, vetoed: 0 };
   if (!todo.length) return stats;
-  const reader = await OcrReader.load();
-  const words = new Map<number, string[] | null>(); // null: could not be read
+  // Tesseract loads only when a row is not read yet (null in `words`: could not be read).
+  let reader: OcrReader | null = null;
   const px = ds.pixels;
   const read = async (row: number): Promise<string[] | null> => {
     if (words.has(row)) return words.get(row)!;
@@ -708,6 +720,7 @@ async function ocrVeto(ds: Dataset, pairs: PairEvidence[], below: number, maxPix
         if (r.ok) bytes = r.bytes;
       }
       if (bytes) {
+        reader ??= await OcrReader.load();
         const r = await reader.read(bytes, maxPixels);
         w = r.words;
         if (r.page) stats.read++; // images Tesseract read (not those the page test turned away)
@@ -731,7 +744,7 @@ async function ocrVeto(ds: Dataset, pairs: PairEvidence[], below: number, maxPix
       if (ocrVetoes(e.ocrSimilarity)) { e.rule = 'rejected'; stats.vetoed++; }
     }
   } finally {
-    await reader.close();
+    await (reader as OcrReader | null)?.close();
   }
   return stats;
 }
