@@ -13,7 +13,6 @@ import type { GroupMethod } from '../dedup/groups';
 import { isInside, realpathLoose } from '../export/safe-path';
 import { NeardupError } from '../errors';
 import { numberIn, intIn, oneOf, keepPolicy, modelOption, keyValue } from './options';
-import { MEASURED_LOW_BAND } from '../verify';
 import { WIDEN_K } from '../similarity/widen';
 import { datasetSyntax } from '../datasets/registry';
 import { AUTO_ANN_THRESHOLD } from '../similarity/backends/registry';
@@ -143,7 +142,8 @@ export function register(program: Command): void {
     .option('-q, --quiet', 'no progress output')
     .option('--no-verify', 'count every pair above the threshold on cosine alone (no keypoint / pixel verification of uncertain pairs; docs/duplicates.md)')
     .option('--content-view', 'embed image files from their content: letterbox bars and the black (or other uniform) corners of a rotated copy cut off before embedding, so such copies land near their originals; images without such fill embed as before (docs/quality.md, "Content view")')
-    .option('--rotated', 'also check pairs under the threshold down to cosine 0.6 that are among each other\'s 10 nearest, and count them only with strong keypoint evidence (≥ 50 inliers over ≥ 20 % of each image, ≥ 80 % of the tiles agreeing after the alignment): finds copies rotated by a few degrees (black corners) that the embedding puts far apart; more pairs to check (docs/quality.md, "Rotated copies")')
+    .option('--rotated', 'check the lower band (the default since 1 December; accepted for scripts written before)')
+    .option('--no-rotated', 'do not check pairs under the threshold (the lower band, on by default for image files of 64 px or more): pairs down to cosine 0.6 that are among each other\'s 10 nearest count only with strong keypoint evidence (≥ 50 inliers over ≥ 20 % of each image, ≥ 80 % of the tiles agreeing after the alignment); they find copies rotated by a few degrees (black corners) and crops of fine textures that the embedding puts far apart, and cost a third more checking on photos (docs/quality.md, "Rotated copies")')
     .option('--report', 'also write report.html: one offline HTML file with the histogram and the groups as images')
     .action(async (dataset: string, o: ScanCliOptions, cmd: Command) => {
       // Refuse an output folder inside a dataset folder now, not after embedding.
@@ -168,7 +168,7 @@ export function register(program: Command): void {
           phash: o.phash === 'auto' ? 'auto' : o.phash === 'on',
           maxPixels: Math.round(o.maxPixels * 1e6),
           widen: o.widen,
-          verify: o.verify === false ? false : o.rotated ? { low: MEASURED_LOW_BAND } : true,
+          verify: o.verify === false ? false : o.rotated === false ? { low: false } : true,
           contentView: o.contentView === true,
           search: Object.keys(o.searchParam).length === 0 ? o.search : { backend: o.search, params: o.searchParam },
           store: o.store,

@@ -23,8 +23,8 @@ import { findAliases } from '../datasets/aliases';
 import { fsPath } from '../datasets/names';
 import { histogram, maxSimilarity, nearestIndex, ThresholdIndex, type Histogram } from '../dedup/threshold';
 import { uniqueness } from '../dedup/uniqueness';
-import { addHashMatches, type HashMatchOptions } from '../phash/merge';
-import { verifyCandidates, defaultSure, defaultPixelSearch, VERIFY_BAND, type PairEvidence, type VerifyOptions, type Verification } from '../verify';
+import { addHashMatches, mergeHashPairs, DEFAULT_HASH_BITS, DEFAULT_HASH_MIN_COSINE, type HashMatchOptions } from '../phash/merge';
+import { verifyCandidates, defaultSure, defaultPixelSearch, defaultLowBand, VERIFY_BAND, type PairEvidence, type VerifyOptions, type Verification } from '../verify';
 import {
   crossSplitCounts,
   crossSplitReport,
@@ -636,18 +636,20 @@ export async function scan(spec: string | Dataset, opts: ScanOptions = {}): Prom
   const cosineNeighbors = neighbors;
 
   const hashBits = new Map<number, number>();
+  let withHashes = (nb: Neighbors) => nb;
   const phash = opts.phash ?? 'auto';
   if (phash === true || typeof phash === 'object' || (phash === 'auto' && isEncoded(dataset.pixels))) {
     progress('phash', 0, 1);
-    const h = await addHashMatches(dataset, embeddings, neighbors, { maxPixels: opts.maxPixels, ...(typeof phash === 'object' ? phash : {}) });
+    const ho = { maxPixels: opts.maxPixels, ...(typeof phash === 'object' ? phash : {}) };
+    const h = await addHashMatches(dataset, embeddings, neighbors, ho);
     neighbors = h.neighbors;
+    // Widened lists get the same matches (a match cut from a full list of 10 finds room in 32).
+    withHashes = (nb) => mergeHashPairs(nb, h.pairs, embeddings.vectors, embeddings.dim, ho.minCosine ?? DEFAULT_HASH_MIN_COSINE, ho.bits ?? DEFAULT_HASH_BITS);
     for (const p of h.pairs) hashBits.set(Math.min(p.a, p.b) * n + Math.max(p.a, p.b), p.bits);
     progress('phash', 1, 1);
     lap('phash');
   }
 
-  // The candidate lists verification starts from (a widened second pass starts from them too).
-  const searchedWithHashes = neighbors;
   let evidence = new Map<number, PairEvidence>();
   let verification: Omit<Verification['stats'], 'seconds'> | null = null;
   let kth = kthCosine(cosineNeighbors, valid);
@@ -661,6 +663,7 @@ export async function scan(spec: string | Dataset, opts: ScanOptions = {}): Prom
       band: Math.min(vo.band ?? VERIFY_BAND, threshold),
       sure: Math.max(vo.sure ?? defaultSure(dataset.pixels as never, isTinyGrayscale(dataset.pixels), tinyColourFiles), Math.min(vo.band ?? VERIFY_BAND, threshold)),
       pixelSearch: vo.pixelSearch ?? defaultPixelSearch(isTinyGrayscale(dataset.pixels)),
+      low: vo.low ?? defaultLowBand(dataset.pixels as never, isTinyGrayscale(dataset.pixels), tinyColourFiles),
       // One reading per page for both passes (the widened one re-checks no pair but may meet the same pages).
       ocrWords: new Map(),
       onProgress: (d, t) => progress('verify', d, t),
@@ -683,8 +686,9 @@ export async function scan(spec: string | Dataset, opts: ScanOptions = {}): Prom
         widened.over_budget = true;
       } else {
         const wide = topKOfRows(embeddings.vectors, n, embeddings.dim, crowded, widenK, valid);
-        // The candidates as verified above (pHash matches included), with the crowded rows' lists widened.
-        const candidates = widenLists(searchedWithHashes, crowded, wide, widenK);
+        // The candidates as verified above, with the crowded rows' lists widened and the pHash matches merged in
+        // again: a crowded row's list is then what a search with k = widenK lists (plus matches).
+        const candidates = withHashes(widenLists(cosineNeighbors, crowded, wide, widenK));
         const v2 = await verifyCandidates(dataset, candidates, cosineOf, valid, { ...verifyOpts, known: v.evidence });
         neighbors = v2.neighbors;
         evidence = v2.evidence;

@@ -222,17 +222,29 @@ export const MIN_IDENTITY_AGREEMENT = 0.7;
  * at least 50 inliers spanning 20 % of each image, 80 % of the tiles agreeing after the alignment. On the families it
  * verified 406 pairs under the threshold, all copies (0 different images; 0 in the control), and lifted the grouped
  * recall of rotated copies on space from 81 to 100 % and on textures from 6 to 38 % (docs/quality.md, "Rotated
- * copies"). Not the default ({@link DEFAULT_LOW_BAND}): leave-one-family-out does not support it (wallpapers'
- * held-out recall falls 0.968 → 0.950 and no held-out family gains without a wrong removal). `neardup scan --rotated`
- * and `verify: { low: MEASURED_LOW_BAND }` turn it on.
+ * copies"). The default since 1 December ({@link DEFAULT_LOW_BAND}), when the choice began to score every setting
+ * with the OCR veto, as a scan runs: chosen then on all families, and no held-out family's figures get worse with
+ * it in the grid (docs/quality.md, "The lower band by default").
  */
 export const MEASURED_LOW_BAND: LowBandOptions = { floor: 0.6, maxRank: 10, mutual: false, minInliers: 50, minCoverage: 0.2, minAgreement: 0.8 };
 
 /**
- * Default lower band, or null when off: off, because the families evaluation's leave-one-family-out table does not
- * improve with {@link MEASURED_LOW_BAND} (docs/quality.md, "Rotated copies").
+ * Default lower band for image files of keypoint size: {@link MEASURED_LOW_BAND} (see there; off until 1 December,
+ * `neardup scan --rotated` turned it on). Datasets of tiny images have no band ({@link defaultLowBand}): their pairs
+ * rest on aligned pixels, and the band checks by keypoints only. `verify: { low: false }`, `neardup scan
+ * --no-rotated` turn it off. Cost: a third more verification work on photos, more on look-alike collections
+ * (docs/quality.md, "Rotated copies", "Cost").
  */
-export const DEFAULT_LOW_BAND: LowBandOptions | null = null;
+export const DEFAULT_LOW_BAND: LowBandOptions | null = MEASURED_LOW_BAND;
+
+/**
+ * The default lower band for a dataset: none (`false`) for array datasets of tiny images, tiny grayscale ones and
+ * folders of tiny colour files (keypoints need images of 64 px or more: their band pairs would all stay
+ * unchecked, and Fashion-MNIST's lists hold 700,000 pairs over 0.6), {@link DEFAULT_LOW_BAND} otherwise.
+ */
+export function defaultLowBand(pixels: { kind: string; width?: number; height?: number }, tinyGrayscale: boolean, tinyColourFiles = false): LowBandOptions | false {
+  return tinyGrayscale || tinyColourFiles || isTinyArray(pixels) ? false : DEFAULT_LOW_BAND ?? false;
+}
 
 /**
  * The default sure level for a dataset: {@link TINY_GRAYSCALE_SURE} for tiny grayscale arrays,

@@ -15,7 +15,7 @@ const TEX = join(FIX, 'textures');
 const STARS = join(FIX, 'lookalike');
 const ROTATED = ['tex-sand-texture3', 'tex-tuscan-texture0', 'tex-snow-texture1'];
 const OTHERS = ['tex-sand-texture4', 'tex-sand-shore', 'tex-snow-texture4'];
-// The lower band the families evaluation chose (not the default: docs/quality.md, "Rotated copies").
+// The lower band the families evaluation chose (the default since 1 December: docs/quality.md, "Rotated copies").
 const LOW = MEASURED_LOW_BAND;
 
 async function folder(): Promise<string> {
@@ -81,7 +81,7 @@ test('rotated copies with black corners: found under the threshold by the lower 
   }
 });
 
-test('neardup scan --rotated lists a rotated copy under the threshold in duplicates.csv (rule verified, cosine under the band); without it the pair is not listed', async () => {
+test('neardup scan (the lower band by default) lists a rotated copy under the threshold in duplicates.csv (rule verified, cosine under the band); with --no-rotated the pair is not listed', async () => {
   const { spawnSync } = await import('node:child_process');
   const { readFileSync, existsSync } = await import('node:fs');
   const { parseCsv } = await import('../../src/frame');
@@ -97,16 +97,17 @@ test('neardup scan --rotated lists a rotated copy under the threshold in duplica
       return parseCsv(readFileSync(join(work, out, 'duplicates.csv'), 'utf8')).rows as Record<string, string>[];
     };
     const pairOf = (rows: Record<string, string>[], f: string) => rows.find((x) => [x.a, x.b].sort().join('|') === [`${f}.jpg`, `${f}__rotate.jpg`].sort().join('|'));
-    const on = run('on', '--rotated');
+    const on = run('on');
     const under = ROTATED.map((f) => pairOf(on, f)).filter((x) => x && Number(x.cosine) < VERIFY_BAND);
     assert.ok(under.length >= 1, JSON.stringify(on.map((x) => [x.a, x.b, x.cosine, x.rule])));
     for (const x of under) {
       assert.equal(x!.rule, 'verified');
       assert.ok(Number(x!.inliers) >= MEASURED_LOW_BAND.minInliers, JSON.stringify(x));
     }
-    const off = run('off');
+    const off = run('off', '--no-rotated');
     for (const x of under) assert.equal(pairOf(off, x!.a.replace('__rotate', '').replace('.jpg', '')) ?? pairOf(off, x!.b.replace('__rotate', '').replace('.jpg', '')), undefined);
-    assert.equal(DEFAULT_LOW_BAND, null); // the lower band is not the default (docs/quality.md, "Rotated copies")
+    assert.deepEqual(DEFAULT_LOW_BAND, MEASURED_LOW_BAND); // the default since 1 December (docs/quality.md, "The lower band by default")
+    assert.deepEqual(run('legacy', '--rotated').map((x) => [x.a, x.b, x.rule]), on.map((x) => [x.a, x.b, x.rule]), '--rotated (scripts of before) is the default');
   } finally {
     rmSync(dir, { recursive: true, force: true });
     rmSync(work, { recursive: true, force: true });

@@ -74,6 +74,7 @@ test('scan of a 32×32 colour array: shifted, zoomed, noisy and JPEG copies are 
   const ds: Dataset = { name: 'tiny-array', df: new DataFrame({ id: ids }), pixels: { kind: 'array', width: 32, height: 32, channels: 3, layout: 'planar', data } };
   const r = await scan(ds, { cacheDir: false });
   assert.equal(r.threshold, TINY_ARRAY_THRESHOLD);
+  assert.equal(r.verification?.low.settings, null, 'no lower band for tiny images: it checks by keypoints only');
   // At the default (0.82) the JPEG copy at quality 30 (cosine about 0.76 to its original at 32×32) is under
   // the threshold: a known recall cost of the default (docs/quality.md, "The tiny path").
   assert.deepEqual(removedAt(r), shiftedZoomedNoisy);
@@ -103,6 +104,7 @@ test('a folder of the same 32×32 colour images as PNG files gets the tiny thres
     const r = await scan(colour, { cacheDir: false });
     assert.equal(r.threshold, TINY_ARRAY_THRESHOLD);
     assert.equal(r.verification?.sure, TINY_ARRAY_SURE);
+    assert.equal(r.verification?.low.settings, null);
     const png = (x: string) => `${x.replace(/\.jpg$/, '')}.png`;
     // Every copy pairs with its own original (files sort copies first, so keep=first keeps the copy); the JPEG
     // copy too, which the file path also matches by pHash. No photo or star field is removed.
