@@ -663,7 +663,7 @@ export async function scan(spec: string | Dataset, opts: ScanOptions = {}): Prom
       band: Math.min(vo.band ?? VERIFY_BAND, threshold),
       sure: Math.max(vo.sure ?? defaultSure(dataset.pixels as never, isTinyGrayscale(dataset.pixels), tinyColourFiles), Math.min(vo.band ?? VERIFY_BAND, threshold)),
       pixelSearch: vo.pixelSearch ?? defaultPixelSearch(isTinyGrayscale(dataset.pixels)),
-      low: vo.low ?? defaultLowBand(dataset.pixels as never, isTinyGrayscale(dataset.pixels), tinyColourFiles),
+      low: vo.low ?? defaultLowBand(dataset.pixels as never, isTinyGrayscale(dataset.pixels), tinyColourFiles, vo),
       // One reading per page for both passes (the widened one re-checks no pair but may meet the same pages).
       ocrWords: new Map(),
       onProgress: (d, t) => progress('verify', d, t),

@@ -240,10 +240,22 @@ export const DEFAULT_LOW_BAND: LowBandOptions | null = MEASURED_LOW_BAND;
 /**
  * The default lower band for a dataset: none (`false`) for array datasets of tiny images, tiny grayscale ones and
  * folders of tiny colour files (keypoints need images of 64 px or more: their band pairs would all stay
- * unchecked, and Fashion-MNIST's lists hold 700,000 pairs over 0.6), {@link DEFAULT_LOW_BAND} otherwise.
+ * unchecked, and Fashion-MNIST's lists hold 700,000 pairs over 0.6), nor when `opts` are stricter than the band
+ * (or turn the photometric check off: `minAgreement` 0), {@link DEFAULT_LOW_BAND} otherwise.
  */
-export function defaultLowBand(pixels: { kind: string; width?: number; height?: number }, tinyGrayscale: boolean, tinyColourFiles = false): LowBandOptions | false {
-  return tinyGrayscale || tinyColourFiles || isTinyArray(pixels) ? false : DEFAULT_LOW_BAND ?? false;
+export function defaultLowBand(
+  pixels: { kind: string; width?: number; height?: number },
+  tinyGrayscale: boolean,
+  tinyColourFiles = false,
+  opts: Pick<VerifyOptions, 'minInliers' | 'minCoverage' | 'minAgreement'> = {},
+): LowBandOptions | false {
+  const low = tinyGrayscale || tinyColourFiles || isTinyArray(pixels) ? null : DEFAULT_LOW_BAND;
+  if (!low) return false;
+  // The band must be at least as strict as the band above it; settings stricter than it (or keypoints alone,
+  // agreement 0) leave the default band out rather than fail (an explicit `low` is checked by verifyCandidates).
+  const minAgreement = opts.minAgreement ?? MIN_AGREEMENT;
+  const ok = low.minInliers >= (opts.minInliers ?? MIN_INLIERS) && low.minCoverage >= (opts.minCoverage ?? MIN_COVERAGE) && minAgreement > 0 && low.minAgreement >= minAgreement;
+  return ok ? low : false;
 }
 
 /**
@@ -371,7 +383,8 @@ export async function verifyCandidates(
   if (!(band >= -1 && band <= sure && sure <= 1.0001)) throw new NeardupError(`verification band ${band}..${sure} must satisfy -1 ≤ band ≤ sure ≤ 1`);
   if (opts.workers !== undefined && !(Number.isInteger(opts.workers) && opts.workers >= 0)) throw new NeardupError(`verify workers must be a whole number ≥ 0, got ${opts.workers}`);
   if (!(minInliers >= 4)) throw new NeardupError(`minInliers must be at least 4 (a homography needs 4 points), got ${minInliers}`);
-  const low = opts.low === false ? null : opts.low ?? DEFAULT_LOW_BAND;
+  // Unset: the default band, when the dataset and the settings allow one (defaultLowBand).
+  const low = opts.low === false ? null : opts.low ?? (defaultLowBand(ds.pixels as never, false, false, opts) || null);
   if (low && !(low.floor >= -1 && low.floor <= 1 && Number.isInteger(low.maxRank) && low.maxRank >= 1 && low.minInliers >= minInliers && low.minCoverage >= minCoverage && low.minAgreement >= minAgreement && minAgreement > 0)) {
     throw new NeardupError(`lower band ${JSON.stringify(low)}: needs a floor in [-1, 1], a whole maxRank ≥ 1, and inliers, coverage and agreement at least the band's (${minInliers}, ${minCoverage}, ${minAgreement} > 0)`);
   }
