@@ -141,7 +141,8 @@ export function register(program: Command): void {
     .option('--store <uri>', 'read embeddings and neighbour lists from this store (folder or s3://bucket/prefix) when it holds this dataset\'s scan, else write them there; docs/scale.md')
     .option('-q, --quiet', 'no progress output')
     .option('--no-verify', 'count every pair above the threshold on cosine alone (no keypoint / pixel verification of uncertain pairs; docs/duplicates.md)')
-    .option('--content-view', 'embed image files from their content: letterbox bars and the black (or other uniform) corners of a rotated copy cut off before embedding, so such copies land near their originals; images without such fill embed as before (docs/quality.md, "Content view")')
+    .option('--content-view', 'embed image files from their content (the default since 1 December; accepted for scripts written before)')
+    .option('--no-content-view', 'embed image files as they are: by default letterbox bars and the black (or other uniform) corners of a rotated copy are cut off before embedding, so such copies land near their originals; images without such fill embed the same either way (docs/quality.md, "Content view")')
     .option('--rotated', 'check the lower band (the default since 1 December; accepted for scripts written before)')
     .option('--no-rotated', 'do not check pairs under the threshold (the lower band, on by default for image files of 64 px or more): pairs down to cosine 0.6 that are among each other\'s 10 nearest count only with strong keypoint evidence (≥ 50 inliers over ≥ 20 % of each image, ≥ 80 % of the tiles agreeing after the alignment); they find copies rotated by a few degrees (black corners) and crops of fine textures that the embedding puts far apart, and cost a third more checking on photos (docs/quality.md, "Rotated copies")')
     .option('--report', 'also write report.html: one offline HTML file with the histogram and the groups as images')
@@ -169,7 +170,7 @@ export function register(program: Command): void {
           maxPixels: Math.round(o.maxPixels * 1e6),
           widen: o.widen,
           verify: o.verify === false ? false : o.rotated === false ? { low: false } : true,
-          contentView: o.contentView === true,
+          contentView: o.contentView !== false,
           search: Object.keys(o.searchParam).length === 0 ? o.search : { backend: o.search, params: o.searchParam },
           store: o.store,
           load: { limit: o.limit, onProgress: o.quiet ? undefined : (m) => process.stderr.write(`${m}\n`) },

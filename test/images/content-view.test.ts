@@ -44,7 +44,7 @@ test('a rotated copy (black corners) is matched with its original with the conte
   const { dir, names } = await folder();
   // The lower band (on by default since 1 December) also finds this copy, by its keypoints under the threshold;
   // it is off here so that what is measured is the embedding (the band: test/verify/rotated.test.ts).
-  const plain = await scan(dir, { cacheDir: false, k: 5, verify: { low: false } });
+  const plain = await scan(dir, { cacheDir: false, k: 5, verify: { low: false }, contentView: false });
   const view = await scan(dir, { cacheDir: false, k: 5, contentView: true, verify: { low: false } });
   const ids = [...view.ids];
   const [a, b] = [row(ids, 'texture.jpg'), row(ids, 'texture__rotated.jpg')];
@@ -59,7 +59,7 @@ test('a rotated copy (black corners) is matched with its original with the conte
 
 test('a letterboxed copy comes closer to its original with the content view and is its nearest neighbour', async () => {
   const { dir } = await folder();
-  const plain = await scan(dir, { cacheDir: false, k: 5, verify: false });
+  const plain = await scan(dir, { cacheDir: false, k: 5, verify: false, contentView: false });
   const view = await scan(dir, { cacheDir: false, k: 5, verify: false, contentView: true });
   const ids = [...view.ids];
   const [a, b] = [row(ids, 'photo.jpg'), row(ids, 'photo__letterbox.jpg')];
@@ -67,6 +67,9 @@ test('a letterboxed copy comes closer to its original with the content view and 
   assert.ok(view.maxSimilarity[b] > plain.maxSimilarity[b] + 0.03, `max_similarity ${plain.maxSimilarity[b]} → ${view.maxSimilarity[b]}`);
   assert.equal(view.nearest[b], a);
   assert.equal(view.groups.group_id[b], view.groups.group_id[a]);
+  // The scan's default since 1 December is the content view.
+  const byDefault = await scan(dir, { cacheDir: false, k: 5, verify: false });
+  assert.deepEqual([...byDefault.maxSimilarity], [...view.maxSimilarity]);
 });
 
 test('images without fill embed exactly as without the content view; the cache keeps the two apart', async () => {
