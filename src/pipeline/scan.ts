@@ -106,7 +106,7 @@ export interface ScanOptions {
    * Embed image files from their content view: letterbox bars and the corners of a rotation cut off before
    * embedding (src/images/content-view.ts, docs/quality.md "Content view"). Default true since 1 December (false
    * before): chosen on the benchmark's families with the lower band, and no held-out family does worse with it
-   * (docs/quality.md, "The content view by default"). Images without such fill, files under 64 px and array
+   * (docs/quality.md, "Crowded lists, tiny colour folders, the lower band and the content view by default"). Images without such fill, files under 64 px and array
    * datasets embed exactly as with false.
    */
   contentView?: boolean;

@@ -224,7 +224,7 @@ export const MIN_IDENTITY_AGREEMENT = 0.7;
  * recall of rotated copies on space from 81 to 100 % and on textures from 6 to 38 % (docs/quality.md, "Rotated
  * copies"). The default since 1 December ({@link DEFAULT_LOW_BAND}), when the choice began to score every setting
  * with the OCR veto, as a scan runs: chosen then on all families, and no held-out family's figures get worse with
- * it in the grid (docs/quality.md, "The lower band by default").
+ * it in the grid (docs/quality.md, "Crowded lists, tiny colour folders, the lower band and the content view by default").
  */
 export const MEASURED_LOW_BAND: LowBandOptions = { floor: 0.6, maxRank: 10, mutual: false, minInliers: 50, minCoverage: 0.2, minAgreement: 0.8 };
 

@@ -106,7 +106,7 @@ test('neardup scan (the lower band by default) lists a rotated copy under the th
     }
     const off = run('off', '--no-rotated');
     for (const x of under) assert.equal(pairOf(off, x!.a.replace('__rotate', '').replace('.jpg', '')) ?? pairOf(off, x!.b.replace('__rotate', '').replace('.jpg', '')), undefined);
-    assert.deepEqual(DEFAULT_LOW_BAND, MEASURED_LOW_BAND); // the default since 1 December (docs/quality.md, "The lower band by default")
+    assert.deepEqual(DEFAULT_LOW_BAND, MEASURED_LOW_BAND); // the default since 1 December (docs/quality.md, "Crowded lists, tiny colour folders, the lower band and the content view by default")
     assert.deepEqual(run('legacy', '--rotated').map((x) => [x.a, x.b, x.rule]), on.map((x) => [x.a, x.b, x.rule]), '--rotated (scripts of before) is the default');
   } finally {
     rmSync(dir, { recursive: true, force: true });
