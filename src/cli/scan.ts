@@ -192,7 +192,7 @@ export function register(program: Command): void {
 
 /** The few lines printed at the end of a scan. */
 export function humanSummary(
-  s: Pick<ScanSummary, 'samples' | 'embedded' | 'skipped' | 'aliases' | 'flagged' | 'groups' | 'to_remove' | 'cross_split' | 'cross_split_by_split' | 'label_conflicts' | 'exact_duplicates' | 'threshold' | 'method' | 'keep' | 'timings' | 'neighbors_cached'> & Partial<Pick<ScanSummary, 'search' | 'full_lists' | 'crowded_lists' | 'k' | 'widened'>>,
+  s: Pick<ScanSummary, 'samples' | 'embedded' | 'skipped' | 'aliases' | 'flagged' | 'groups' | 'to_remove' | 'cross_split' | 'cross_split_by_split' | 'label_conflicts' | 'exact_duplicates' | 'threshold' | 'method' | 'keep' | 'timings' | 'neighbors_cached'> & Partial<Pick<ScanSummary, 'search' | 'full_lists' | 'crowded_lists' | 'k' | 'widened' | 'verification'>>,
   outDir: string,
 ): string {
   const f = (x: number) => x.toLocaleString('en-US');
@@ -206,6 +206,8 @@ export function humanSummary(
     `cross-split groups: ${f(s.cross_split)}${leak ? ` (samples involved: ${leak})` : ''}; label conflicts: ${f(s.label_conflicts)} groups`,
     ...(s.widened?.rows ? [`widened neighbour lists: ${f(s.widened.rows)} samples had all ${s.k ?? ''} listed neighbours at or above ${s.threshold}, look-alikes the check rejected among them; searched again to ${s.widened.k}`] : []),
     ...(s.widened?.over_budget ? [`crowded neighbour lists were not searched again: too many samples for a second exact search (see --widen in docs/cli.md)`] : []),
+    // Without verification nothing is rejected, so nothing is crowded: then every full list is worth a word.
+    ...(!s.verification && s.full_lists ? [`full neighbour lists: ${f(s.full_lists)} samples have all ${s.k ?? ''} listed neighbours at or above ${s.threshold}, so copies further down are not seen; a larger -k (e.g. -k ${Math.max(32, 2 * (s.k ?? 16))}) lists them`] : []),
     ...(s.crowded_lists ? [`crowded neighbour lists: ${f(s.crowded_lists)} samples still have all ${s.widened?.rows ? `${s.k ?? ''} (or ${s.widened.k}, searched again)` : s.k ?? ''} listed neighbours at or above ${s.threshold}, look-alikes the check rejected among them, so a copy further down may not be seen; a larger -k (e.g. -k ${Math.max(32, 2 * Math.max(s.k ?? 16, s.widened?.k ?? 0))}) lists more`] : []),
     `time: ${s.timings.total} s (embed ${s.timings.embed} s, neighbours ${s.timings.similarity} s${s.neighbors_cached ? ', from cache' : ''}${s.search && !s.search.exact ? `, approximate: ${s.search.backend} ${JSON.stringify(s.search.params)}` : ''})`,
     `wrote ${path.join(outDir, 'samples.csv')}, duplicates.csv, summary.json and report CSVs`,

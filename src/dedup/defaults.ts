@@ -31,7 +31,7 @@ export const UNVERIFIED_THRESHOLD = 0.87;
  * out (docs/quality.md, "Verification"). The rule gave 0.74 on the family as built on 30 November and
  * gives 0.82 on the family rebuilt from empty caches on 1 December, where 0.74 groups look-alikes
  * (group-pair precision 0.932); 0.82 keeps precision 1.000 in both. Since 1 December it also applies to folders of
- * tiny colour image files (src/dedup/tiny-files.ts: every side under 64 px by the file headers, colour by a
+ * tiny colour image files (src/dedup/tiny-files.ts: every image's shorter side under 64 px by the file headers, colour by a
  * sample of their pixels): on the tiny family as files it lifts recall from 0.898 at {@link DEFAULT_THRESHOLD}
  * (docs/quality.md). Folders of tiny grayscale files keep {@link DEFAULT_THRESHOLD}.
  */

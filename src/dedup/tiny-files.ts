@@ -24,24 +24,32 @@ export const COLOUR_SHARE = 0.05;
 export const COLOUR_SPREAD = 12;
 
 /**
- * Whether `ds` is a folder (or manifest) of tiny colour image files: every image whose size is known has a side
- * under {@link TINY_SIDE} px (at least one is known), and at least half of up to {@link COLOUR_SAMPLE} decoded
- * images are in colour (see {@link COLOUR_SHARE}). False for array datasets (they have their own rule:
- * `isTinyArray`) and for folders of tiny grayscale images (MNIST exported as PNG keeps the photo defaults).
- * Cost: up to 64 decodes of images under 64 px (milliseconds). Unreadable images are left out.
+ * Whether `ds` is a folder (or manifest) of tiny colour image files: {@link tinyFolderKind} is `'colour'`.
+ * Cost: up to 64 decodes of images under 64 px (milliseconds).
  */
 export async function isTinyColourFolder(ds: Pick<Dataset, 'df' | 'pixels'>): Promise<boolean> {
-  if (!isEncoded(ds.pixels) || !hasColumn(ds.df, 'width') || !hasColumn(ds.df, 'height')) return false;
+  return (await tinyFolderKind(ds)) === 'colour';
+}
+
+/**
+ * What kind of tiny-image folder `ds` is: null unless it is a folder (or manifest) of image files whose every known
+ * size has its shorter side under {@link TINY_SIDE} px (at least one size known; array datasets have their own
+ * rule, `isTinyArray`); then `'colour'` when at least half of up to {@link COLOUR_SAMPLE} decoded images are in
+ * colour (see {@link COLOUR_SHARE}), else `'gray'` (MNIST exported as PNG: it keeps the photo threshold, and no
+ * lower band, which checks by keypoints only). Unreadable images are left out.
+ */
+export async function tinyFolderKind(ds: Pick<Dataset, 'df' | 'pixels'>): Promise<'colour' | 'gray' | null> {
+  if (!isEncoded(ds.pixels) || !hasColumn(ds.df, 'width') || !hasColumn(ds.df, 'height')) return null;
   const w = columnValues<number | null>(ds.df, 'width');
   const h = columnValues<number | null>(ds.df, 'height');
   const known: number[] = [];
   for (let i = 0; i < w.length; i++) {
     const a = Number(w[i]), b = Number(h[i]);
     if (!(a > 0 && b > 0)) continue;
-    if (Math.min(a, b) >= TINY_SIDE) return false;
+    if (Math.min(a, b) >= TINY_SIDE) return null;
     known.push(i);
   }
-  if (!known.length) return false;
+  if (!known.length) return null;
   const sample = known.length <= COLOUR_SAMPLE ? known : Array.from({ length: COLOUR_SAMPLE }, (_, j) => known[Math.floor((j * known.length) / COLOUR_SAMPLE)]);
   let colour = 0, read = 0;
   for (const row of sample) {
@@ -58,5 +66,5 @@ export async function isTinyColourFolder(ds: Pick<Dataset, 'df' | 'pixels'>): Pr
     }
     if (spread > COLOUR_SHARE * px) colour++;
   }
-  return read > 0 && colour * 2 >= read;
+  return read > 0 && colour * 2 >= read ? 'colour' : 'gray';
 }

@@ -16,7 +16,7 @@ import { columnValues, dfFromColumns, hasColumn } from '../frame';
 import { arrayPixels, encodedSizes, isEncoded } from '../images/source';
 import { isTinyGrayscale } from '../embed/defaults';
 import { DEFAULT_THRESHOLD, checkThreshold, defaultThresholdFor, resolveThreshold } from '../dedup/defaults';
-import { isTinyColourFolder } from '../dedup/tiny-files';
+import { tinyFolderKind } from '../dedup/tiny-files';
 import { checkKeepPolicy, groupAtThreshold, type GroupMethod, type GroupOptions, type GroupResult, type KeepPolicy } from '../dedup/groups';
 import { findExactDuplicates, type ExactDuplicates } from '../exact';
 import { findAliases } from '../datasets/aliases';
@@ -176,16 +176,17 @@ export interface ScanSummary {
   /** With `store`: its URI, and whether embeddings and neighbour lists were read from it (else written to it). */
   store?: { uri: string; read: boolean };
   /**
-   * Embedded samples whose k nearest neighbours all have a cosine at or above the threshold (0 when k
-   * reaches every other sample): a copy further down such a list is never a candidate, so a larger
+   * Embedded samples whose listed neighbours (the k nearest, or the widened list of a crowded sample) all have a
+   * cosine at or above the threshold (0 when k reaches every other sample): a copy further down such a list is never a candidate, so a larger
    * `k` can find more. On the benchmark's pages of one template, k = 10 found about half the copies
    * that k = 32 lists (docs/quality.md, "The families eval replays k = 32 lists").
    */
   full_lists: number;
   /**
-   * Of the `full_lists`, the samples with a pair at or above the threshold that verification rejected: lists crowded
-   * by look-alikes even after widening (`widened`), where a copy further down may still be missed. A full list of
-   * verified copies is not counted: its group is connected already. The CLI suggests a larger `-k` when not 0.
+   * Of the `full_lists`, the samples whose own list holds a pair at or above the threshold that verification
+   * rejected: lists crowded by look-alikes even after widening (`widened`), where a copy further down may still be
+   * missed. A full list of verified copies is not counted: its group is connected already. The CLI suggests a larger
+   * `-k` when not 0. Always 0 without verification (then the CLI speaks of `full_lists`).
    */
   crowded_lists: number;
   /**
@@ -230,6 +231,8 @@ interface ScanCore {
    * the list is shorter); null when k reaches every other row.
    */
   kthCosine: Float32Array | null;
+  /** Per row, the highest cosine of a pair in its own candidate list that verification rejected (-Infinity: none); null without verification. */
+  rejectedTop: Float32Array | null;
   widened: { rows: number; k: number; over_budget: boolean };
   pixelCounts?: number[];
   fileSizes?: number[];
@@ -497,7 +500,7 @@ export class ScanResult {
       search: c.search,
       ...(c.store ? { store: c.store } : {}),
       full_lists: fullLists(c.kthCosine, c.valid, this.threshold),
-      crowded_lists: crowdedLists(c.kthCosine, c.valid, c.evidence, this.threshold),
+      crowded_lists: crowdedRows(c.kthCosine, c.rejectedTop, this.threshold, c.valid).length,
       widened: c.widened,
     };
   }
@@ -546,7 +549,7 @@ export async function scan(spec: string | Dataset, opts: ScanOptions = {}): Prom
   const k = opts.k ?? 10;
   if (!Number.isInteger(k) || k < 1 || k > 1000) throw new NeardupError(`k must be an integer from 1 to 1000, got ${k}`);
   const widenK = opts.widen === false ? 0 : opts.widen ?? WIDEN_K;
-  if (!Number.isInteger(widenK) || widenK < 0 || widenK > 1000) throw new NeardupError(`widen must be false or an integer from 1 to 1000, got ${opts.widen}`);
+  if (!Number.isInteger(widenK) || widenK < 0 || widenK > 1000) throw new NeardupError(`widen must be false or an integer from 0 to 1000 (0 or false: off), got ${opts.widen}`);
   const method = opts.method ?? 'components';
   if (method !== 'components' && method !== 'fiftyone') throw new NeardupError(`method must be components or fiftyone, got ${method}`);
   const keep = opts.keep ?? 'first';
@@ -615,7 +618,8 @@ export async function scan(spec: string | Dataset, opts: ScanOptions = {}): Prom
   lap('embed');
   // The default threshold depends on how the samples were embedded (dequantized or int8 model).
   // A folder of CIFAR-sized colour files gets the tiny arrays' threshold and sure level (src/dedup/tiny-files.ts).
-  const tinyColourFiles = await isTinyColourFolder(dataset);
+  const tinyFiles = await tinyFolderKind(dataset);
+  const tinyColourFiles = tinyFiles === 'colour';
   const threshold = resolveThreshold(opts.threshold, dataset, { ...embeddings.settings, verify: opts.verify !== false, tinyColourFiles });
 
   const valid = Uint8Array.from(embeddings.status, (s) => (s === 'ok' ? 1 : 0));
@@ -639,7 +643,7 @@ export async function scan(spec: string | Dataset, opts: ScanOptions = {}): Prom
   const cosineNeighbors = neighbors;
 
   const hashBits = new Map<number, number>();
-  let withHashes = (nb: Neighbors) => nb;
+  let withHashes = (nb: Neighbors, _rows: ReadonlySet<number>) => nb;
   const phash = opts.phash ?? 'auto';
   if (phash === true || typeof phash === 'object' || (phash === 'auto' && isEncoded(dataset.pixels))) {
     progress('phash', 0, 1);
@@ -647,7 +651,8 @@ export async function scan(spec: string | Dataset, opts: ScanOptions = {}): Prom
     const h = await addHashMatches(dataset, embeddings, neighbors, ho);
     neighbors = h.neighbors;
     // Widened lists get the same matches (a match cut from a full list of 10 finds room in 32).
-    withHashes = (nb) => mergeHashPairs(nb, h.pairs, embeddings.vectors, embeddings.dim, ho.minCosine ?? DEFAULT_HASH_MIN_COSINE, ho.bits ?? DEFAULT_HASH_BITS);
+    // Only matches that touch a widened row: every other list stays as the first pass checked it.
+    withHashes = (nb, rows) => mergeHashPairs(nb, h.pairs.filter((p) => rows.has(p.a) || rows.has(p.b)), embeddings.vectors, embeddings.dim, ho.minCosine ?? DEFAULT_HASH_MIN_COSINE, ho.bits ?? DEFAULT_HASH_BITS);
     for (const p of h.pairs) hashBits.set(Math.min(p.a, p.b) * n + Math.max(p.a, p.b), p.bits);
     progress('phash', 1, 1);
     lap('phash');
@@ -656,6 +661,8 @@ export async function scan(spec: string | Dataset, opts: ScanOptions = {}): Prom
   let evidence = new Map<number, PairEvidence>();
   let verification: Omit<Verification['stats'], 'seconds'> | null = null;
   let kth = kthCosine(cosineNeighbors, valid);
+  // Per row, the highest cosine of a pair in its own candidate list that verification rejected (crowded_lists).
+  let rejectedTop: Float32Array | null = null;
   const widened = { rows: 0, k: 0, over_budget: false };
   if (opts.verify !== false) {
     progress('verify', 0, 1);
@@ -666,13 +673,16 @@ export async function scan(spec: string | Dataset, opts: ScanOptions = {}): Prom
       band: Math.min(vo.band ?? VERIFY_BAND, threshold),
       sure: Math.max(vo.sure ?? defaultSure(dataset.pixels as never, isTinyGrayscale(dataset.pixels), tinyColourFiles), Math.min(vo.band ?? VERIFY_BAND, threshold)),
       pixelSearch: vo.pixelSearch ?? defaultPixelSearch(isTinyGrayscale(dataset.pixels)),
-      low: vo.low ?? defaultLowBand(dataset.pixels as never, isTinyGrayscale(dataset.pixels), tinyColourFiles, vo),
+      // No band for tiny files of either kind: it checks by keypoints only, which they are too small for.
+      low: vo.low ?? (tinyFiles ? false : defaultLowBand(dataset.pixels as never, isTinyGrayscale(dataset.pixels), tinyColourFiles, vo)),
       // One reading per page for both passes (the widened one re-checks no pair but may meet the same pages).
       ocrWords: new Map(),
       onProgress: (d, t) => progress('verify', d, t),
     };
     const cosineOf = (a: number, b: number) => cosineOfRows(embeddings, a, b);
+    const firstCandidates = neighbors;
     const v = await verifyCandidates(dataset, neighbors, cosineOf, valid, verifyOpts);
+    rejectedTop = rejectedTopOf(firstCandidates, v.evidence, valid);
     neighbors = v.neighbors;
     evidence = v.evidence;
     // Seconds go to `timings.verify`, so a rescan's summary equals the first one's.
@@ -681,7 +691,8 @@ export async function scan(spec: string | Dataset, opts: ScanOptions = {}): Prom
     lap('verify');
 
     // Crowded lists: full at the threshold, with a pair the second signal rejected. Look further there.
-    const crowded = widenK > k && kth ? crowdedRows(cosineNeighbors, kth, v.evidence, threshold, valid) : [];
+    // Against the lists' own length: a store or precomputed lists may hold more than `k` (opts.k unset).
+    const crowded = widenK > cosineNeighbors.k && kth ? crowdedRows(kth, rejectedTop, threshold, valid) : [];
     if (crowded.length) {
       let nValid = 0;
       for (let i = 0; i < n; i++) nValid += valid[i];
@@ -691,13 +702,15 @@ export async function scan(spec: string | Dataset, opts: ScanOptions = {}): Prom
         const wide = topKOfRows(embeddings.vectors, n, embeddings.dim, crowded, widenK, valid);
         // The candidates as verified above, with the crowded rows' lists widened and the pHash matches merged in
         // again: a crowded row's list is then what a search with k = widenK lists (plus matches).
-        const candidates = withHashes(widenLists(cosineNeighbors, crowded, wide, widenK));
+        const wideCosine = widenLists(cosineNeighbors, crowded, wide, widenK);
+        const candidates = withHashes(wideCosine, new Set(crowded));
         const v2 = await verifyCandidates(dataset, candidates, cosineOf, valid, { ...verifyOpts, known: v.evidence });
+        rejectedTop = rejectedTopOf(candidates, v2.evidence, valid);
         neighbors = v2.neighbors;
         evidence = v2.evidence;
         verification = mergeStats(stats, v2.stats);
         // full_lists now counts the widened rows that are still full at their last place.
-        const wk = kthCosine(widenLists(cosineNeighbors, crowded, wide, widenK), valid);
+        const wk = kthCosine(wideCosine, valid);
         for (const i of crowded) kth![i] = wk ? wk[i] : -Infinity;
         Object.assign(widened, { rows: crowded.length, k: widenK });
         lap('widen');
@@ -736,6 +749,7 @@ export async function scan(spec: string | Dataset, opts: ScanOptions = {}): Prom
     store: opts.store ? { uri: opts.store, read: stored !== null } : undefined,
     k: searched.neighbors.k,
     kthCosine: kth,
+    rejectedTop,
     widened,
   };
   core.thresholds = new ThresholdIndex(core.maxSimilarity);
@@ -815,22 +829,28 @@ function kthCosine(nb: Neighbors, valid: Uint8Array): Float32Array | null {
 }
 
 /**
- * Crowded rows (src/similarity/widen.ts): valid rows whose list is full at threshold `t` (its last cosine ≥ t)
- * and lists a pair that verification rejected.
+ * Crowded rows (src/similarity/widen.ts) at threshold `t`: valid rows whose list is full at `t` (its last cosine ≥ t)
+ * and whose own candidate list holds a pair at or above `t` that verification rejected. The one definition behind
+ * the widening and `crowded_lists` (at any view's threshold).
  */
-function crowdedRows(nb: Neighbors, kth: Float32Array, evidence: ReadonlyMap<number, PairEvidence>, t: number, valid: Uint8Array): number[] {
+function crowdedRows(kth: Float32Array | null, rejectedTop: Float32Array | null, t: number, valid: Uint8Array): number[] {
+  if (!kth || !rejectedTop) return [];
   const ft = Math.fround(t);
   const out: number[] = [];
+  for (let i = 0; i < kth.length; i++) if (valid[i] && kth[i] >= ft && rejectedTop[i] >= ft) out.push(i);
+  return out;
+}
+
+/** Per row of `nb`, the highest cosine of a listed pair that `evidence` rejected; -Infinity when none. */
+function rejectedTopOf(nb: Neighbors, evidence: ReadonlyMap<number, PairEvidence>, valid: Uint8Array): Float32Array {
+  const out = new Float32Array(nb.n).fill(-Infinity);
   for (let i = 0; i < nb.n; i++) {
-    if (!valid[i] || !(kth[i] >= ft)) continue;
+    if (!valid[i]) continue;
     for (let j = 0; j < nb.k; j++) {
       const o = nb.indices[i * nb.k + j];
       if (o < 0) continue;
       const e = evidence.get(Math.min(i, o) * nb.n + Math.max(i, o));
-      if (e && e.rule === 'rejected') {
-        out.push(i);
-        break;
-      }
+      if (e && e.rule === 'rejected' && e.cosine > out[i]) out[i] = Math.fround(e.cosine);
     }
   }
   return out;
@@ -847,18 +867,6 @@ function mergeStats(a: Omit<Verification['stats'], 'seconds'>, b: Verification['
     ocr: { read: a.ocr.read + b.ocr.read, compared: a.ocr.compared + b.ocr.compared, vetoed: a.ocr.vetoed + b.ocr.vetoed },
     low: { settings: a.low.settings, checked: a.low.checked + b.low.checked, verified: a.low.verified + b.low.verified },
   };
-}
-
-/** Full lists (see {@link fullLists}) of rows in a rejected pair at or above `t` (see {@link ScanSummary.crowded_lists}). */
-function crowdedLists(kth: Float32Array | null, valid: Uint8Array, evidence: ReadonlyMap<number, PairEvidence>, t: number): number {
-  if (!kth) return 0;
-  const ft = Math.fround(t);
-  const rows = new Set<number>();
-  for (const e of evidence.values()) {
-    if (e.rule !== 'rejected' || !(Math.fround(e.cosine) >= ft)) continue;
-    for (const i of [e.a, e.b]) if (valid[i] && kth[i] >= ft) rows.add(i);
-  }
-  return rows.size;
 }
 
 /** Valid rows whose k-th neighbour is at or above `t` (see {@link ScanSummary.full_lists}). */

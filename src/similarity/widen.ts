@@ -16,7 +16,7 @@ export const WIDEN_K = 32;
 
 /**
  * Most multiply-adds (rows × valid samples × dimension) spent on the widened search, about 10–20 s of one
- * core in plain JavaScript. Past it the lists are not widened and the scan's summary says so (`full_lists`).
+ * core in plain JavaScript. Past it the lists are not widened and the scan's summary says so (`widened.over_budget`).
  */
 export const WIDEN_BUDGET = 2e10;
 

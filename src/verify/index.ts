@@ -134,7 +134,9 @@ export interface VerifyOptions {
   /** Verified pairs with agreement at or above this level are not read; default {@link OCR_BELOW_AGREEMENT}. */
   ocrBelowAgreement?: number;
   /**
-   * The lower band for strong geometric evidence ({@link LowBandOptions}); default {@link DEFAULT_LOW_BAND};
+   * The lower band for strong geometric evidence ({@link LowBandOptions}); default {@link defaultLowBand} of the
+   * dataset and these options ({@link DEFAULT_LOW_BAND}, none for tiny arrays or settings stricter than it; the scan
+   * also leaves it out for folders of tiny files);
    * `false` turns it off (pairs under `band` are never checked, as before).
    */
   low?: LowBandOptions | false;

@@ -62,6 +62,10 @@ test('full neighbour lists: none when k reaches every sample; with k = 1, every 
   assert.equal(one.summary.crowded_lists, 0);
   assert.equal(one.summary.widened.rows, 0);
   assert.ok(!humanSummary(one.summary, '/tmp/x').includes('neighbour lists'));
+  // Without verification nothing is rejected, so every full list is worth a word.
+  const nv = await scan(root, { threshold: 0.9, cacheDir: cache, keep: 'train', k: 1, verify: false });
+  assert.equal(nv.summary.crowded_lists, 0);
+  assert.match(humanSummary(nv.summary, '/tmp/x'), new RegExp(`full neighbour lists: ${nv.summary.full_lists} samples have all 1 listed neighbours at or above 0.9.*-k 32`));
 });
 
 test('keep policies pick the expected copy', () => {
