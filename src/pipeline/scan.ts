@@ -11,7 +11,7 @@ import { NeardupError } from '../errors';
 import { loadDataset, type LoadOptions } from '../datasets';
 import { embedDataset, type EmbedOptions } from '../embed';
 import { cosineOfRows, defaultNeighborCacheDir, searchNeighbors, type SearchChoice, type SearchInfo } from '../similarity';
-import { topKOfRows, widenLists, WIDEN_BUDGET, WIDEN_K } from '../similarity/widen';
+import { rowsOf, topKOfRows, widenLists, WIDEN_BUDGET, WIDEN_K } from '../similarity/widen';
 import { columnValues, dfFromColumns, hasColumn } from '../frame';
 import { arrayPixels, encodedSizes, isEncoded } from '../images/source';
 import { isTinyGrayscale } from '../embed/defaults';
@@ -703,7 +703,10 @@ export async function scan(spec: string | Dataset, opts: ScanOptions = {}): Prom
         // The candidates as verified above, with the crowded rows' lists widened and the pHash matches merged in
         // again: a crowded row's list is then what a search with k = widenK lists (plus matches).
         const wideCosine = widenLists(cosineNeighbors, crowded, wide, widenK);
-        const candidates = withHashes(wideCosine, new Set(crowded));
+        // Crowded rows: their widened cosine list with the pHash matches that touch them. Every other row: its list as
+        // the first pass checked it (cosine top-k with its pHash matches), padded.
+        const crowdedLists = rowsOf(withHashes(wideCosine, new Set(crowded)), crowded);
+        const candidates = widenLists(firstCandidates, crowded, crowdedLists, widenK);
         const v2 = await verifyCandidates(dataset, candidates, cosineOf, valid, { ...verifyOpts, known: v.evidence });
         rejectedTop = rejectedTopOf(candidates, v2.evidence, valid);
         neighbors = v2.neighbors;

@@ -86,3 +86,18 @@ export function widenLists(nb: Neighbors, rows: readonly number[], wide: Neighbo
   }
   return { n, k: K, indices, scores };
 }
+
+/**
+ * The lists of `rows` of `nb` as their own `Neighbors` (one list per entry of `rows`, same k), as
+ * {@link widenLists} takes them.
+ */
+export function rowsOf(nb: Neighbors, rows: readonly number[]): Neighbors {
+  const { k } = nb;
+  const indices = new Int32Array(rows.length * k);
+  const scores = new Float32Array(rows.length * k);
+  rows.forEach((i, r) => {
+    indices.set(nb.indices.subarray(i * k, (i + 1) * k), r * k);
+    scores.set(nb.scores.subarray(i * k, (i + 1) * k), r * k);
+  });
+  return { n: rows.length, k, indices, scores };
+}
