@@ -16,6 +16,7 @@ import {
 } from '../../src/similarity';
 import type { Neighbors } from '../../src/types';
 import * as lancedb from '@lancedb/lancedb';
+import { randomUnitVectors } from '../helpers/vectors';
 
 /** n unit vectors in `clusters` tight clusters (seeded): near neighbours exist, as in real embeddings. */
 function clustered(n: number, dim: number, clusters: number, seed: number): Float32Array {
@@ -168,14 +169,7 @@ test('LanceDB backend: rows written as several Lance fragments, with skipped row
   // skipped rows shift every later row's position in the table.
   const n = 9000;
   const dim = 8;
-  let a = 7;
-  const rnd = () => ((a = (Math.imul(a, 1664525) + 1013904223) >>> 0), a / 2 ** 32 - 0.5);
-  const v = new Float32Array(n * dim);
-  for (let i = 0; i < n; i++) {
-    let s = 0;
-    for (let d = 0; d < dim; d++) s += (v[i * dim + d] = rnd()) ** 2;
-    for (let d = 0; d < dim; d++) v[i * dim + d] /= Math.sqrt(s);
-  }
+  const v = randomUnitVectors(n, dim, 7);
   const valid = new Uint8Array(n).fill(1);
   for (const i of [0, 3, 4000, 8191, 8192, 8500]) valid[i] = 0;
   // A flat index probed in every partition: the candidates hold the exact top-k, so the lists must equal the exact ones.

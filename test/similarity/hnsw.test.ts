@@ -11,6 +11,7 @@ import { scan, writeScanOutputs } from '../../src/pipeline';
 import { HnswBackend, resolveSearch, searchNeighbors, topKReference } from '../../src/similarity';
 import { NeardupError } from '../../src/errors';
 import type { Neighbors } from '../../src/types';
+import { randomUnitVectors } from '../helpers/vectors';
 
 let exactScan: ReturnType<typeof scan> | null = null;
 /** The bundled sample scanned with the exact search (once per file). */
@@ -75,14 +76,7 @@ test('scan sample with search hnsw: exact top-10 recall ≥ 0.95, same duplicate
 test('hnsw: skipped rows are never neighbours and get empty lists; a query range gives those rows', async () => {
   const n = 400;
   const dim = 16;
-  let a = 7;
-  const rnd = () => ((a = (Math.imul(a, 1664525) + 1013904223) >>> 0), a / 2 ** 32 - 0.5);
-  const v = new Float32Array(n * dim);
-  for (let i = 0; i < n; i++) {
-    let s = 0;
-    for (let d = 0; d < dim; d++) s += (v[i * dim + d] = rnd()) ** 2;
-    for (let d = 0; d < dim; d++) v[i * dim + d] /= Math.sqrt(s);
-  }
+  const v = randomUnitVectors(n, dim, 7);
   const valid = new Uint8Array(n).fill(1);
   valid[3] = 0;
   valid[250] = 0;

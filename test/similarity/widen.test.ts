@@ -5,22 +5,12 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { topKOfRows, topKReference, widenLists } from '../../src/similarity';
 import type { Neighbors } from '../../src/types';
+import { randomUnitVectors } from '../helpers/vectors';
 
-function unitVectors(n: number, dim: number, seed: number): Float32Array {
-  let a = seed >>> 0;
-  const rnd = () => ((a = (Math.imul(a, 1664525) + 1013904223) >>> 0), a / 2 ** 32 - 0.5);
-  const v = new Float32Array(n * dim);
-  for (let i = 0; i < n; i++) {
-    let s = 0;
-    for (let d = 0; d < dim; d++) s += (v[i * dim + d] = rnd()) ** 2;
-    for (let d = 0; d < dim; d++) v[i * dim + d] /= Math.sqrt(s);
-  }
-  return v;
-}
 
 test('topKOfRows: the lists of the asked rows equal those of the exact search of all rows', () => {
   const n = 60, dim = 16, k = 12;
-  const v = unitVectors(n, dim, 7);
+  const v = randomUnitVectors(n, dim, 7);
   const valid = new Uint8Array(n).fill(1);
   valid[5] = 0;
   const all = topKReference(v, n, dim, k, valid);
