@@ -40,7 +40,13 @@ const CACHE = join(ROOT, 'out', 'eval-families-cache');
  * up to the grid's highest level ({@link IDENTITY_GRID}); caches of versions 3–6 built from empty lack the keypoints
  * of the pairs the scan verified as they are, and are rebuilt.
  */
-const CACHE_VERSION = 7;
+const CACHE_VERSION = 8;
+/**
+ * Version 8 (1 December, fifth session): the keypoint evidence with ORB's low-contrast fallback (src/verify/geometric.ts,
+ * LOW_CONTRAST_FAST_THRESHOLD). A version-7 cache is rebuilt, keeping its OCR words (they depend on the image alone);
+ * the tiny family's (arrays checked with pixels, never with keypoints) is kept as it is.
+ */
+const KEYPOINT_FREE_VERSION = 7;
 
 export interface FamilyData {
   version: number;
@@ -159,6 +165,7 @@ export async function familyData(m: FamilyManifest, family: FamilyName, opts: Fa
   if (existsSync(file)) {
     const d = JSON.parse(readFileSync(file, 'utf8')) as FamilyData;
     if (d.version === CACHE_VERSION) return d;
+    if (family === 'tiny' && d.version === KEYPOINT_FREE_VERSION) return d;
     // Versions 1 and 2 were built before the scan verified pairs as they are, with keypoints for every pair:
     // they are upgraded. Versions 3–6 built from empty lack those keypoints (./family-evidence.ts): rebuilt.
     if (d.version >= 1 && d.version <= 2) {
@@ -177,7 +184,13 @@ export async function familyData(m: FamilyManifest, family: FamilyName, opts: Fa
       return d;
     }
   }
-  if (existsSync(file)) console.log(`  ${family}: cache version ${(JSON.parse(readFileSync(file, 'utf8')) as FamilyData).version} is rebuilt (version ${CACHE_VERSION})`);
+  // OCR words depend on the image file alone: a rebuilt cache keeps them.
+  let oldOcr: Pick<FamilyData, 'ocr' | 'ocrSeconds'> = {};
+  if (existsSync(file)) {
+    const old = JSON.parse(readFileSync(file, 'utf8')) as FamilyData;
+    console.log(`  ${family}: cache version ${old.version} is rebuilt (version ${CACHE_VERSION})`);
+    oldOcr = { ocr: old.ocr, ocrSeconds: old.ocrSeconds };
+  }
   const t0 = performance.now();
   let result;
   let rows: FamilyRow[];
@@ -245,6 +258,7 @@ export async function familyData(m: FamilyManifest, family: FamilyName, opts: Fa
     exact: result.exact ? Array.from(result.exact.group) : new Array(nb.n).fill(-1),
     pairs: v.pairs,
     seconds: { scan: (t1 - t0) / 1000, verify: (t2 - t1) / 1000, checked: v.stats.checked },
+    ...(oldOcr.ocr ? oldOcr : {}),
   };
   const fresh = d.pairs.length;
   d.pairs.push(...reused);

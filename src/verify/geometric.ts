@@ -52,7 +52,26 @@ export interface GeometricOptions {
   ratio?: number;
   /** RANSAC reprojection error in pixels of the analysed image; default 5. */
   reprojection?: number;
+  /** FAST corner threshold (gray levels) of the detector; default {@link FAST_THRESHOLD}. */
+  fastThreshold?: number;
+  /**
+   * Low-contrast fallback: when the detector finds fewer than half of `features` keypoints at `fastThreshold`, it
+   * runs again at this threshold; default {@link LOW_CONTRAST_FAST_THRESHOLD}; `false` turns the fallback off.
+   */
+  lowContrastThreshold?: number | false;
 }
+
+/** OpenCV ORB's default FAST threshold (gray levels). */
+export const FAST_THRESHOLD = 20;
+/**
+ * The second, lower FAST threshold for low-contrast images. Why: on smooth images (ice, sand, haze, a pale
+ * sky) FAST at 20 finds a few dozen corners of a 500 budget, too few for RANSAC to see a copy (an ice texture
+ * and its crop: 39 and 36 keypoints, 14 inliers; at 7: 492 keypoints each, 192 inliers), while two different
+ * smooth textures stay at 0–5 inliers either way (out/-only probe on the benchmark's textures, 1 December). The
+ * pair 20 / 7 is ORB-SLAM2's (Mur-Artal & Tardós 2017: `ORBextractor.iniThFAST` 20, `minThFAST` 7, the lower one
+ * used where the first finds no corner), not a value tuned here.
+ */
+export const LOW_CONTRAST_FAST_THRESHOLD = 7;
 
 type CV = any; // opencv.js has no usable type declarations for its embind API.
 // The Emscripten module is a thenable: resolving a promise with it would recurse into its `then`, so it
@@ -94,9 +113,13 @@ export class GeometricVerifier {
   private readonly nFeatures: number;
   private readonly ratio: number;
   private readonly reprojection: number;
+  private readonly fastThreshold: number;
+  private readonly lowContrastThreshold: number | false;
 
   private constructor(private readonly cv: CV, opts: GeometricOptions) {
     this.nFeatures = opts.features ?? 500;
+    this.fastThreshold = opts.fastThreshold ?? FAST_THRESHOLD;
+    this.lowContrastThreshold = opts.lowContrastThreshold ?? LOW_CONTRAST_FAST_THRESHOLD;
     this.ratio = opts.ratio ?? 0.8;
     this.reprojection = opts.reprojection ?? 5;
   }
@@ -110,17 +133,28 @@ export class GeometricVerifier {
   }
 
   /**
-   * ORB features of a grayscale image (`gray`: width × height bytes, row-major).
+   * ORB features of a grayscale image (`gray`: width × height bytes, row-major). When the detector finds fewer
+   * than half of its keypoint budget at the FAST threshold, it runs again at the low-contrast threshold
+   * ({@link LOW_CONTRAST_FAST_THRESHOLD}) and that result is kept when it has more keypoints.
    * @throws NeardupError (`invalid_argument`) when the buffer does not hold width × height bytes.
    */
   features(gray: Uint8Array, width: number, height: number): OrbFeatures {
     if (gray.length !== width * height) throw new NeardupError(`features: ${gray.length} bytes for a ${width}x${height} image`, 'invalid_argument');
+    const first = this.detect(gray, width, height, this.fastThreshold);
+    const low = this.lowContrastThreshold;
+    if (low === false || low >= this.fastThreshold || first.count * 2 >= this.nFeatures) return first;
+    const second = this.detect(gray, width, height, low);
+    return second.count > first.count ? second : first;
+  }
+
+  private detect(gray: Uint8Array, width: number, height: number, fastThreshold: number): OrbFeatures {
     const cv = this.cv;
     const img = new cv.Mat(height, width, cv.CV_8UC1);
     const mask = new cv.Mat();
     const kps = new cv.KeyPointVector();
     const des = new cv.Mat();
-    const orb = new cv.ORB(this.nFeatures);
+    // OpenCV's defaults but the FAST threshold: scale 1.2, 8 levels, edge 31, first level 0, WTA_K 2, Harris score, patch 31.
+    const orb = new cv.ORB(this.nFeatures, 1.2, 8, 31, 0, 2, cv.ORB_HARRIS_SCORE ?? 0, 31, fastThreshold);
     try {
       img.data.set(gray);
       orb.detectAndCompute(img, mask, kps, des);

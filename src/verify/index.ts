@@ -141,6 +141,12 @@ export interface VerifyOptions {
    */
   low?: LowBandOptions | false;
   /**
+   * ORB's low-contrast fallback (`./geometric.ts`): an image on which FAST at its default threshold (20) finds
+   * under half of the 500-keypoint budget is described again at `LOW_CONTRAST_FAST_THRESHOLD` (7), so smooth
+   * images (ice, sand, haze) have keypoints to confirm a crop or a rotation. Default true; false: as before 1 December.
+   */
+  lowContrast?: boolean;
+  /**
    * Evidence already decided by an earlier call over a subset of these lists (keyed `a * n + b`, a < b): those
    * pairs are not checked again and keep their verdicts. The scan passes its first pass's evidence when it
    * widens crowded lists (src/similarity/widen.ts); `stats` then count the new pairs only, except `candidates`.
@@ -424,7 +430,7 @@ export async function verifyCandidates(
   }
 
   const clock = new StageClock();
-  if (toCheck.length) await checkPairs(ds, toCheck, clock, { pixelSearch: opts.pixelSearch ?? TINY_SEARCH, maxPixels: opts.maxPixels, side, tinySide, minInliers, minCoverage, minAgreement, minIdentity, minCorrelation, low, concurrency: opts.concurrency ?? 4, workers: opts.workers ?? defaultVerifyWorkers(toCheck.length), onProgress: opts.onProgress });
+  if (toCheck.length) await checkPairs(ds, toCheck, clock, { pixelSearch: opts.pixelSearch ?? TINY_SEARCH, maxPixels: opts.maxPixels, side, tinySide, minInliers, minCoverage, minAgreement, minIdentity, minCorrelation, low, lowContrast: opts.lowContrast ?? true, concurrency: opts.concurrency ?? 4, workers: opts.workers ?? defaultVerifyWorkers(toCheck.length), onProgress: opts.onProgress });
   const ocr = opts.ocr === false ? { read: 0, compared: 0, vetoed: 0 } : await ocrVeto(ds, toCheck, opts.ocrBelowAgreement ?? OCR_BELOW_AGREEMENT, opts.maxPixels, opts.ocrWords);
   if (toCheck.length && opts.ocr !== false) clock.lap('ocr', ocr.read); // items: images read by Tesseract
 
@@ -479,6 +485,7 @@ interface CheckOptions {
   minIdentity: number;
   minCorrelation: number;
   low: LowBandOptions | null;
+  lowContrast: boolean;
   concurrency: number;
   workers: number;
   onProgress?: (done: number, total: number) => void;
@@ -504,7 +511,7 @@ async function checkPairs(ds: Dataset, pairs: PairEvidence[], clock: StageClock,
   const list = [...rows];
   const px = ds.pixels;
   const tinyArrays = px.kind === 'array' && Math.min(px.width, px.height) < o.tinySide;
-  const settings: CheckSettings = { minInliers: o.minInliers, minCoverage: o.minCoverage, minAgreement: o.minAgreement, minIdentity: o.minIdentity };
+  const settings: CheckSettings = { minInliers: o.minInliers, minCoverage: o.minCoverage, minAgreement: o.minAgreement, minIdentity: o.minIdentity, lowContrast: o.lowContrast };
   // Slot i of the store holds list[i] (when it is large enough for keypoints). Started before decoding, so
   // the workers load OpenCV meanwhile.
   const store = tinyArrays ? null : ImageStore.create(list.length, o.side);

@@ -76,6 +76,8 @@ export interface CheckSettings {
   minCoverage: number;
   minAgreement: number;
   minIdentity: number;
+  /** ORB's low-contrast fallback (`./geometric.ts`, `LOW_CONTRAST_FAST_THRESHOLD`); false: FAST at 20 only. */
+  lowContrast: boolean;
 }
 
 /** A task: what to do on a list of slots (images) or slot pairs. */
@@ -112,7 +114,7 @@ export class TaskRunner {
 
   /** Loads OpenCV for this thread (once). @throws NeardupError (`unsupported`) when it cannot load. */
   async ready(): Promise<void> {
-    this.verifier ??= await GeometricVerifier.load();
+    this.verifier ??= await GeometricVerifier.load(this.settings.lowContrast ? {} : { lowContrastThreshold: false });
   }
 
   /** Features computed elsewhere (by another thread), for the match tasks. */
