@@ -200,7 +200,8 @@ export async function familyData(m: FamilyManifest, family: FamilyName, opts: Fa
     result = await scan(tiny.dataset, { k: 32, verify: false, cacheDir: join(CACHE, 'cache') });
   } else {
     const dir = join(DEFAULT_FAMILIES_DIR, 'images', family);
-    result = await scan(dir, { k: 32, verify: false, cacheDir: join(CACHE, 'cache'), contentView: opts.contentView });
+    // Explicit: the scan's own default is the content view since 1 December; the plain cache must stay plain.
+    result = await scan(dir, { k: 32, verify: false, cacheDir: join(CACHE, 'cache'), contentView: opts.contentView ?? false });
     const byFile = new Map(familyRows(m, family).map((r) => [r.file, r]));
     rows = result.dataset.df['filepath'].values.map((p: string) => {
       const r = byFile.get(relative(join(DEFAULT_FAMILIES_DIR, 'images'), p));
