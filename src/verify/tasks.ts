@@ -114,7 +114,8 @@ export class TaskRunner {
 
   /** Loads OpenCV for this thread (once). @throws NeardupError (`unsupported`) when it cannot load. */
   async ready(): Promise<void> {
-    this.verifier ??= await GeometricVerifier.load(this.settings.lowContrast ? {} : { lowContrastThreshold: false });
+    // Only an explicit false turns the fallback off (the default is on, as in VerifyOptions).
+    this.verifier ??= await GeometricVerifier.load(this.settings.lowContrast === false ? { lowContrastThreshold: false } : {});
   }
 
   /** Features computed elsewhere (by another thread), for the match tasks. */

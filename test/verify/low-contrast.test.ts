@@ -44,9 +44,27 @@ test('keypoints on smooth ice: the low-contrast fallback confirms a crop that th
     const m = v.match(fo, v.features(await gray(join(TEX, other)), 320, 320));
     assert.ok(m.inliers < 15, `ice texture3 vs ${other}: ${m.inliers} inliers`);
   }
-  // An image with enough corners is described exactly as before (the fallback runs only under half the budget).
+  // Two different low-contrast textures, both described at the fallback's threshold, still do not match.
+  const snow = await gray(join(TEX, 'tex-snow-texture4.jpg'));
+  assert.ok(plain.features(snow, 320, 320).count < 250, 'the snow texture is low-contrast too');
+  const both = v.match(fo, v.features(snow, 320, 320));
+  assert.ok(both.inliers < 15, `ice vs snow, both at the fallback: ${both.inliers} inliers`);
+  // An image with enough corners is described exactly as OpenCV's default ORB describes it.
   const sand = await gray(join(TEX, 'tex-sand-texture3.jpg'));
-  assert.deepEqual(v.features(sand, 320, 320).descriptors, plain.features(sand, 320, 320).descriptors);
+  const cv = require('@techstark/opencv-js');
+  const img = new cv.Mat(320, 320, cv.CV_8UC1);
+  const kps = new cv.KeyPointVector();
+  const des = new cv.Mat();
+  const mask = new cv.Mat();
+  const orb = new cv.ORB(500);
+  try {
+    img.data.set(sand);
+    orb.detectAndCompute(img, mask, kps, des);
+    assert.ok(des.rows >= 250, `sand: ${des.rows} keypoints at FAST 20`);
+    assert.deepEqual(v.features(sand, 320, 320).descriptors, Uint8Array.from(des.data));
+  } finally {
+    img.delete(); kps.delete(); des.delete(); mask.delete(); orb.delete();
+  }
 });
 
 test('scan: copies of a low-contrast ice texture are removed, the other ice and sand textures are not', { timeout: 300_000 }, async () => {
@@ -55,7 +73,8 @@ test('scan: copies of a low-contrast ice texture are removed, the other ice and 
     for (const f of ['tex-ice-texture3.jpg', 'tex-ice-texture0.jpg', 'tex-ice-texture1.jpg', 'tex-sand-texture3.jpg', 'tex-sand-texture4.jpg', 'tex-snow-texture4.jpg']) copyFileSync(join(TEX, f), join(dir, f));
     await sharp(await cropJpeg(ICE)).toFile(join(dir, 'tex-ice-texture3__crop-jpeg.jpg'));
     await sharp(await rotated(ICE)).toFile(join(dir, 'tex-ice-texture3__rotate.jpg'));
-    const r = await scan(dir, { cacheDir: false });
+    // One worker thread: the setting must reach the workers, not only the calling thread.
+    const r = await scan(dir, { cacheDir: false, verify: { workers: 1 } });
     const ids = columnValues<string>(r.samples, 'id');
     const keep = columnValues<boolean>(r.samples, 'keep');
     const of = columnValues<string | null>(r.samples, 'duplicate_of');
@@ -63,7 +82,7 @@ test('scan: copies of a low-contrast ice texture are removed, the other ice and 
     assert.deepEqual(removed, ['tex-ice-texture3__crop-jpeg.jpg', 'tex-ice-texture3__rotate.jpg']);
     for (let i = 0; i < ids.length; i++) if (!keep[i]) assert.equal(of[i], 'tex-ice-texture3.jpg');
     // Without the fallback (as before 1 December) the crop is not confirmed.
-    const plain = await scan(dir, { cacheDir: false, verify: { lowContrast: false } });
+    const plain = await scan(dir, { cacheDir: false, verify: { lowContrast: false, workers: 1 } });
     const plainKeep = columnValues<boolean>(plain.samples, 'keep');
     assert.equal(plainKeep[ids.indexOf('tex-ice-texture3__crop-jpeg.jpg')], true);
   } finally {
