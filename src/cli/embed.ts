@@ -34,6 +34,7 @@ interface EmbedCliOptions {
   cache: boolean;
   cacheDir?: string;
   quiet?: boolean;
+  contentView?: boolean;
 }
 
 /** A cli-progress bar on a terminal; throttled text lines otherwise (logs, CI). */
@@ -78,6 +79,8 @@ export function register(program: Command): void {
     .option('--limit <n>', 'only the first n samples (quick trial runs)', intIn(1, Number.MAX_SAFE_INTEGER))
     .option('--cache-dir <dir>', 'embedding cache folder (default $NEARDUP_CACHE/embeddings)')
     .option('--no-cache', 'do not read or write the embedding cache')
+    .option('--content-view', 'embed image files from their content, as `neardup scan` does (the default since 1 December)')
+    .option('--no-content-view', 'embed image files as they are (letterbox bars and rotation corners included); `neardup scan --no-content-view` embeds the same way')
     .option('-q, --quiet', 'no progress output')
     .action(async (dataset: string, o: EmbedCliOptions) => {
       if (o.store) return embedShardCli(dataset, o.store, o);
@@ -98,6 +101,8 @@ export function register(program: Command): void {
           batchSize: o.batch,
           concurrency: o.concurrency,
           cacheDir: o.cache === false ? false : o.cacheDir,
+          // As `neardup scan` embeds by default, so these vectors are the ones a scan uses.
+          contentView: o.contentView !== false,
           onProgress: progress.onProgress,
         });
       } catch (err) {
@@ -119,6 +124,7 @@ export function register(program: Command): void {
         normalised: 'L2 (skipped rows are zeros)',
         dataset: ds.name,
         model: emb.model,
+        content_view: o.contentView !== false,
         ok: n - emb.stats.skipped,
         skipped: emb.stats.skipped,
         ids: emb.ids,

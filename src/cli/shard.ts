@@ -20,13 +20,14 @@ import { intIn, keepPolicy, keyValue, modelOption, numberIn, oneOf } from './opt
 export async function embedShardCli(
   dataset: string,
   store: string,
-  o: { shard?: string; chunk?: number; limit?: number; model?: string; dequantize?: boolean; size?: number; batch?: number; cache?: boolean; cacheDir?: string; quiet?: boolean },
+  o: { shard?: string; chunk?: number; limit?: number; model?: string; dequantize?: boolean; size?: number; batch?: number; cache?: boolean; cacheDir?: string; quiet?: boolean; contentView?: boolean },
 ): Promise<void> {
   const { i, n } = parseShard(o.shard ?? '0/1');
   const ds = await loadDataset(dataset, { limit: o.limit });
   const r = await embedShard(ds, store, i, n, {
     chunkRows: o.chunk,
-    embed: { model: modelOption(o.model, o.dequantize), size: o.size, batchSize: o.batch, cacheDir: o.cache === false ? false : o.cacheDir },
+    // The content view as `neardup scan` embeds by default: a store's vectors are the ones a scan of the folder computes.
+    embed: { model: modelOption(o.model, o.dequantize), size: o.size, batchSize: o.batch, cacheDir: o.cache === false ? false : o.cacheDir, contentView: o.contentView !== false },
     onProgress: o.quiet ? undefined : (d, t) => process.stderr.write(`shard ${i}/${n}: ${d}/${t} rows\n`),
   });
   process.stdout.write(`shard ${i}/${n}: rows ${r.rows[0]}-${r.rows[1]}, ${r.present} already in the store, ${r.embedded} embedded now\n`);

@@ -96,3 +96,40 @@ test('bad arguments give one clear line naming the argument, a non-zero exit and
     assert.match(r.stdout, /Usage: neardup/);
   }
 });
+
+test('neardup embed embeds image files as neardup scan does (the content view), and as they are with --no-content-view', async () => {
+  const sharp = (await import('sharp')).default;
+  const { writeFileSync } = await import('node:fs');
+  const { scan } = await import('../../src/pipeline/scan');
+  const dir = mkdtempSync(join(tmpdir(), 'neardup-embed-view-'));
+  const photo = join(FIX, 'base_images', 'ukbench00120.jpg');
+  const m = await sharp(photo).metadata();
+  const side = Math.max(m.width!, m.height!);
+  const top = Math.floor((side - m.height!) / 2);
+  writeFileSync(join(dir, 'photo.jpg'), await sharp(photo).jpeg({ quality: 95 }).toBuffer());
+  // Black bars above and below (the benchmark's letterbox kind): the content view embeds the picture inside them.
+  writeFileSync(join(dir, 'photo__letterbox.jpg'), await sharp(photo).extend({ top, bottom: side - m.height! - top, left: 0, right: side - m.width!, background: '#000000' }).jpeg({ quality: 95 }).toBuffer());
+  const read = (out: string) => {
+    const meta = JSON.parse(readFileSync(join(out, 'embeddings.json'), 'utf8'));
+    const buf = readFileSync(join(out, 'embeddings.f32'));
+    const row = (id: string) => Float32Array.from({ length: 1280 }, (_, k) => buf.readFloatLE((meta.ids.indexOf(id) * 1280 + k) * 4));
+    return { meta, row };
+  };
+  const base = mkdtempSync(join(tmpdir(), 'neardup-embed-view-out-'));
+  assert.equal(neardup('embed', dir, '--out', join(base, 'view'), '-q').code, 0);
+  assert.equal(neardup('embed', dir, '--out', join(base, 'plain'), '-q', '--no-content-view').code, 0);
+  const view = read(join(base, 'view'));
+  const plain = read(join(base, 'plain'));
+  assert.equal(view.meta.content_view, true);
+  assert.equal(plain.meta.content_view, false);
+  const scanned = await scan(dir, { cacheDir: false, verify: false });
+  const ids = [...scanned.ids];
+  const dot = (a: Float32Array, b: Float32Array) => a.reduce((s, x, k) => s + x * b[k], 0);
+  for (const id of ['photo.jpg', 'photo__letterbox.jpg']) {
+    const s = scanned.embeddings.vectors.subarray(ids.indexOf(id) * 1280, (ids.indexOf(id) + 1) * 1280);
+    assert.ok(dot(view.row(id), s) > 0.9999, `${id}: neardup embed gives the scan's vector`);
+  }
+  // The photo without fill embeds the same either way; the letterboxed copy does not.
+  assert.ok(dot(view.row('photo.jpg'), plain.row('photo.jpg')) > 0.9999);
+  assert.ok(dot(view.row('photo__letterbox.jpg'), plain.row('photo__letterbox.jpg')) < 0.999, 'the content view changes the letterboxed copy');
+});
