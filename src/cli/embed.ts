@@ -86,6 +86,8 @@ export function register(program: Command): void {
       if (o.store) return embedShardCli(dataset, o.store, o);
       if (!o.out) throw new NeardupError("required option '-o, --out <dir>' not specified (or give --store <uri>)");
       const out = o.out;
+      // As `neardup scan` embeds by default, so these vectors are the ones a scan uses.
+      const contentView = o.contentView !== false;
       const ds = await loadDataset(dataset, { limit: o.limit, onProgress: o.quiet ? undefined : (m) => process.stderr.write(`${m}\n`) });
       const progress = progressCallback(Boolean(o.quiet));
       // Ctrl-C: stop after the batch in flight and flush computed vectors to the cache, so a rerun resumes.
@@ -101,8 +103,7 @@ export function register(program: Command): void {
           batchSize: o.batch,
           concurrency: o.concurrency,
           cacheDir: o.cache === false ? false : o.cacheDir,
-          // As `neardup scan` embeds by default, so these vectors are the ones a scan uses.
-          contentView: o.contentView !== false,
+          contentView,
           onProgress: progress.onProgress,
         });
       } catch (err) {
@@ -124,7 +125,7 @@ export function register(program: Command): void {
         normalised: 'L2 (skipped rows are zeros)',
         dataset: ds.name,
         model: emb.model,
-        content_view: o.contentView !== false,
+        content_view: contentView,
         ok: n - emb.stats.skipped,
         skipped: emb.stats.skipped,
         ids: emb.ids,
