@@ -36,7 +36,7 @@ export const EVIDENCE_BAND = 0.6;
  * @throws what `verifyCandidates` throws (NeardupError `unsupported` when OpenCV cannot load).
  */
 export async function familyEvidence(ds: Dataset, nb: Neighbors, cosineOf: (a: number, b: number) => number, valid: Uint8Array): Promise<{ pairs: EvidencePair[]; stats: { checked: number } }> {
-  const v = await verifyCandidates(ds, nb, cosineOf, valid, { band: EVIDENCE_BAND, sure: 1, minAgreement: 0, ocr: false, low: false });
+  const v = await verifyCandidates(ds, nb, cosineOf, valid, { band: EVIDENCE_BAND, sure: 1, minAgreement: 0, ocr: false, low: false, minMatches: 4 });
   const pairs = [...v.evidence.values()].map((p): EvidencePair => [p.a, p.b, p.cosine, p.inliers, Number.isFinite(p.pixelCorrelation) ? p.pixelCorrelation : null, Number.isFinite(p.coverage) ? p.coverage : null, null]);
   return { pairs, stats: { checked: v.stats.checked } };
 }

@@ -29,7 +29,10 @@ export interface OrbFeatures {
 export interface GeometricMatch {
   /** Matches that pass the ratio test. */
   matches: number;
-  /** Matches consistent with the RANSAC homography (0 when fewer than 4 matches). */
+  /**
+   * Matches consistent with the RANSAC homography: 0 when fewer than 4 matches; -1 when no homography was fitted
+   * because there were fewer matches than `minMatches` ({@link GeometricVerifier.match}).
+   */
   inliers: number;
   /**
    * Share of each image that the inliers span (area of their bounding box over the image's area),
@@ -172,12 +175,13 @@ export class GeometricVerifier {
   }
 
   /**
-   * Ratio-test matches of `a` against `b` and the inliers of a RANSAC homography fitted to them.
+   * Ratio-test matches of `a` against `b` and the inliers of a RANSAC homography fitted to them; with fewer than
+   * `minMatches` matches (default 4, the fewest a homography needs) no homography is fitted (`inliers` -1).
    * The brute-force Hamming nearest-two search is done here in JavaScript (the same result as OpenCV's
    * BFMatcher.knnMatch with k = 2): reading OpenCV's match vectors through embind cost more than the
    * search itself (measured in bench/verify.bench.ts's run notes, docs/quality.md).
    */
-  match(a: OrbFeatures, b: OrbFeatures): GeometricMatch {
+  match(a: OrbFeatures, b: OrbFeatures, minMatches = 4): GeometricMatch {
     if (a.count < 2 || b.count < 2) return { matches: 0, inliers: 0, coverage: 0, homography: null };
     const cv = this.cv;
     const src: number[] = [];
@@ -212,6 +216,11 @@ export class GeometricVerifier {
     {
       const matches = src.length / 2;
       if (matches < 4) return { matches, inliers: 0, coverage: 0, homography: null };
+      // Inliers are a subset of the matches: a caller that needs `minMatches` inliers learns all it can from the
+      // count. RANSAC on a few chance matches runs all of its 2,000 iterations (6–70 ms here, against 4 ms for
+      // the whole descriptor search; out/-only probe on the control photos, 1 December), most of a look-alike
+      // pair's cost.
+      if (matches < minMatches) return { matches, inliers: -1, coverage: NaN, homography: null };
       const s = cv.matFromArray(matches, 1, cv.CV_32FC2, src);
       const d = cv.matFromArray(matches, 1, cv.CV_32FC2, dst);
       const inlierMask = new cv.Mat();

@@ -59,8 +59,13 @@ export interface PairEvidence {
   cosine: number;
   /** The rule that decided the pair. */
   rule: VerdictRule;
-  /** Keypoint matches consistent with one homography (-1 when not checked with keypoints). */
+  /**
+   * Keypoint matches consistent with one homography; -1 when not checked with keypoints, or when no homography was
+   * fitted because `matches` was under the inliers the pair needed (it could not pass on them).
+   */
   inliers: number;
+  /** Keypoint matches that pass Lowe's ratio test, the most inliers there can be (-1 when not checked with keypoints). */
+  matches: number;
   /** Share of the images the inliers span (see {@link GeometricMatch.coverage}); NaN when not checked with keypoints. */
   coverage: number;
   /**
@@ -108,6 +113,13 @@ export interface VerifyOptions {
   minIdentity?: number;
   /** Least aligned pixel correlation for tiny images; default {@link MIN_PIXEL_CORRELATION}. */
   minCorrelation?: number;
+  /**
+   * Least ratio-test matches for a RANSAC homography to be fitted (at least 4); default: the inliers the pair needs
+   * (`minInliers`, or the lower band's). Fewer matches cannot give that many inliers, so the verdict is the same
+   * without the fit, which on a look-alike pair's few chance matches is most of its cost (docs/quality.md, "Cost").
+   * The families eval passes 4, so every pair keeps its inlier count for its replays at lower levels.
+   */
+  minMatches?: number;
   /**
    * Shifts and crops the pixel check searches (`./pixels.ts`); default {@link TINY_SEARCH}. The scan passes
    * {@link defaultPixelSearch} of the dataset.
@@ -397,6 +409,7 @@ export async function verifyCandidates(
   if (!(band >= -1 && band <= sure && sure <= 1.0001)) throw new NeardupError(`verification band ${band}..${sure} must satisfy -1 ≤ band ≤ sure ≤ 1`);
   if (opts.workers !== undefined && !(Number.isInteger(opts.workers) && opts.workers >= 0)) throw new NeardupError(`verify workers must be a whole number ≥ 0, got ${opts.workers}`);
   if (!(minInliers >= 4)) throw new NeardupError(`minInliers must be at least 4 (a homography needs 4 points), got ${minInliers}`);
+  if (opts.minMatches !== undefined && !(Number.isInteger(opts.minMatches) && opts.minMatches >= 4)) throw new NeardupError(`minMatches must be a whole number ≥ 4 (a homography needs 4 points), got ${opts.minMatches}`);
   // Unset: the default band, when the dataset and the settings allow one (defaultLowBand).
   const low = opts.low === false ? null : opts.low ?? (defaultLowBand(ds.pixels as never, false, false, opts) || null);
   if (low && !(low.floor >= -1 && low.floor <= 1 && Number.isInteger(low.maxRank) && low.maxRank >= 1 && low.minInliers >= minInliers && low.minCoverage >= minCoverage && low.minAgreement >= minAgreement && minAgreement > 0)) {
@@ -429,14 +442,14 @@ export async function verifyCandidates(
       // lower band, when its cosine reaches the floor and the two are listed close to each other.
       const isLow = !(Math.max(cosine, listed) >= band);
       if (isLow && !(low && cosine >= low.floor && lowRank(a, b))) continue;
-      const e: PairEvidence = { a, b, cosine, rule: cosine >= sure ? 'cosine' : 'unchecked', inliers: -1, coverage: NaN, agreement: NaN, pixelCorrelation: NaN, flipped: false, lowBand: isLow, ocrWords: [-1, -1], ocrSimilarity: NaN };
+      const e: PairEvidence = { a, b, cosine, rule: cosine >= sure ? 'cosine' : 'unchecked', inliers: -1, matches: -1, coverage: NaN, agreement: NaN, pixelCorrelation: NaN, flipped: false, lowBand: isLow, ocrWords: [-1, -1], ocrSimilarity: NaN };
       evidence.set(key, e);
       if (e.rule === 'unchecked') toCheck.push(e);
     }
   }
 
   const clock = new StageClock();
-  if (toCheck.length) await checkPairs(ds, toCheck, clock, { pixelSearch: opts.pixelSearch ?? TINY_SEARCH, maxPixels: opts.maxPixels, side, tinySide, minInliers, minCoverage, minAgreement, minIdentity, minCorrelation, low, lowContrast: opts.lowContrast ?? true, concurrency: opts.concurrency ?? 4, workers: opts.workers ?? defaultVerifyWorkers(toCheck.length), onProgress: opts.onProgress });
+  if (toCheck.length) await checkPairs(ds, toCheck, clock, { pixelSearch: opts.pixelSearch ?? TINY_SEARCH, maxPixels: opts.maxPixels, side, tinySide, minInliers, minCoverage, minAgreement, minIdentity, minCorrelation, low, lowContrast: opts.lowContrast ?? true, minMatches: opts.minMatches, concurrency: opts.concurrency ?? 4, workers: opts.workers ?? defaultVerifyWorkers(toCheck.length), onProgress: opts.onProgress });
   const ocr = opts.ocr === false ? { read: 0, compared: 0, vetoed: 0 } : await ocrVeto(ds, toCheck, opts.ocrBelowAgreement ?? OCR_BELOW_AGREEMENT, opts.maxPixels, opts.ocrWords);
   if (toCheck.length && opts.ocr !== false) clock.lap('ocr', ocr.read); // items: images read by Tesseract
 
@@ -492,6 +505,8 @@ interface CheckOptions {
   minCorrelation: number;
   low: LowBandOptions | null;
   lowContrast: boolean;
+  /** Least matches for a homography fit; undefined: the inliers each pair needs. */
+  minMatches?: number;
   concurrency: number;
   workers: number;
   onProgress?: (done: number, total: number) => void;
@@ -584,7 +599,7 @@ async function checkPairs(ds: Dataset, pairs: PairEvidence[], clock: StageClock,
       }
     }
     clock.lap('pixels', pairs.length - keypoints.length);
-    if (keypoints.length && pool && store) await checkKeypointPairs(keypoints, pool, slotOf, settings, o.low, finished, store, clock);
+    if (keypoints.length && pool && store) await checkKeypointPairs(keypoints, pool, slotOf, settings, o.low, finished, store, clock, o.minMatches);
   } finally {
     // No thread outlives the scan.
     await pool?.close();
@@ -603,12 +618,14 @@ const failed = (r: ItemResult): r is { error: string } => r !== null && typeof r
  * margins) gives a hundred inliers between different pictures. A task that fails (an OpenCV error, a
  * worker that died) leaves its pairs `unreadable`: unconfirmed, never a duplicate.
  */
-async function checkKeypointPairs(pairs: PairEvidence[], pool: TaskPool, slotOf: Map<number, number>, o: CheckSettings, low: LowBandOptions | null, finished: () => void, store: ImageStore, clock: StageClock): Promise<void> {
+async function checkKeypointPairs(pairs: PairEvidence[], pool: TaskPool, slotOf: Map<number, number>, o: CheckSettings, low: LowBandOptions | null, finished: () => void, store: ImageStore, clock: StageClock, minMatches?: number): Promise<void> {
   const slot = (row: number) => slotOf.get(row)!;
   const both = (e: PairEvidence): [number, number] => [slot(e.a), slot(e.b)];
   const unreadable = (e: PairEvidence) => { e.rule = 'unreadable'; finished(); };
   const photometric = o.minAgreement > 0; // 0 turns the photometric check off (keypoints alone, as before)
-  type Match = { inliers: number; coverage: number; agreement: number };
+  type Match = { matches: number; inliers: number; coverage: number; agreement: number };
+  // The least matches worth a homography fit: the inliers the pair needs (fewer matches cannot give them).
+  const withNeed = (e: PairEvidence): [number, number, number] => [...both(e), minMatches ?? (e.lowBand && low ? low.minInliers : o.minInliers)];
   const geometric = (m: Match) => m.inliers >= o.minInliers && m.coverage >= o.minCoverage;
   // A lower-band pair needs the strong evidence (its thresholds are at least the band's, so the match task,
   // which measures the agreement when the band's keypoint test passes, has measured it whenever it can pass).
@@ -617,6 +634,7 @@ async function checkKeypointPairs(pairs: PairEvidence[], pool: TaskPool, slotOf:
     : geometric(m) && (!photometric || m.agreement >= o.minAgreement);
   const decide = (e: PairEvidence, m: Match, flipped: boolean) => {
     e.inliers = m.inliers;
+    e.matches = m.matches;
     e.coverage = m.coverage;
     e.agreement = m.agreement;
     e.flipped = flipped;
@@ -703,7 +721,7 @@ async function checkKeypointPairs(pairs: PairEvidence[], pool: TaskPool, slotOf:
   clock.lap('orb', plainSlots.length);
   const matchable = rest.filter((e) => (noPlain.has(slot(e.a)) || noPlain.has(slot(e.b)) ? (unreadable(e), false) : true));
   const plain: (Match | null)[] = new Array(matchable.length).fill(null);
-  await pool.map(matchable.map(both), 4, (part) => ({ kind: 'match', flipped: false, pairs: part }), (start, results) => {
+  await pool.map(matchable.map(withNeed), 4, (part) => ({ kind: 'match', flipped: false, pairs: part }), (start, results) => {
     results.forEach((r, j) => {
       const e = matchable[start + j];
       if (failed(r)) return unreadable(e);
@@ -718,12 +736,14 @@ async function checkKeypointPairs(pairs: PairEvidence[], pool: TaskPool, slotOf:
   const noFlipped = await features(flippedSlots, true);
   clock.lap('orb-mirrored', flippedSlots.length);
   const mirrorable = again.filter((x) => (noFlipped.has(slot(x.e.b)) ? (unreadable(x.e), false) : true));
-  await pool.map(mirrorable.map((x) => both(x.e)), 4, (part) => ({ kind: 'match', flipped: true, pairs: part }), (start, results) => {
+  await pool.map(mirrorable.map((x) => withNeed(x.e)), 4, (part) => ({ kind: 'match', flipped: true, pairs: part }), (start, results) => {
     results.forEach((r, j) => {
       const { e, m } = mirrorable[start + j];
       if (failed(r)) return unreadable(e);
       const mf = r as Match;
-      if (passes(mf, e) || (!geometric(m) && mf.inliers > m.inliers)) decide(e, mf, true);
+      // Neither passes: the evidence shown is the one with more inliers (with no fit on either side, more matches).
+      const more = mf.inliers > m.inliers || (mf.inliers < 0 && m.inliers < 0 && mf.matches > m.matches);
+      if (passes(mf, e) || (!geometric(m) && more)) decide(e, mf, true);
       else decide(e, m, false);
     });
   });

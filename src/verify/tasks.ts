@@ -88,8 +88,11 @@ export type Task =
   | { kind: 'identity'; pairs: [number, number][] }
   /** ORB features of each slot's image (or of its mirror). */
   | { kind: 'orb'; flipped: boolean; slots: number[] }
-  /** Match of each pair's plain first image with the plain (or mirrored) second one. */
-  | { kind: 'match'; flipped: boolean; pairs: [number, number][] };
+  /**
+   * Match of each pair's plain first image with the plain (or mirrored) second one; the third number of a pair is
+   * the least inliers it needs, under which no homography is fitted (the verdict cannot pass on fewer matches).
+   */
+  | { kind: 'match'; flipped: boolean; pairs: [number, number, number][] };
 
 /** Result of one item of a task; `error` when it failed (that item only). */
 export type ItemResult =
@@ -97,7 +100,7 @@ export type ItemResult =
   | null // prepare
   | { agreement: number; flipped: boolean; verified: boolean } // identity
   | OrbFeatures // orb
-  | { inliers: number; coverage: number; agreement: number }; // match
+  | { matches: number; inliers: number; coverage: number; agreement: number }; // match
 
 const IDENTITY = [1, 0, 0, 0, 1, 0, 0, 0, 1];
 
@@ -133,7 +136,7 @@ export class TaskRunner {
           case 'prepare': this.prepare(item as number); return null;
           case 'identity': return this.identity(...(item as [number, number]));
           case 'orb': return this.orb(item as number, task.flipped);
-          case 'match': return this.match(...(item as [number, number]), task.flipped);
+          case 'match': return this.match(...(item as [number, number, number]), task.flipped);
         }
       } catch (err) {
         return { error: err instanceof Error ? err.message : `OpenCV error ${String(err)}` };
@@ -178,15 +181,15 @@ export class TaskRunner {
     return this.verifier!.features(flipped ? flipGray(g, s.side, s.side) : Uint8Array.from(g), s.side, s.side);
   }
 
-  private match(a: number, b: number, flipped: boolean): { inliers: number; coverage: number; agreement: number } {
+  private match(a: number, b: number, need: number, flipped: boolean): { matches: number; inliers: number; coverage: number; agreement: number } {
     const fa = this.features.get(a);
     const fb = (flipped ? this.featuresFlipped : this.features).get(b);
     if (!fa || !fb) throw new Error(`features of slot ${fa ? b : a} were not computed`);
-    const m = this.verifier!.match(fa, fb);
+    const m = this.verifier!.match(fa, fb, need);
     const o = this.settings;
     const geometric = m.inliers >= o.minInliers && m.coverage >= o.minCoverage;
     // Agreement after warping: only when the keypoints pass (the verdict needs it then, and only then).
     const agreement = o.minAgreement > 0 && geometric && m.homography ? this.agreement(a, b, scaleHomography(m.homography, 0.5), flipped) : NaN;
-    return { inliers: m.inliers, coverage: m.coverage, agreement };
+    return { matches: m.matches, inliers: m.inliers, coverage: m.coverage, agreement };
   }
 }

@@ -11,6 +11,8 @@ import { GeometricVerifier, flipGray } from '../../src/verify/geometric';
 import { alignedCorrelation, TINY_SEARCH } from '../../src/verify/pixels';
 import { alignedAgreement, halveGray, scaleHomography, smoothGray } from '../../src/verify/photometric';
 import { columnValues } from '../../src/frame';
+import { cosineOfRows } from '../../src/similarity';
+import { verifyCandidates, MIN_INLIERS, MEASURED_LOW_BAND } from '../../src/verify';
 
 const FIX = join(__dirname, '..', 'fixtures');
 const LOOKALIKE = join(FIX, 'lookalike');
@@ -110,6 +112,44 @@ test('no-duplicates control: ten distinct photos and six star fields get zero re
     const r = await scan(dir, { cacheDir: false });
     assert.equal(r.summary.to_remove, 0);
     assert.equal(columnValues<boolean>(r.samples, 'keep').filter((k) => !k).length, 0);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a homography is fitted only where the inliers can reach the level: same verdicts, and an unfitted pair says how many matches it had', { timeout: 300_000 }, async () => {
+  // Unit: two star fields have few ratio-test matches; asked for 20 inliers, no homography is fitted.
+  const v = await GeometricVerifier.load();
+  const f = async (file: string) => v.features(await gray(file, 320), 320, 320);
+  const s0 = await f(join(LOOKALIKE, 'starfield-0.jpg'));
+  const s1 = await f(join(LOOKALIKE, 'starfield-1.jpg'));
+  const all = v.match(s0, s1);
+  assert.ok(all.matches >= 4 && all.matches < 20 && all.inliers >= 0, JSON.stringify(all));
+  assert.deepEqual(v.match(s0, s1, 20), { matches: all.matches, inliers: -1, coverage: NaN, homography: null });
+  assert.deepEqual(v.match(s0, s1, all.matches), all);
+  // Scan-level: the control folder's pairs, checked with every pair fitted (minMatches 4, as before 1 December) and
+  // at the default: every verdict is the same; the unfitted pairs had fewer matches than the inliers they needed.
+  const dir = mkdtempSync(join(tmpdir(), 'nd-fit-'));
+  try {
+    for (const x of readdirSync(BASE)) copyFileSync(join(BASE, x), join(dir, x));
+    for (const x of readdirSync(LOOKALIKE)) copyFileSync(join(LOOKALIKE, x), join(dir, x));
+    const r = await scan(dir, { cacheDir: false, verify: false });
+    const cos = (a: number, b: number) => cosineOfRows(r.embeddings, a, b);
+    const every = await verifyCandidates(r.dataset, r.neighbors, cos, r.valid, { minMatches: 4, workers: 0 });
+    const lazy = await verifyCandidates(r.dataset, r.neighbors, cos, r.valid, { workers: 0 });
+    assert.ok(lazy.stats.checked > 10, `${lazy.stats.checked} pairs checked`);
+    let unfitted = 0;
+    for (const [key, e] of lazy.evidence) {
+      const old = every.evidence.get(key)!;
+      assert.equal(e.rule, old.rule, `pair ${e.a}-${e.b}`);
+      if (e.matches >= 0 && e.inliers < 0) {
+        unfitted++;
+        assert.ok(e.matches < (e.lowBand ? MEASURED_LOW_BAND.minInliers : MIN_INLIERS), JSON.stringify(e));
+        assert.notEqual(e.rule, 'verified');
+      }
+    }
+    assert.ok(unfitted > 0, 'some pair was left unfitted');
+    await assert.rejects(verifyCandidates(r.dataset, r.neighbors, cos, r.valid, { minMatches: 3 }), /minMatches must be a whole number ≥ 4/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
