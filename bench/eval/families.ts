@@ -5,8 +5,8 @@
  *   images/<family>/<name>__<transform>.<ext>    copies of each original
  *   truth.csv, manifest.json                     ground truth: one group per original (it and its copies);
  *                                                distractors and controls are singleton groups
- * Families (docs/quality.md, "Image families"): wallpapers, space, textures, documents, tiny (32×32) and
- * control (no duplicates at all). Sources are Debian package files (family-sources.ts); a source whose
+ * Families (docs/quality.md, "Image families"): wallpapers, space, textures, documents, screenshots (code in an
+ * editor; version 3), tiny (32×32) and control (no duplicates at all). Sources are Debian package files (family-sources.ts); a source whose
  * pixels equal those of an earlier one (in any family) is skipped and listed in `skipped`.
  *
  * Run alone with `node --import tsx bench/eval/families.ts [--force]`, or families-check.ts.
@@ -24,7 +24,7 @@ import { TRANSFORMS, applyTransform, type Img } from './transforms';
 import { TINY_SIDE, TINY_TRANSFORMS, applyTinyTransform } from './tiny-transforms';
 
 /** Bump when sources, transforms or the layout change, so a stale build is rebuilt. */
-export const FAMILIES_VERSION = 2;
+export const FAMILIES_VERSION = 3;
 export const MAX_SIDE = 1024;
 export const DEFAULT_FAMILIES_DIR = join(__dirname, '..', '..', 'out', 'eval-families');
 
@@ -89,9 +89,47 @@ function renderManPage(path: string): Buffer {
   });
 }
 
+/** Lines, size and colours of a code screenshot (an editor's light theme); fixed before any measurement. */
+const CODE = { lines: 44, width: 960, height: 720, font: 13, lineHeight: 15, bar: 28, gutter: 48, maxChars: 118 };
+const PY_KEYWORDS = /^(def|class|import|from|return|if|elif|else|for|while|in|not|and|or|is|None|True|False|try|except|finally|with|as|pass|raise|yield|lambda|global|nonlocal|del|assert|break|continue|async|await|self)$/;
+const xml = (t: string) => t.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+
+/**
+ * The first {@link CODE} lines of a Python source file drawn as an editor screenshot: a title bar with the file name,
+ * a gutter of line numbers, the code in DejaVu Sans Mono with comments, strings and keywords coloured (SVG rasterised by
+ * sharp's librsvg). Every screenshot shares the bar, the gutter and the theme; the code differs.
+ */
+export function renderCode(path: string): Buffer {
+  const lines = readFileSync(path, 'utf8').replace(/\t/g, '    ').split('\n').slice(0, CODE.lines);
+  const { width, height, font, lineHeight, bar, gutter, maxChars } = CODE;
+  const out: string[] = [
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}">`,
+    `<rect width="${width}" height="${height}" fill="#fbfbf8"/>`,
+    `<rect width="${width}" height="${bar}" fill="#dcdcdc"/>`,
+    ...[14, 34, 54].map((x, i) => `<circle cx="${x}" cy="${bar / 2}" r="6" fill="${['#e0605a', '#e0b040', '#60b050'][i]}"/>`),
+    `<text x="${width / 2}" y="${bar / 2 + 5}" font-family="DejaVu Sans" font-size="13" fill="#333" text-anchor="middle">${xml(path.split('/').slice(-2).join('/'))} — Editor</text>`,
+    `<rect y="${bar}" width="${gutter}" height="${height - bar}" fill="#f0f0ec"/>`,
+  ];
+  lines.forEach((raw, i) => {
+    const y = bar + 8 + (i + 1) * lineHeight;
+    out.push(`<text x="${gutter - 8}" y="${y}" font-family="DejaVu Sans Mono" font-size="${font}" fill="#9a9a9a" text-anchor="end">${i + 1}</text>`);
+    const line = raw.length > maxChars ? raw.slice(0, maxChars) : raw;
+    // Tokens: a comment to the end of the line, quoted strings, words (keywords coloured), anything else.
+    const spans: string[] = [];
+    for (const m of line.matchAll(/(#.*$)|('(?:[^'\\]|\\.)*'?|"(?:[^"\\]|\\.)*"?)|([A-Za-z_]\w*)|(\s+|.)/g)) {
+      const [tok, comment, str, word] = m;
+      const fill = comment ? '#6a9955' : str ? '#a31515' : word && PY_KEYWORDS.test(word) ? '#0000c8' : '#1e1e1e';
+      spans.push(`<tspan fill="${fill}">${xml(tok)}</tspan>`);
+    }
+    out.push(`<text x="${gutter + 8}" y="${y}" font-family="DejaVu Sans Mono" font-size="${font}" xml:space="preserve">${spans.join('')}</text>`);
+  });
+  out.push('</svg>');
+  return Buffer.from(out.join('\n'));
+}
+
 /** Decodes a source (rendering man pages), cuts its region, bounds it to MAX_SIDE and flattens transparency (white for cut-out stamps, black otherwise). */
 async function loadSource(src: FamilySource): Promise<Img> {
-  const input = src.render === 'man' ? renderManPage(src.path) : src.path;
+  const input = src.render === 'man' ? renderManPage(src.path) : src.render === 'code' ? renderCode(src.path) : src.path;
   let s = sharp(input, { limitInputPixels: false }).rotate();
   if (src.region) {
     const m = await sharp(input, { limitInputPixels: false }).metadata();
@@ -203,7 +241,7 @@ export async function buildFamilies(outDir: string = DEFAULT_FAMILIES_DIR, opts:
       continue;
     }
     seen.set(h, src.name);
-    const png = src.family === 'tiny' || src.family === 'documents';
+    const png = src.family === 'tiny' || src.family === 'documents' || src.family === 'screenshots';
     const file = `${src.family}/${src.name}.${png ? 'png' : 'jpg'}`;
     const enc = png ? load(img).png() : load(img).jpeg({ quality: 95 });
     writeAtomic(join(imgDir, file), await enc.toBuffer());

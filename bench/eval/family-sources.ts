@@ -12,8 +12,8 @@ import { join } from 'node:path';
 import { SOURCES, REQUIRED_PACKAGES as WALLPAPER_PACKAGES } from './sources';
 import { seededRandom } from './transforms';
 
-export type FamilyName = 'wallpapers' | 'space' | 'textures' | 'documents' | 'tiny' | 'control';
-export const FAMILY_NAMES: FamilyName[] = ['wallpapers', 'space', 'textures', 'documents', 'tiny', 'control'];
+export type FamilyName = 'wallpapers' | 'space' | 'textures' | 'documents' | 'screenshots' | 'tiny' | 'control';
+export const FAMILY_NAMES: FamilyName[] = ['wallpapers', 'space', 'textures', 'documents', 'screenshots', 'tiny', 'control'];
 
 /** A rectangle as fractions of the source image (0–1), to cut a photo out of a screenshot or tile a large one. */
 export interface Region {
@@ -28,8 +28,11 @@ export interface FamilySource {
   name: string;
   family: FamilyName;
   path: string;
-  /** `man`: a gzipped man page rendered to its first page with groff (PostScript) and Ghostscript. */
-  render?: 'man';
+  /**
+   * `man`: a gzipped man page rendered to its first page with groff (PostScript) and Ghostscript; `code`: a source
+   * file's first lines drawn as an editor screenshot (families.ts, `renderCode`).
+   */
+  render?: 'man' | 'code';
   region?: Region;
   pkg: string;
   author: string;
@@ -162,6 +165,16 @@ function doc(cmd: string, role: 'original' | 'distractor'): FamilySource {
   return { name: `man-${cmd}`, family: 'documents', path: `/usr/share/man/man1/${cmd}.1.gz`, render: 'man', pkg: 'coreutils', author: 'Free Software Foundation (GNU coreutils manual pages)', license: 'GPL-3+', role, theme: 'man-page' };
 }
 
+// ---------- screenshots: the first lines of Python standard-library modules drawn as editor screenshots ----------
+// A second family of text images, unlike the man pages: monospace code in colour on a light editor background, with a
+// title bar and line numbers that every screenshot shares (the layout look-alikes of this family: one template, other
+// code). Added on 1 December (sixth session) so that no text family is alone in the leave-one-family-out choice.
+const CODE_ORIGINALS = ['abc', 'bisect', 'calendar', 'codecs', 'colorsys', 'copy', 'dataclasses', 'fnmatch', 'functools', 'glob', 'heapq', 'keyword', 'linecache', 'numbers', 'operator', 'os'];
+const CODE_DISTRACTORS = ['queue', 'random', 'reprlib', 'sched', 'secrets', 'selectors', 'shlex', 'shutil', 'signal', 'socket', 'stat', 'string', 'pprint', 'subprocess', 'tempfile', 'textwrap', 'threading', 'token', 'tokenize', 'traceback', 'types', 'typing', 'uuid', 'warnings', 'weakref', 'zipapp', 'base64', 'bdb', 'contextlib', 'difflib'];
+function code(mod: string, role: 'original' | 'distractor'): FamilySource {
+  return { name: `code-${mod}`, family: 'screenshots', path: `/usr/lib/python3.11/${mod}.py`, render: 'code', pkg: 'libpython3.11-stdlib', author: 'Python Software Foundation (Python 3.11 standard library)', license: 'PSF-2.0', role, theme: 'code-screenshot' };
+}
+
 // ---------- tiny: Tux Paint stamps (photos on transparent backgrounds), several per subject ----------
 const TP = '/usr/share/tuxpaint/stamps';
 const TUXPAINT = { pkg: 'tuxpaint-stamps-default', author: 'Bill Kendrick and Tux Paint contributors', license: 'GPL-2' };
@@ -249,6 +262,8 @@ export function familySources(): FamilySource[] {
     ...TEXTURES(),
     ...DOC_ORIGINALS.map((c) => doc(c, 'original')),
     ...DOC_DISTRACTORS.map((c) => doc(c, 'distractor')),
+    ...CODE_ORIGINALS.map((c) => code(c, 'original')),
+    ...CODE_DISTRACTORS.map((c) => code(c, 'distractor')),
     ...TINY(),
     ...CONTROL(),
   ];
@@ -265,6 +280,8 @@ export const FAMILY_PACKAGES = [
   'coreutils',
   'groff-base',
   'ghostscript',
+  'libpython3.11-stdlib',
+  'fonts-dejavu-core',
   'tuxpaint-stamps-default',
 ];
 
