@@ -6,7 +6,7 @@
  *   truth.csv, manifest.json                     ground truth: one group per original (it and its copies);
  *                                                distractors and controls are singleton groups
  * Families (docs/quality.md, "Image families"): wallpapers, space, textures, documents, screenshots (code in an
- * editor; version 3), tiny (32×32) and control (no duplicates at all). Sources are Debian package files (family-sources.ts); a source whose
+ * editor; version 3, its window chrome version 4), tiny (32×32) and control (no duplicates at all). Sources are Debian package files (family-sources.ts); a source whose
  * pixels equal those of an earlier one (in any family) is skipped and listed in `skipped`.
  *
  * Run alone with `node --import tsx bench/eval/families.ts [--force]`, or families-check.ts.
@@ -24,7 +24,7 @@ import { TRANSFORMS, applyTransform, type Img } from './transforms';
 import { TINY_SIDE, TINY_TRANSFORMS, applyTinyTransform } from './tiny-transforms';
 
 /** Bump when sources, transforms or the layout change, so a stale build is rebuilt. */
-export const FAMILIES_VERSION = 3;
+export const FAMILIES_VERSION = 4;
 export const MAX_SIDE = 1024;
 export const DEFAULT_FAMILIES_DIR = join(__dirname, '..', '..', 'out', 'eval-families');
 
@@ -89,29 +89,42 @@ function renderManPage(path: string): Buffer {
   });
 }
 
-/** Lines, size and colours of a code screenshot (an editor's light theme); fixed before any measurement. */
-const CODE = { lines: 44, width: 960, height: 720, font: 13, lineHeight: 15, bar: 28, gutter: 48, maxChars: 118 };
+/** Lines, size and colours of a code screenshot (an editor's light theme). */
+const CODE = { lines: 40, width: 960, height: 720, font: 13, lineHeight: 15, bar: 28, toolbar: 30, tab: 26, status: 24, gutter: 48, maxChars: 118 };
 const PY_KEYWORDS = /^(def|class|import|from|return|if|elif|else|for|while|in|not|and|or|is|None|True|False|try|except|finally|with|as|pass|raise|yield|lambda|global|nonlocal|del|assert|break|continue|async|await|self)$/;
 const xml = (t: string) => t.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+const TOOLBAR = ['New', 'Open', 'Save', 'Cut', 'Copy', 'Paste', 'Undo', 'Redo', 'Find', 'Run', 'Debug', 'Git'];
 
 /**
  * The first {@link CODE} lines of a Python source file drawn as an editor screenshot: a title bar with the file name,
- * a gutter of line numbers, the code in DejaVu Sans Mono with comments, strings and keywords coloured (SVG rasterised by
- * sharp's librsvg). Every screenshot shares the bar, the gutter and the theme; the code differs.
+ * a toolbar, a tab, a gutter of line numbers, the code in DejaVu Sans Mono with comments, strings and keywords
+ * coloured, and a status bar (SVG rasterised by sharp's librsvg). Every screenshot shares the window's chrome (title
+ * bar, toolbar, gutter, status bar), as screenshots of one application do; the code differs. Version 4 of the
+ * families (the first build, version 3, had no toolbar nor status bar: docs/quality.md, "A second text family").
  */
 export function renderCode(path: string): Buffer {
   const lines = readFileSync(path, 'utf8').replace(/\t/g, '    ').split('\n').slice(0, CODE.lines);
-  const { width, height, font, lineHeight, bar, gutter, maxChars } = CODE;
+  const { width, height, font, lineHeight, bar, toolbar, tab, status, gutter, maxChars } = CODE;
+  const file = path.split('/').pop()!;
+  const top = bar + toolbar + tab;
   const out: string[] = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}">`,
     `<rect width="${width}" height="${height}" fill="#fbfbf8"/>`,
     `<rect width="${width}" height="${bar}" fill="#dcdcdc"/>`,
     ...[14, 34, 54].map((x, i) => `<circle cx="${x}" cy="${bar / 2}" r="6" fill="${['#e0605a', '#e0b040', '#60b050'][i]}"/>`),
     `<text x="${width / 2}" y="${bar / 2 + 5}" font-family="DejaVu Sans" font-size="13" fill="#333" text-anchor="middle">${xml(path.split('/').slice(-2).join('/'))} — Editor</text>`,
-    `<rect y="${bar}" width="${gutter}" height="${height - bar}" fill="#f0f0ec"/>`,
+    `<rect y="${bar}" width="${width}" height="${toolbar}" fill="#eeeeee"/>`,
+    ...TOOLBAR.map((t, i) => `<rect x="${8 + i * 62}" y="${bar + 4}" width="56" height="${toolbar - 8}" rx="4" fill="#ffffff" stroke="#b8b8b8"/><text x="${36 + i * 62}" y="${bar + toolbar / 2 + 4}" font-family="DejaVu Sans" font-size="11" fill="#404040" text-anchor="middle">${t}</text>`),
+    `<rect y="${bar + toolbar}" width="${width}" height="${tab}" fill="#e4e4e4"/>`,
+    `<rect x="${gutter}" y="${bar + toolbar + 2}" width="170" height="${tab - 2}" fill="#fbfbf8" stroke="#c8c8c8"/>`,
+    `<text x="${gutter + 10}" y="${bar + toolbar + tab / 2 + 5}" font-family="DejaVu Sans" font-size="12" fill="#202020">${xml(file)}  ×</text>`,
+    `<rect y="${top}" width="${gutter}" height="${height - top - status}" fill="#f0f0ec"/>`,
+    `<rect y="${height - status}" width="${width}" height="${status}" fill="#2f6fae"/>`,
+    `<text x="12" y="${height - status / 2 + 4}" font-family="DejaVu Sans" font-size="12" fill="#ffffff">main ↻   ⊗ 0  ⚠ 0</text>`,
+    `<text x="${width - 12}" y="${height - status / 2 + 4}" font-family="DejaVu Sans" font-size="12" fill="#ffffff" text-anchor="end">Ln 1, Col 1    Spaces: 4    UTF-8    LF    Python 3.11</text>`,
   ];
   lines.forEach((raw, i) => {
-    const y = bar + 8 + (i + 1) * lineHeight;
+    const y = top + 4 + (i + 1) * lineHeight;
     out.push(`<text x="${gutter - 8}" y="${y}" font-family="DejaVu Sans Mono" font-size="${font}" fill="#9a9a9a" text-anchor="end">${i + 1}</text>`);
     const line = raw.length > maxChars ? raw.slice(0, maxChars) : raw;
     // Tokens: a comment to the end of the line, quoted strings, words (keywords coloured), anything else.
