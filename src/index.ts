@@ -66,7 +66,7 @@ export { writeStore, readStore, embedShard, searchShard, mergeShards, type Store
  * Verification of candidate pairs with a second signal (docs/duplicates.md): `verifyCandidates`,
  * its defaults, and the evidence each pair carries.
  */
-export { verifyCandidates, VERIFY_BAND, SURE_COSINE, TINY_GRAYSCALE_SURE, TINY_ARRAY_SURE, defaultSure, defaultPixelSearch, MIN_INLIERS, MIN_COVERAGE, MIN_AGREEMENT, MIN_IDENTITY_AGREEMENT, MIN_PIXEL_CORRELATION, type PairEvidence, type VerdictRule, type VerifyOptions, type Verification } from './verify';
+export { verifyCandidates, VERIFY_BAND, SURE_COSINE, TINY_GRAYSCALE_SURE, TINY_ARRAY_SURE, defaultSure, defaultPixelSearch, MIN_INLIERS, MIN_COVERAGE, MIN_AGREEMENT, MIN_IDENTITY_AGREEMENT, MIN_PIXEL_CORRELATION, TINY_PIXEL_CORRELATION, defaultPixelCorrelation, type PairEvidence, type VerdictRule, type VerifyOptions, type Verification } from './verify';
 
 /** Exact duplicates, the pre-pass before embedding: byte- and pixel-identical samples (see docs/duplicates.md). */
 export { findExactDuplicates, type ExactDuplicates, type ExactOptions } from './exact';

@@ -24,7 +24,7 @@ import { fsPath } from '../datasets/names';
 import { histogram, maxSimilarity, nearestIndex, ThresholdIndex, type Histogram } from '../dedup/threshold';
 import { uniqueness } from '../dedup/uniqueness';
 import { addHashMatches, mergeHashPairs, DEFAULT_HASH_BITS, DEFAULT_HASH_MIN_COSINE, type HashMatchOptions } from '../phash/merge';
-import { verifyCandidates, defaultSure, defaultPixelSearch, defaultLowBand, VERIFY_BAND, type PairEvidence, type VerifyOptions, type Verification } from '../verify';
+import { verifyCandidates, defaultSure, defaultPixelSearch, defaultPixelCorrelation, defaultLowBand, VERIFY_BAND, type PairEvidence, type VerifyOptions, type Verification } from '../verify';
 import {
   crossSplitCounts,
   crossSplitReport,
@@ -673,6 +673,7 @@ export async function scan(spec: string | Dataset, opts: ScanOptions = {}): Prom
       band: Math.min(vo.band ?? VERIFY_BAND, threshold),
       sure: Math.max(vo.sure ?? defaultSure(dataset.pixels as never, isTinyGrayscale(dataset.pixels), tinyColourFiles), Math.min(vo.band ?? VERIFY_BAND, threshold)),
       pixelSearch: vo.pixelSearch ?? defaultPixelSearch(isTinyGrayscale(dataset.pixels)),
+      minCorrelation: vo.minCorrelation ?? defaultPixelCorrelation(dataset.pixels as never, tinyColourFiles),
       // No band for tiny files of either kind: it checks by keypoints only, which they are too small for.
       low: vo.low ?? (tinyFiles ? false : defaultLowBand(dataset.pixels as never, isTinyGrayscale(dataset.pixels), tinyColourFiles, vo)),
       // One reading per page for both passes (the widened one re-checks no pair but may meet the same pages).

@@ -111,7 +111,7 @@ export interface VerifyOptions {
   minAgreement?: number;
   /** Least share of agreeing tiles of the images as they are (or mirrored), which verifies without keypoints; default {@link MIN_IDENTITY_AGREEMENT}. */
   minIdentity?: number;
-  /** Least aligned pixel correlation for tiny images; default {@link MIN_PIXEL_CORRELATION}. */
+  /** Least aligned pixel correlation for tiny images; default {@link defaultPixelCorrelation} of the dataset (the scan also knows folders of tiny colour files). */
   minCorrelation?: number;
   /**
    * Least ratio-test matches for a RANSAC homography to be fitted (at least 4); default: the inliers the pair needs
@@ -227,11 +227,28 @@ export const TINY_GRAYSCALE_SURE = 0.94;
 export const TINY_ARRAY_SURE = 0.94;
 export const MIN_INLIERS = 20;
 /**
- * Least aligned pixel correlation (tiny images, `./pixels.ts` with {@link TINY_SEARCH}): 0.92 since the
- * search also tries shifts to ±5 px and crops, which lifts unrelated tiny look-alikes to 0.90–0.925 at
- * cosines 0.65–0.75; on the tiny family every copy kind stays at or above 0.91 (docs/quality.md).
+ * Least aligned pixel correlation for a pair of image files where one is under 64 px (a thumbnail of a photo,
+ * page or screenshot; `./pixels.ts` with {@link TINY_SEARCH}): 0.95, the families evaluation's choice on all seven
+ * families since the screenshots family (1 December, sixth session): at 32×32 an editor's window chrome is most of
+ * the picture, and thumbnails of different screenshots correlate 0.92–0.95 (docs/quality.md, "A second text family").
+ * Datasets of tiny images keep their own level ({@link TINY_PIXEL_CORRELATION}, {@link defaultPixelCorrelation}).
  */
-export const MIN_PIXEL_CORRELATION = 0.92;
+export const MIN_PIXEL_CORRELATION = 0.95;
+/**
+ * Least aligned pixel correlation for arrays of tiny images (CIFAR-like) and folders of tiny colour files: 0.92, the
+ * tiny path's own choice on the tiny family (its threshold and pixel level; docs/quality.md): the search also tries
+ * shifts to ±5 px and crops, which lifts unrelated tiny look-alikes to 0.90–0.925 at cosines 0.65–0.75, and every
+ * copy kind there stays at or above 0.91.
+ */
+export const TINY_PIXEL_CORRELATION = 0.92;
+
+/**
+ * The default pixel level for a dataset: {@link TINY_PIXEL_CORRELATION} for arrays of tiny images and folders of tiny
+ * colour files (`tinyColourFiles`, src/dedup/tiny-files.ts), {@link MIN_PIXEL_CORRELATION} otherwise.
+ */
+export function defaultPixelCorrelation(pixels: { kind: string; width?: number; height?: number }, tinyColourFiles = false): number {
+  return isTinyArray(pixels) || tinyColourFiles ? TINY_PIXEL_CORRELATION : MIN_PIXEL_CORRELATION;
+}
 export const MIN_COVERAGE = 0;
 export const MIN_AGREEMENT = 0.6;
 /**
@@ -400,7 +417,7 @@ export async function verifyCandidates(
   const band = opts.band ?? VERIFY_BAND;
   const sure = opts.sure ?? SURE_COSINE;
   const minInliers = opts.minInliers ?? MIN_INLIERS;
-  const minCorrelation = opts.minCorrelation ?? MIN_PIXEL_CORRELATION;
+  const minCorrelation = opts.minCorrelation ?? defaultPixelCorrelation(ds.pixels as never);
   const minCoverage = opts.minCoverage ?? MIN_COVERAGE;
   const minAgreement = opts.minAgreement ?? MIN_AGREEMENT;
   const minIdentity = opts.minIdentity ?? MIN_IDENTITY_AGREEMENT;
