@@ -716,7 +716,8 @@ async function main(): Promise<void> {
     lofo[held] = { setting: c.setting, score: r };
     console.log(line(r).replace(`| ${held} |`, `| ${held} | ${fmt(c.setting)} |`));
   }
-  // The product's defaults as they are (src/verify, src/dedup/defaults.ts), whatever this run would choose.
+  // The product's defaults for folders of larger images (src/verify, src/dedup/defaults.ts), whatever this run would
+  // choose; the tiny path's own threshold and pixel level are below.
   const defaults: Setting = { t: DEFAULT_THRESHOLD, sure: SURE_COSINE, minInliers: MIN_INLIERS, minCoverage: MIN_COVERAGE, minAgreement: MIN_AGREEMENT, minIdentity: MIN_IDENTITY_AGREEMENT, minCorrelation: MIN_PIXEL_CORRELATION };
   console.log(`\nAt the product's defaults (${fmt(defaults)}), no OCR veto:`);
   console.log(HEAD);
@@ -741,7 +742,7 @@ async function main(): Promise<void> {
     console.log('\nGrouped recall per kind of copy at the shipped default:');
     for (const [f, pk] of perKind) console.log(`  ${f}: ${Object.entries(pk).map(([k, v]) => `${k} ${pct(v)}`).join(', ')}`);
   }
-  // The tiny path's own settings (src/dedup/defaults.ts TINY_ARRAY_THRESHOLD, src/verify MIN_PIXEL_CORRELATION):
+  // The tiny path's own settings (src/dedup/defaults.ts TINY_ARRAY_THRESHOLD, src/verify TINY_PIXEL_CORRELATION):
   // arrays of tiny colour images are the only ones that use the threshold, and the tiny family the only one
   // whose pairs mostly rest on the pixel check, so no other family can choose them. Rule, fixed before
   // looking: the HIGHEST threshold (the least reliance on the pixel check) at which the tiny family meets the
