@@ -24,7 +24,7 @@ import { fsPath } from '../datasets/names';
 import { histogram, maxSimilarity, nearestIndex, ThresholdIndex, type Histogram } from '../dedup/threshold';
 import { uniqueness } from '../dedup/uniqueness';
 import { addHashMatches, mergeHashPairs, DEFAULT_HASH_BITS, DEFAULT_HASH_MIN_COSINE, type HashMatchOptions } from '../phash/merge';
-import { verifyCandidates, defaultSure, defaultPixelSearch, defaultPixelCorrelation, defaultLowBand, VERIFY_BAND, type PairEvidence, type VerifyOptions, type Verification } from '../verify';
+import { verifyCandidates, defaultSure, defaultPixelSearch, defaultPixelCorrelation, defaultPixelMargin, defaultLowBand, VERIFY_BAND, type PairEvidence, type VerifyOptions, type Verification } from '../verify';
 import {
   crossSplitCounts,
   crossSplitReport,
@@ -674,6 +674,7 @@ export async function scan(spec: string | Dataset, opts: ScanOptions = {}): Prom
       sure: Math.max(vo.sure ?? defaultSure(dataset.pixels as never, isTinyGrayscale(dataset.pixels), tinyColourFiles), Math.min(vo.band ?? VERIFY_BAND, threshold)),
       pixelSearch: vo.pixelSearch ?? defaultPixelSearch(isTinyGrayscale(dataset.pixels)),
       minCorrelation: vo.minCorrelation ?? defaultPixelCorrelation(dataset.pixels as never, tinyColourFiles),
+      pixelMargin: vo.pixelMargin ?? defaultPixelMargin(dataset.pixels as never, tinyColourFiles),
       // No band for tiny files of either kind: it checks by keypoints only, which they are too small for.
       low: vo.low ?? (tinyFiles ? false : defaultLowBand(dataset.pixels as never, isTinyGrayscale(dataset.pixels), tinyColourFiles, vo)),
       // One reading per page for both passes (the widened one re-checks no pair but may meet the same pages).
@@ -868,6 +869,8 @@ function mergeStats(a: Omit<Verification['stats'], 'seconds'>, b: Verification['
     checked: a.checked + b.checked,
     verified: a.verified + b.verified,
     rejected: a.rejected + b.rejected,
+    // Recomputed over every pixel pair of both passes (the widened pass sees the first one's pairs too).
+    marginRejected: b.marginRejected,
     ocr: { read: a.ocr.read + b.ocr.read, compared: a.ocr.compared + b.ocr.compared, vetoed: a.ocr.vetoed + b.ocr.vetoed },
     low: { settings: a.low.settings, checked: a.low.checked + b.low.checked, verified: a.low.verified + b.low.verified },
   };

@@ -114,6 +114,13 @@ export interface VerifyOptions {
   /** Least aligned pixel correlation for tiny images; default {@link defaultPixelCorrelation} of the dataset (the scan also knows folders of tiny colour files). */
   minCorrelation?: number;
   /**
+   * The pixel margin: a pair checked with aligned pixels is verified only when its correlation is within this of the
+   * best pixel correlation of either of its two images (among the pairs this verification checks with pixels), so a
+   * thumbnail pairs with the picture it was made from and not with the look-alikes it also correlates with. `false`
+   * turns it off. Default {@link defaultPixelMargin} of the dataset (the scan also knows folders of tiny colour files).
+   */
+  pixelMargin?: number | false;
+  /**
    * Least ratio-test matches for a RANSAC homography to be fitted (at least 4); default: the inliers the pair needs
    * (`minInliers`, or the lower band's). Fewer matches cannot give that many inliers, so the verdict is the same
    * without the fit, which on a look-alike pair's few chance matches is most of its cost (docs/quality.md, "Cost").
@@ -249,6 +256,22 @@ export const TINY_PIXEL_CORRELATION = 0.92;
 export function defaultPixelCorrelation(pixels: { kind: string; width?: number; height?: number }, tinyColourFiles = false): number {
   return isTinyArray(pixels) || tinyColourFiles ? TINY_PIXEL_CORRELATION : MIN_PIXEL_CORRELATION;
 }
+/**
+ * The pixel margin for folders of larger images (a thumbnail among photos, pages or screenshots): 0.03. Thumbnails of
+ * one editor's screenshots correlate 0.92–0.95 with other modules' thumbnails, 0.04–0.07 under their best match, and
+ * 0–0.05 (median 0.007) under it with copies of their own picture (docs/quality.md, "Each thumbnail with its own
+ * picture"); the families eval's choice on all seven families takes it.
+ */
+export const PIXEL_MARGIN = 0.03;
+
+/**
+ * The default pixel margin for a dataset: none (`false`) for arrays of tiny images and folders of tiny colour files,
+ * whose copies are often not their best pixel match (the tiny family loses recall with it: 89.8 → 88.2 % at 0.92),
+ * {@link PIXEL_MARGIN} otherwise.
+ */
+export function defaultPixelMargin(pixels: { kind: string; width?: number; height?: number }, tinyColourFiles = false): number | false {
+  return isTinyArray(pixels) || tinyColourFiles ? false : PIXEL_MARGIN;
+}
 export const MIN_COVERAGE = 0;
 export const MIN_AGREEMENT = 0.6;
 /**
@@ -351,6 +374,8 @@ export interface Verification {
   /** Pairs checked with a second signal, rejected among them, and seconds spent. */
   stats: {
     candidates: number; checked: number; verified: number; rejected: number; seconds: number; band: number; sure: number; minInliers: number; minCoverage: number; minAgreement: number; minCorrelation: number;
+    /** The pixel margin in force (false: off) and the pixel pairs it rejected (also counted in `rejected`). */
+    pixelMargin: number | false; marginRejected: number;
     /** OCR veto: images read, pairs compared (both legible), pairs rejected by it (also counted in `rejected`). */
     ocr: { read: number; compared: number; vetoed: number };
     /**
@@ -418,6 +443,8 @@ export async function verifyCandidates(
   const sure = opts.sure ?? SURE_COSINE;
   const minInliers = opts.minInliers ?? MIN_INLIERS;
   const minCorrelation = opts.minCorrelation ?? defaultPixelCorrelation(ds.pixels as never);
+  const pixelMargin = opts.pixelMargin ?? defaultPixelMargin(ds.pixels as never);
+  if (pixelMargin !== false && !(pixelMargin >= 0 && pixelMargin <= 2)) throw new NeardupError(`pixelMargin must be false or a number in [0, 2], got ${pixelMargin}`);
   const minCoverage = opts.minCoverage ?? MIN_COVERAGE;
   const minAgreement = opts.minAgreement ?? MIN_AGREEMENT;
   const minIdentity = opts.minIdentity ?? MIN_IDENTITY_AGREEMENT;
@@ -467,6 +494,7 @@ export async function verifyCandidates(
 
   const clock = new StageClock();
   if (toCheck.length) await checkPairs(ds, toCheck, clock, { pixelSearch: opts.pixelSearch ?? TINY_SEARCH, maxPixels: opts.maxPixels, side, tinySide, minInliers, minCoverage, minAgreement, minIdentity, minCorrelation, low, lowContrast: opts.lowContrast ?? true, minMatches: opts.minMatches, concurrency: opts.concurrency ?? 4, workers: opts.workers ?? defaultVerifyWorkers(toCheck.length), onProgress: opts.onProgress });
+  const marginRejected = pixelMargin === false ? 0 : applyPixelMargin(evidence, pixelMargin, minCorrelation);
   const ocr = opts.ocr === false ? { read: 0, compared: 0, vetoed: 0 } : await ocrVeto(ds, toCheck, opts.ocrBelowAgreement ?? OCR_BELOW_AGREEMENT, opts.maxPixels, opts.ocrWords);
   if (toCheck.length && opts.ocr !== false) clock.lap('ocr', ocr.read); // items: images read by Tesseract
 
@@ -505,7 +533,7 @@ export async function verifyCandidates(
   return {
     neighbors: { n, k, indices, scores },
     evidence,
-    stats: { candidates: evidence.size, checked: toCheck.length, verified, rejected, seconds: (performance.now() - t0) / 1000, band, sure, minInliers, minCoverage, minAgreement, minCorrelation, ocr, low: { settings: low, checked: lowChecked, verified: lowVerified } },
+    stats: { candidates: evidence.size, checked: toCheck.length, verified, rejected, seconds: (performance.now() - t0) / 1000, band, sure, minInliers, minCoverage, minAgreement, minCorrelation, pixelMargin, marginRejected, ocr, low: { settings: low, checked: lowChecked, verified: lowVerified } },
     stages: clock.stages,
   };
 }
@@ -824,6 +852,32 @@ async function ocrVeto(ds: Dataset, pairs: PairEvidence[], below: number, maxPix
     await (reader as OcrReader | null)?.close();
   }
   return stats;
+}
+
+/**
+ * The pixel margin ({@link VerifyOptions.pixelMargin}): every pair checked with aligned pixels whose correlation passed
+ * `minCorrelation` is verified only when it is within `margin` of the best pixel correlation of either of its images
+ * over all pixel-checked pairs in `evidence` (including pairs known from an earlier pass), else rejected; recomputed
+ * from the correlations, so a second pass gives the same verdicts. Returns the pairs it rejected. Its source: Lowe's
+ * ratio test (a match must be clearly better than the next) applied to whole thumbnails; the value, docs/quality.md.
+ */
+function applyPixelMargin(evidence: Map<number, PairEvidence>, margin: number, minCorrelation: number): number {
+  const best = new Map<number, number>();
+  const pixelPairs: PairEvidence[] = [];
+  for (const e of evidence.values()) {
+    if (!Number.isFinite(e.pixelCorrelation) || e.rule === 'unreadable') continue;
+    pixelPairs.push(e);
+    for (const x of [e.a, e.b]) best.set(x, Math.max(best.get(x) ?? -Infinity, e.pixelCorrelation));
+  }
+  let rejected = 0;
+  for (const e of pixelPairs) {
+    if (!(e.pixelCorrelation >= minCorrelation)) continue;
+    const top = Math.max(best.get(e.a)!, best.get(e.b)!);
+    const within = e.pixelCorrelation >= top - margin;
+    if (!within) rejected++;
+    e.rule = within ? 'verified' : 'rejected';
+  }
+  return rejected;
 }
 
 /** RGB (interleaved, `pixels` × 3 bytes) → gray bytes with Rec. 601 luma weights. */

@@ -1,7 +1,8 @@
 // 32×32 thumbnails of screenshots of one editor: the window chrome is most of a thumbnail, so thumbnails of
 // different screenshots correlate 0.87–0.95 at 32 px, a thumbnail and its own screenshot 0.98–0.99 (docs/quality.md,
 // "A second text family"). At the photo files' pixel level (0.95, the seven-family choice) no thumbnail is removed
-// as a copy of another module's screenshot nor paired with one; at the tiny path's 0.92 they are paired (one group). Screenshots of real source files
+// as a copy of another module's screenshot nor paired with one; at the tiny path's 0.92 they are paired (one group)
+// unless the pixel margin (each thumbnail within 0.03 of its best pixel match) holds them apart. Screenshots of real source files
 // (Python's standard library, PSF-2.0), drawn as the benchmark draws them (bench/eval/families.ts, renderCode).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -11,7 +12,7 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import { scan } from '../../src/pipeline/scan';
 import { columnValues } from '../../src/frame';
-import { MIN_PIXEL_CORRELATION, TINY_PIXEL_CORRELATION, defaultPixelCorrelation } from '../../src/verify';
+import { MIN_PIXEL_CORRELATION, TINY_PIXEL_CORRELATION, PIXEL_MARGIN, defaultPixelCorrelation, defaultPixelMargin, type VerifyOptions } from '../../src/verify';
 import { renderCode } from '../../bench/eval/families';
 
 const MODULES = ['abc', 'bisect', 'copy', 'os', 'colorsys', 'calendar'];
@@ -21,6 +22,9 @@ test('thumbnails of different screenshots of one editor are not removed against 
   assert.equal(defaultPixelCorrelation({ kind: 'files' }), MIN_PIXEL_CORRELATION);
   assert.equal(defaultPixelCorrelation({ kind: 'array', width: 32, height: 32 }), TINY_PIXEL_CORRELATION);
   assert.equal(defaultPixelCorrelation({ kind: 'files' }, true), TINY_PIXEL_CORRELATION);
+  assert.equal(defaultPixelMargin({ kind: 'files' }), PIXEL_MARGIN);
+  assert.equal(defaultPixelMargin({ kind: 'array', width: 32, height: 32 }), false);
+  assert.equal(defaultPixelMargin({ kind: 'files' }, true), false);
   const dir = mkdtempSync(join(tmpdir(), 'nd-thumbs-'));
   try {
     for (const m of MODULES) {
@@ -30,8 +34,8 @@ test('thumbnails of different screenshots of one editor are not removed against 
       writeFileSync(join(dir, `${m}.png`), png);
       writeFileSync(join(dir, `${m}__thumb.png`), await sharp(png).resize(32, 32, { fit: 'fill' }).png().toBuffer());
     }
-    const crossRemovals = async (minCorrelation?: number) => {
-      const r = await scan(dir, { cacheDir: false, ...(minCorrelation ? { verify: { minCorrelation } } : {}) });
+    const crossRemovals = async (verify?: VerifyOptions) => {
+      const r = await scan(dir, { cacheDir: false, ...(verify ? { verify } : {}) });
       const ids = columnValues<string>(r.samples, 'id');
       const dupOf = columnValues<string | null>(r.samples, 'duplicate_of');
       const removed = ids.map((id, i) => [id, dupOf[i]] as const).filter(([, d]) => d !== null);
@@ -42,12 +46,18 @@ test('thumbnails of different screenshots of one editor are not removed against 
     };
     const now = await crossRemovals();
     assert.equal(now.r.summary.verification?.minCorrelation, MIN_PIXEL_CORRELATION);
+    assert.equal(now.r.summary.verification?.pixelMargin, PIXEL_MARGIN);
     assert.deepEqual(now.cross, [], `removed against another module: ${JSON.stringify(now.cross)}`);
     assert.deepEqual(now.crossPairs, [], 'no duplicate pair joins two modules');
     assert.ok(now.removed.length >= 3, `thumbnails removed as copies of their own screenshot: ${JSON.stringify(now.removed)}`);
-    // The level matters: at the tiny path's level, thumbnails of different modules are paired (and so grouped).
-    const loose = await crossRemovals(TINY_PIXEL_CORRELATION);
-    assert.ok(loose.crossPairs.length > 0, `at ${TINY_PIXEL_CORRELATION}: no pair across modules`);
+    // The level matters: at the tiny path's level without the margin, thumbnails of different modules are paired
+    // (and so grouped); with the margin they are not, and each thumbnail still goes with its own screenshot.
+    const loose = await crossRemovals({ minCorrelation: TINY_PIXEL_CORRELATION, pixelMargin: false });
+    assert.ok(loose.crossPairs.length > 0, `at ${TINY_PIXEL_CORRELATION} without the margin: no pair across modules`);
+    const margin = await crossRemovals({ minCorrelation: TINY_PIXEL_CORRELATION });
+    assert.deepEqual(margin.crossPairs, [], `at ${TINY_PIXEL_CORRELATION} with the margin: no duplicate pair joins two modules`);
+    assert.ok((margin.r.summary.verification?.marginRejected ?? 0) > 0, 'the margin rejected the pairs across modules');
+    assert.ok(margin.removed.length >= 3, `with the margin, thumbnails removed as copies of their own screenshot: ${JSON.stringify(margin.removed)}`);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
