@@ -24,7 +24,7 @@ import { TRANSFORMS, applyTransform, type Img } from './transforms';
 import { TINY_SIDE, TINY_TRANSFORMS, applyTinyTransform } from './tiny-transforms';
 
 /** Bump when sources, transforms or the layout change, so a stale build is rebuilt. */
-export const FAMILIES_VERSION = 5;
+export const FAMILIES_VERSION = 6;
 export const MAX_SIDE = 1024;
 export const DEFAULT_FAMILIES_DIR = join(__dirname, '..', '..', 'out', 'eval-families');
 
