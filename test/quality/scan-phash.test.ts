@@ -21,7 +21,7 @@ test('scan groups a 32x32 copy with its original via pHash; cosine alone does no
   // Cosine alone: no pHash, no verification, at the cosine-only default (0.87).
   const plain = await scan(dir, { cacheDir: false, exact: false, phash: false, verify: false });
   // No pHash, and the threshold lowered to 0.70 so the verification band reaches the copy (its cosine is
-  // under the default 0.86): aligned pixels confirm it.
+  // under the photo default, 0.86 when this test was written): aligned pixels confirm it.
   const verified = await scan(dir, { cacheDir: false, exact: false, phash: false, threshold: 0.7 });
   const row = (r: typeof withHash, id: string) => r.ids.indexOf(id);
   const g = (r: typeof withHash, id: string) => r.groups.group_id[row(r, id)];

@@ -13,6 +13,7 @@ import sharp from 'sharp';
 import { scan } from '../../src/pipeline/scan';
 import { applyTransform } from '../../bench/eval/transforms';
 import { humanSummary } from '../../src/cli/scan';
+import { DEFAULT_THRESHOLD } from '../../src/dedup/defaults';
 
 const FIX = join(__dirname, '..', 'fixtures');
 
@@ -33,14 +34,14 @@ test('crowded lists: a copy that look-alike pages push out of the k nearest is f
     assert.equal(narrow.summary.full_lists, 6, 'every list is full at the threshold: the sign that more lie further down');
     assert.deepEqual(narrow.summary.widened, { rows: 0, k: 0, over_budget: false });
     assert.ok(narrow.summary.crowded_lists >= 2, `look-alikes the check rejected crowd the copies' lists (${narrow.summary.crowded_lists})`);
-    assert.match(humanSummary(narrow.summary, '/tmp/x'), /crowded neighbour lists: \d+ samples still have all 2 listed neighbours at or above 0\.86.*-k 32/);
+    assert.match(humanSummary(narrow.summary, '/tmp/x'), new RegExp(`crowded neighbour lists: \\d+ samples still have all 2 listed neighbours at or above ${String(DEFAULT_THRESHOLD).replace('.', '\\.')}.*-k 32`));
 
     const r = await scan(dir, { k: 2, cacheDir: false });
     assert.equal(r.summary.widened.k, 32);
     assert.ok(r.summary.widened.rows >= 2, `the copies' lists were crowded and widened (${r.summary.widened.rows})`);
     assert.equal(r.summary.full_lists, 0, 'a widened list of 32 reaches every other image');
     assert.equal(r.summary.crowded_lists, 0);
-    assert.match(humanSummary(r.summary, '/tmp/x'), /widened neighbour lists: \d+ samples had all 2 listed neighbours at or above 0\.86.*searched again to 32/);
+    assert.match(humanSummary(r.summary, '/tmp/x'), new RegExp(`widened neighbour lists: \\d+ samples had all 2 listed neighbours at or above ${String(DEFAULT_THRESHOLD).replace('.', '\\.')}.*searched again to 32`));
     assert.ok(!humanSummary(r.summary, '/tmp/x').includes('crowded neighbour lists'));
     const rows = r.samples;
     const ids = rows.column('id').values as string[];

@@ -51,6 +51,9 @@ test('thumbnails of different screenshots of one editor are not removed against 
     assert.deepEqual(now.crossPairs, [], 'no duplicate pair joins two modules');
     assert.ok(now.removed.length >= 3, `thumbnails removed as copies of their own screenshot: ${JSON.stringify(now.removed)}`);
     assert.ok((now.r.summary.verification?.marginRejected ?? 0) > 0, 'the margin rejected the pairs across modules');
+    // Each rejection says why: its correlation passed the level, and one of its images matches another picture better.
+    const byMargin = [...now.r.evidencePairs()].filter((e) => e.rule === 'rejected' && e.pixelCorrelation >= MIN_PIXEL_CORRELATION);
+    assert.ok(byMargin.length > 0 && byMargin.every((e) => e.pixelBest! - e.pixelCorrelation > PIXEL_MARGIN), JSON.stringify(byMargin.slice(0, 3)));
     // The margin matters: without it, thumbnails of different modules are paired at this level (and so grouped).
     const loose = await crossRemovals({ pixelMargin: false });
     assert.ok(loose.crossPairs.length > 0, `at ${MIN_PIXEL_CORRELATION} without the margin: no pair across modules`);
