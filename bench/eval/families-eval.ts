@@ -23,7 +23,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync, renameSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { scan } from '../../src/pipeline/scan';
-import { TINY_ARRAY_SURE, SURE_COSINE, MIN_INLIERS, MIN_COVERAGE, MIN_AGREEMENT, MIN_IDENTITY_AGREEMENT, MIN_PIXEL_CORRELATION } from '../../src/verify';
+import { TINY_ARRAY_SURE, SURE_COSINE, MIN_INLIERS, MIN_COVERAGE, MIN_AGREEMENT, MIN_IDENTITY_AGREEMENT, MIN_PIXEL_CORRELATION, PIXEL_MARGIN } from '../../src/verify';
 import { DEFAULT_THRESHOLD } from '../../src/dedup/defaults';
 import { groupAtThreshold } from '../../src/dedup/groups';
 import type { Neighbors } from '../../src/types';
@@ -739,7 +739,7 @@ async function main(): Promise<void> {
   }
   // The product's defaults for folders of larger images (src/verify, src/dedup/defaults.ts), whatever this run would
   // choose; the tiny path's own threshold and pixel level are below.
-  const defaults: Setting = { t: DEFAULT_THRESHOLD, sure: SURE_COSINE, minInliers: MIN_INLIERS, minCoverage: MIN_COVERAGE, minAgreement: MIN_AGREEMENT, minIdentity: MIN_IDENTITY_AGREEMENT, minCorrelation: MIN_PIXEL_CORRELATION };
+  const defaults: Setting = { t: DEFAULT_THRESHOLD, sure: SURE_COSINE, minInliers: MIN_INLIERS, minCoverage: MIN_COVERAGE, minAgreement: MIN_AGREEMENT, minIdentity: MIN_IDENTITY_AGREEMENT, minCorrelation: MIN_PIXEL_CORRELATION, pixelMargin: PIXEL_MARGIN };
   console.log(`\nAt the product's defaults (${fmt(defaults)}), no OCR veto:`);
   console.log(HEAD);
   for (const f of FAMILIES) console.log(line(scoreFamily(data.get(f)!, defaults)));
