@@ -19,18 +19,22 @@ import { contactSheet, type SheetItem } from './contact-sheet';
 
 const COLOUR: Record<string, string> = { original: '#7fff7f', copy: '#ffff7f', distractor: '#ff9f7f', control: '#9fcfff' };
 
+/** `v` made zero-mean and unit-norm, in place (a constant vector stays zero): its dot products are correlations. */
+function unitNorm(v: Float64Array): Float64Array {
+  const mean = v.reduce((a, b) => a + b, 0) / v.length;
+  let n = 0;
+  for (let i = 0; i < v.length; i++) n += (v[i] -= mean) ** 2;
+  n = Math.sqrt(n) || 1;
+  for (let i = 0; i < v.length; i++) v[i] /= n;
+  return v;
+}
+
 /** Zero-mean, unit-norm 16×16 grayscale vectors of an image and its mirror. */
 async function signature(path: string): Promise<[Float64Array, Float64Array]> {
   const one = async (flip: boolean) => {
     let s = sharp(path).grayscale().resize(16, 16, { fit: 'fill' });
     if (flip) s = s.flop();
-    const d = await s.raw().toBuffer();
-    const v = Float64Array.from(d);
-    const mean = v.reduce((a, b) => a + b, 0) / v.length;
-    let n = 0;
-    for (let i = 0; i < v.length; i++) n += (v[i] -= mean) ** 2;
-    n = Math.sqrt(n) || 1;
-    return v.map((x) => x / n);
+    return unitNorm(Float64Array.from(await s.raw().toBuffer()));
   };
   return [await one(false), await one(true)];
 }
@@ -49,14 +53,9 @@ async function detail(path: string): Promise<[Float64Array, Float64Array]> {
   const one = async (flip: boolean) => {
     let s = sharp(path).grayscale().resize(DETAIL_SIDE, DETAIL_SIDE, { fit: 'fill' });
     if (flip) s = s.flop();
-    const base = sharp(await s.raw().toBuffer(), { raw: { width: DETAIL_SIDE, height: DETAIL_SIDE, channels: 1 } });
-    const [plain, blurred] = await Promise.all([base.clone().raw().toBuffer(), base.clone().blur(DETAIL_SIGMA).raw().toBuffer()]);
-    const v = Float64Array.from(plain, (x, i) => x - blurred[i]);
-    const mean = v.reduce((a, b) => a + b, 0) / v.length;
-    let n = 0;
-    for (let i = 0; i < v.length; i++) n += (v[i] -= mean) ** 2;
-    n = Math.sqrt(n) || 1;
-    return v.map((x) => x / n);
+    const plain = await s.raw().toBuffer(); // one channel; the blur keeps one too ('b-w': sharp writes raw input back as sRGB)
+    const blurred = await sharp(plain, { raw: { width: DETAIL_SIDE, height: DETAIL_SIDE, channels: 1 } }).blur(DETAIL_SIGMA).toColourspace('b-w').raw().toBuffer();
+    return unitNorm(Float64Array.from(plain, (x, i) => x - blurred[i]));
   };
   return [await one(false), await one(true)];
 }

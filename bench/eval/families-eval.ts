@@ -162,13 +162,19 @@ export async function familyData(m: FamilyManifest, family: FamilyName, opts: Fa
   // Array datasets (the tiny family) never take the content view: their data is the plain run's.
   if (opts.contentView && family === 'tiny') return familyData(m, family);
   const file = join(CACHE, `${family}${opts.contentView ? '.content' : ''}.json`);
+  // A cache of another build of the family (other images: the families' version moved) is stale whatever its own
+  // version. Until 1 December's seventh session this was not checked, and a tiny cache outlived a build that changed
+  // three of its photos.
+  const want = new Set(familyRows(m, family).map((r) => r.file));
+  const sameRows = (d: FamilyData) => d.rows.length === want.size && d.rows.every((r) => want.has(r.file));
   if (existsSync(file)) {
     const d = JSON.parse(readFileSync(file, 'utf8')) as FamilyData;
-    if (d.version === CACHE_VERSION) return d;
-    if (family === 'tiny' && d.version === KEYPOINT_FREE_VERSION) return d;
+    if (!sameRows(d)) console.log(`  ${family}: the cache holds another build of the family's images; rebuilt`);
+    else if (d.version === CACHE_VERSION) return d;
+    else if (family === 'tiny' && d.version === KEYPOINT_FREE_VERSION) return d;
     // Versions 1 and 2 were built before the scan verified pairs as they are, with keypoints for every pair:
     // they are upgraded. Versions 3–6 built from empty lack those keypoints (./family-evidence.ts): rebuilt.
-    if (d.version >= 1 && d.version <= 2) {
+    else if (d.version >= 1 && d.version <= 2) {
       // Upgrade in steps, so an old cache gains every field: version 1 had no inlier coverage (recheck the
       // keypoint pairs with enough inliers to matter), version 2 no photometric agreement, version 3 the
       // tiny path's pixel correlation over shifts of ±2 px only (now TINY_SEARCH: ±5 px and crops).
