@@ -417,7 +417,7 @@ export class ScanResult {
 
   /**
    * Near-duplicate pairs above the threshold with their evidence: `a, b, similarity, group_id,
-   * cosine, rule, inliers, coverage, agreement, pixel_correlation, flipped, ocr_similarity, hash_distance` (sample ids);
+   * cosine, rule, inliers, coverage, containment, agreement, pixel_correlation, flipped, ocr_similarity, hash_distance` (sample ids);
    * `ocr_similarity` is the word containment of two legible text pages (src/verify/ocr.ts), empty when not read. `similarity` is
    * the score the pair was grouped on (the cosine, or a hash match's score); `rule` says what made it
    * a duplicate: `exact`, `cosine` (≥ the sure level), `verified` (keypoints or pixels), `unchecked`
@@ -439,6 +439,7 @@ export class ScanResult {
     cols.rule = Array.from(p.a, (_, x) => (isExact(x) ? 'exact' : ev[x]?.rule ?? (c.verification ? 'unchecked' : 'cosine')));
     cols.inliers = Array.from(p.a, (_, x) => (ev[x] && ev[x]!.inliers >= 0 ? ev[x]!.inliers : null));
     cols.coverage = Array.from(p.a, (_, x) => num(ev[x]?.coverage));
+    cols.containment = Array.from(p.a, (_, x) => num(ev[x]?.containment));
     cols.agreement = Array.from(p.a, (_, x) => num(ev[x]?.agreement));
     cols.pixel_correlation = Array.from(p.a, (_, x) => num(ev[x]?.pixelCorrelation));
     cols.flipped = Array.from(p.a, (_, x) => ev[x]?.flipped ?? false);

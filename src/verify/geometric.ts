@@ -41,6 +41,15 @@ export interface GeometricMatch {
    */
   coverage: number;
   /**
+   * How much of one image lies inside the other under the homography: the larger of the two shares (points of
+   * one image's frame that the homography, or its inverse, maps into the other's frame; {@link containment}),
+   * 0..1; 0 without a homography. A copy is one picture inside the other (a crop inside its original, an
+   * original inside its letterboxed or rotated-with-corners copy): near 1. Two overlapping views of one scene
+   * (the frames of a panorama, two crops of one photo side by side) share one homography over their overlap,
+   * but each has a part the other lacks: the share is the overlap's.
+   */
+  containment: number;
+  /**
    * The RANSAC homography mapping points of the first image to the second (row-major 3×3, pixels of the
    * analysed images), or null when none was found.
    */
@@ -182,7 +191,7 @@ export class GeometricVerifier {
    * search itself (measured in bench/verify.bench.ts's run notes, docs/quality.md).
    */
   match(a: OrbFeatures, b: OrbFeatures, minMatches = 4): GeometricMatch {
-    if (a.count < 2 || b.count < 2) return { matches: 0, inliers: 0, coverage: 0, homography: null };
+    if (a.count < 2 || b.count < 2) return { matches: 0, inliers: 0, coverage: 0, containment: 0, homography: null };
     const cv = this.cv;
     const src: number[] = [];
     const dst: number[] = [];
@@ -215,12 +224,12 @@ export class GeometricVerifier {
     }
     {
       const matches = src.length / 2;
-      if (matches < 4) return { matches, inliers: 0, coverage: 0, homography: null };
+      if (matches < 4) return { matches, inliers: 0, coverage: 0, containment: 0, homography: null };
       // Inliers are a subset of the matches: a caller that needs `minMatches` inliers learns all it can from the
       // count. RANSAC on a few chance matches runs all of its 2,000 iterations (6–70 ms here, against 4 ms for
       // the whole descriptor search; out/-only probe on the control photos, 1 December), most of a look-alike
       // pair's cost.
-      if (matches < minMatches) return { matches, inliers: -1, coverage: NaN, homography: null };
+      if (matches < minMatches) return { matches, inliers: -1, coverage: NaN, containment: NaN, homography: null };
       const s = cv.matFromArray(matches, 1, cv.CV_32FC2, src);
       const d = cv.matFromArray(matches, 1, cv.CV_32FC2, dst);
       const inlierMask = new cv.Mat();
@@ -239,12 +248,65 @@ export class GeometricVerifier {
         }
         h.delete();
         const share = (o: number, w: number, hgt: number) => (inliers ? ((box[o + 2] - box[o]) * (box[o + 3] - box[o + 1])) / (w * hgt) : 0);
-        return { matches, inliers, coverage: Math.min(share(0, a.width, a.height), share(4, b.width, b.height)), homography: inliers ? homography : null };
+        const fitted = inliers ? homography : null;
+        return {
+          matches,
+          inliers,
+          coverage: Math.min(share(0, a.width, a.height), share(4, b.width, b.height)),
+          containment: fitted ? containment(fitted, a.width, a.height, b.width, b.height) : 0,
+          homography: fitted,
+        };
       } finally {
         s.delete(); d.delete(); inlierMask.delete();
       }
     }
   }
+}
+
+/** Points per side of the grid {@link containment} maps (cell centres): 256 points, 1/16 of a side apart. */
+const CONTAINMENT_GRID = 16;
+/** How far outside the other frame a mapped point may land and still count as inside (share of that frame's side): room for the homography's error at the corners. */
+const CONTAINMENT_SLACK = 0.03;
+
+/**
+ * How much of one image lies inside the other under a homography `h` (row-major 3×3, mapping pixels of image A,
+ * `aw`×`ah`, to image B, `bw`×`bh`): the share of a 16×16 grid of A's cell centres that `h` maps into B's frame
+ * (3 % slack per side), and of B's that the inverse maps into A's; the larger of the two, 0..1. A point mapped
+ * behind the camera (w ≤ 0) is outside; a singular `h` gives 0. The same measure as the share of a picture the
+ * other one holds: 1 for a crop and its original, about 0.5 for two frames of a panorama that overlap by half.
+ */
+export function containment(h: readonly number[], aw: number, ah: number, bw: number, bh: number): number {
+  // A singular homography collapses a frame onto a line or a point, which lands "inside" anything.
+  const inv = invert3(h);
+  return inv ? Math.max(insideShare(h, aw, ah, bw, bh), insideShare(inv, bw, bh, aw, ah)) : 0;
+}
+
+function insideShare(h: readonly number[], w: number, hgt: number, tw: number, th: number): number {
+  const n = CONTAINMENT_GRID;
+  const sx = CONTAINMENT_SLACK * tw, sy = CONTAINMENT_SLACK * th;
+  let inside = 0;
+  for (let i = 0; i < n; i++) {
+    const y = ((i + 0.5) / n) * hgt;
+    for (let j = 0; j < n; j++) {
+      const x = ((j + 0.5) / n) * w;
+      const z = h[6] * x + h[7] * y + h[8];
+      if (!(z > 0)) continue;
+      const u = (h[0] * x + h[1] * y + h[2]) / z;
+      const v = (h[3] * x + h[4] * y + h[5]) / z;
+      if (u >= -sx && u <= tw + sx && v >= -sy && v <= th + sy) inside++;
+    }
+  }
+  return inside / (n * n);
+}
+
+/** Inverse of a row-major 3×3 matrix, or null when it is (nearly) singular. */
+function invert3(m: readonly number[]): number[] | null {
+  const [a, b, c, d, e, f, g, h, i] = m;
+  const A = e * i - f * h, B = -(d * i - f * g), C = d * h - e * g;
+  const det = a * A + b * B + c * C;
+  if (!Number.isFinite(det) || Math.abs(det) < 1e-12) return null;
+  const r = 1 / det;
+  return [A * r, -(b * i - c * h) * r, (b * f - c * e) * r, B * r, (a * i - c * g) * r, -(a * f - c * d) * r, C * r, -(a * h - b * g) * r, (a * e - b * d) * r];
 }
 
 /** The descriptors as 32-bit words (8 per 32-byte descriptor). */

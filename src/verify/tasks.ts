@@ -74,6 +74,8 @@ export class ImageStore {
 export interface CheckSettings {
   minInliers: number;
   minCoverage: number;
+  /** Least share of one image inside the other under the homography (`./geometric.ts`, `containment`). */
+  minContainment: number;
   minAgreement: number;
   minIdentity: number;
   /** ORB's low-contrast fallback (`./geometric.ts`, `LOW_CONTRAST_FAST_THRESHOLD`); false: FAST at 20 only. */
@@ -100,7 +102,7 @@ export type ItemResult =
   | null // prepare
   | { agreement: number; flipped: boolean; verified: boolean } // identity
   | OrbFeatures // orb
-  | { matches: number; inliers: number; coverage: number; agreement: number }; // match
+  | { matches: number; inliers: number; coverage: number; containment: number; agreement: number }; // match
 
 const IDENTITY = [1, 0, 0, 0, 1, 0, 0, 0, 1];
 
@@ -181,15 +183,15 @@ export class TaskRunner {
     return this.verifier!.features(flipped ? flipGray(g, s.side, s.side) : Uint8Array.from(g), s.side, s.side);
   }
 
-  private match(a: number, b: number, need: number, flipped: boolean): { matches: number; inliers: number; coverage: number; agreement: number } {
+  private match(a: number, b: number, need: number, flipped: boolean): { matches: number; inliers: number; coverage: number; containment: number; agreement: number } {
     const fa = this.features.get(a);
     const fb = (flipped ? this.featuresFlipped : this.features).get(b);
     if (!fa || !fb) throw new Error(`features of slot ${fa ? b : a} were not computed`);
     const m = this.verifier!.match(fa, fb, need);
     const o = this.settings;
-    const geometric = m.inliers >= o.minInliers && m.coverage >= o.minCoverage;
+    const geometric = m.inliers >= o.minInliers && m.coverage >= o.minCoverage && m.containment >= o.minContainment;
     // Agreement after warping: only when the keypoints pass (the verdict needs it then, and only then).
     const agreement = o.minAgreement > 0 && geometric && m.homography ? this.agreement(a, b, scaleHomography(m.homography, 0.5), flipped) : NaN;
-    return { matches: m.matches, inliers: m.inliers, coverage: m.coverage, agreement };
+    return { matches: m.matches, inliers: m.inliers, coverage: m.coverage, containment: m.containment, agreement };
   }
 }

@@ -61,7 +61,7 @@ test('scan writes samples.csv, duplicates.csv and summary.json, prints a summary
   assert.equal(broken.status, 'skipped');
   assert.notEqual(broken.reason, '');
   const dup = parseCsv(fs.readFileSync(path.join(out, 'duplicates.csv'), 'utf8'));
-  assert.deepEqual(dup.columns, ['a', 'b', 'similarity', 'group_id', 'cosine', 'rule', 'inliers', 'coverage', 'agreement', 'pixel_correlation', 'flipped', 'ocr_similarity', 'hash_distance']);
+  assert.deepEqual(dup.columns, ['a', 'b', 'similarity', 'group_id', 'cosine', 'rule', 'inliers', 'coverage', 'containment', 'agreement', 'pixel_correlation', 'flipped', 'ocr_similarity', 'hash_distance']);
   assert.equal(dup.rows.length, 3);
   // Every listed pair says why it is a duplicate.
   for (const r of dup.rows) assert.ok(['exact', 'cosine', 'verified'].includes(r.rule), r.rule);

@@ -128,7 +128,7 @@ test('samples DataFrame and written outputs', async () => {
     const w = await writeScanOutputs(r, out);
     for (const f of ['samples.csv', 'duplicates.csv', 'summary.json']) assert.ok(fs.existsSync(path.join(out, f)), f);
     const dup = parseCsv(fs.readFileSync(path.join(out, 'duplicates.csv'), 'utf8'));
-    assert.deepEqual(dup.columns, ['a', 'b', 'similarity', 'group_id', 'cosine', 'rule', 'inliers', 'coverage', 'agreement', 'pixel_correlation', 'flipped', 'ocr_similarity', 'hash_distance']);
+    assert.deepEqual(dup.columns, ['a', 'b', 'similarity', 'group_id', 'cosine', 'rule', 'inliers', 'coverage', 'containment', 'agreement', 'pixel_correlation', 'flipped', 'ocr_similarity', 'hash_distance']);
     assert.equal(dup.rows.length, 3);
     const summary = JSON.parse(fs.readFileSync(path.join(out, 'summary.json'), 'utf8'));
     assert.equal(summary.to_remove, 3);

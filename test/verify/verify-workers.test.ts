@@ -102,7 +102,7 @@ test('OpenCV RANSAC seeds itself on every call: a fit does not depend on the fit
 
 test('a task item that fails on a worker is an error of that item only; the pool closes', { timeout: 120_000 }, async () => {
   const store = ImageStore.create(3, 64);
-  const pool = new TaskPool(store, { minInliers: 20, minCoverage: 0, minAgreement: 0.6, minIdentity: 0.8, lowContrast: true }, 1);
+  const pool = new TaskPool(store, { minInliers: 20, minCoverage: 0, minContainment: 0.9, minAgreement: 0.6, minIdentity: 0.8, lowContrast: true }, 1);
   try {
     await pool.ready();
     await pool.map([0, 1, 2], 8, (slots) => ({ kind: 'prepare', slots }));

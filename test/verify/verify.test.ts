@@ -125,7 +125,7 @@ test('a homography is fitted only where the inliers can reach the level: same ve
   const s1 = await f(join(LOOKALIKE, 'starfield-1.jpg'));
   const all = v.match(s0, s1);
   assert.ok(all.matches >= 4 && all.matches < 20 && all.inliers >= 0, JSON.stringify(all));
-  assert.deepEqual(v.match(s0, s1, 20), { matches: all.matches, inliers: -1, coverage: NaN, homography: null });
+  assert.deepEqual(v.match(s0, s1, 20), { matches: all.matches, inliers: -1, coverage: NaN, containment: NaN, homography: null });
   assert.deepEqual(v.match(s0, s1, all.matches), all);
   // Scan-level: the control folder's pairs, checked with every pair fitted (minMatches 4, as before 1 December) and
   // at the default: every verdict is the same; the unfitted pairs had fewer matches than the inliers they needed.
