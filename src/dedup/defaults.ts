@@ -62,7 +62,8 @@ export const TINY_GRAYSCALE_THRESHOLD = 0.97;
 export const TINY_GRAYSCALE_DEQUANTIZED_THRESHOLD = 0.98;
 
 /**
- * The default threshold for a dataset and how it was embedded: for tiny grayscale array datasets
+ * The default threshold for a dataset and how it was embedded: for tiny grayscale array datasets (and folders of tiny
+ * grayscale files, `tinyGrayFiles`)
  * {@link TINY_GRAYSCALE_DEQUANTIZED_THRESHOLD} with the dequantized model (their default) or
  * {@link TINY_GRAYSCALE_THRESHOLD} with the int8 one; {@link TINY_ARRAY_THRESHOLD} for other arrays
  * of tiny images (CIFAR's 32×32 colour images; measured on the benchmark's tiny family, no real CIFAR data
@@ -72,9 +73,12 @@ export const TINY_GRAYSCALE_DEQUANTIZED_THRESHOLD = 0.98;
  */
 export function defaultThresholdFor(
   ds: { pixels: Pick<PixelSource, 'kind'> & { width?: number; height?: number; channels?: number } },
-  embedding: { dequantized?: boolean; verify?: boolean; tinyColourFiles?: boolean } = {},
+  embedding: { dequantized?: boolean; verify?: boolean; tinyColourFiles?: boolean; tinyGrayFiles?: boolean } = {},
 ): number {
-  if (isTinyGrayscale(ds.pixels)) return embedding.dequantized ? TINY_GRAYSCALE_DEQUANTIZED_THRESHOLD : TINY_GRAYSCALE_THRESHOLD;
+  // A folder of tiny grayscale files (MNIST exported as PNG) is the same data as the arrays: at the photo default
+  // (0.78, with the pixel check) a scan of 600 Fashion-MNIST files removed 114 garments that have no copy
+  // (docs/quality.md, "Tiny grayscale files"); their cosines say as little as the arrays' do.
+  if (isTinyGrayscale(ds.pixels) || embedding.tinyGrayFiles) return embedding.dequantized ? TINY_GRAYSCALE_DEQUANTIZED_THRESHOLD : TINY_GRAYSCALE_THRESHOLD;
   // Without the second signal the band's bottom would merge look-alikes: the cosine-only calibration.
   if (embedding.verify === false) return UNVERIFIED_THRESHOLD;
   return isTinyArray(ds.pixels) || embedding.tinyColourFiles ? TINY_ARRAY_THRESHOLD : DEFAULT_THRESHOLD;
@@ -96,15 +100,15 @@ export function checkThreshold(t: unknown): number {
 /**
  * The threshold to use: `given` after {@link checkThreshold}, or when undefined (or null) the default for the
  * dataset and embedding ({@link defaultThresholdFor}; without `embedding`, the dataset's default
- * embedding of {@link defaultEmbeddingFor} is assumed; `tinyColourFiles`: the dataset is a folder of tiny colour files,
- * from `isTinyColourFolder` in ./tiny-files.ts), or {@link DEFAULT_THRESHOLD} when no dataset
+ * embedding of {@link defaultEmbeddingFor} is assumed; `tinyColourFiles` / `tinyGrayFiles`: the dataset is a folder of
+ * tiny colour / grayscale files, from `tinyFolderKind` in ./tiny-files.ts), or {@link DEFAULT_THRESHOLD} when no dataset
  * is known. This is the only place that picks a default threshold.
  * @throws {@link NeardupError} (`invalid_argument`) when `given` is not a number from -1 to 1.
  */
 export function resolveThreshold(
   given: unknown,
   ds?: { pixels: Pick<PixelSource, 'kind'> & { width?: number; height?: number; channels?: number } },
-  embedding?: { dequantized?: boolean; verify?: boolean; tinyColourFiles?: boolean },
+  embedding?: { dequantized?: boolean; verify?: boolean; tinyColourFiles?: boolean; tinyGrayFiles?: boolean },
 ): number {
   if (given !== undefined && given !== null) return checkThreshold(given);
   if (!ds) return DEFAULT_THRESHOLD;

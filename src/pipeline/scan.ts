@@ -621,7 +621,10 @@ export async function scan(spec: string | Dataset, opts: ScanOptions = {}): Prom
   // A folder of CIFAR-sized colour files gets the tiny arrays' threshold and sure level (src/dedup/tiny-files.ts).
   const tinyFiles = await tinyFolderKind(dataset);
   const tinyColourFiles = tinyFiles === 'colour';
-  const threshold = resolveThreshold(opts.threshold, dataset, { ...embeddings.settings, verify: opts.verify !== false, tinyColourFiles });
+  // A folder of tiny grayscale files takes the tiny grayscale arrays' threshold, sure level and pixel check.
+  const tinyGrayFiles = tinyFiles === 'gray';
+  const tinyGray = isTinyGrayscale(dataset.pixels) || tinyGrayFiles;
+  const threshold = resolveThreshold(opts.threshold, dataset, { ...embeddings.settings, verify: opts.verify !== false, tinyColourFiles, tinyGrayFiles });
 
   const valid = Uint8Array.from(embeddings.status, (s) => (s === 'ok' ? 1 : 0));
   progress('similarity', 0, 1);
@@ -672,10 +675,10 @@ export async function scan(spec: string | Dataset, opts: ScanOptions = {}): Prom
       ...vo,
       // Every pair at the scan's own threshold is checked, even when it is set below the default band.
       band: Math.min(vo.band ?? VERIFY_BAND, threshold),
-      sure: Math.max(vo.sure ?? defaultSure(dataset.pixels as never, isTinyGrayscale(dataset.pixels), tinyColourFiles), Math.min(vo.band ?? VERIFY_BAND, threshold)),
-      pixelSearch: vo.pixelSearch ?? defaultPixelSearch(isTinyGrayscale(dataset.pixels)),
-      minCorrelation: vo.minCorrelation ?? defaultPixelCorrelation(dataset.pixels as never, tinyColourFiles),
-      pixelMargin: vo.pixelMargin ?? defaultPixelMargin(dataset.pixels as never, tinyColourFiles),
+      sure: Math.max(vo.sure ?? defaultSure(dataset.pixels as never, tinyGray, tinyColourFiles), Math.min(vo.band ?? VERIFY_BAND, threshold)),
+      pixelSearch: vo.pixelSearch ?? defaultPixelSearch(tinyGray),
+      minCorrelation: vo.minCorrelation ?? defaultPixelCorrelation(dataset.pixels as never, tinyColourFiles || tinyGrayFiles),
+      pixelMargin: vo.pixelMargin ?? defaultPixelMargin(dataset.pixels as never, tinyColourFiles || tinyGrayFiles),
       // No band for tiny files of either kind: it checks by keypoints only, which they are too small for.
       low: vo.low ?? (tinyFiles ? false : defaultLowBand(dataset.pixels as never, isTinyGrayscale(dataset.pixels), tinyColourFiles, vo)),
       // One reading per page for both passes (the widened one re-checks no pair but may meet the same pages).
