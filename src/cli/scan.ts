@@ -8,7 +8,7 @@ import type { Command } from 'commander';
 import { SingleBar, Presets } from 'cli-progress';
 import { scan, type ScanStage, type ScanSummary } from '../pipeline/scan';
 import { writeScanOutputs } from '../pipeline/write';
-import { DEFAULT_THRESHOLD, TINY_ARRAY_THRESHOLD, UNVERIFIED_THRESHOLD, TINY_GRAYSCALE_DEQUANTIZED_THRESHOLD, TINY_GRAYSCALE_THRESHOLD } from '../dedup/defaults';
+import { DEFAULT_THRESHOLD, TINY_ARRAY_THRESHOLD, UNVERIFIED_THRESHOLD, TINY_GRAYSCALE_DEQUANTIZED_THRESHOLD, TINY_GRAYSCALE_THRESHOLD, TINY_GRAY_FILES_THRESHOLD } from '../dedup/defaults';
 import type { GroupMethod } from '../dedup/groups';
 import { isInside, realpathLoose } from '../export/safe-path';
 import { NeardupError } from '../errors';
@@ -121,7 +121,7 @@ export function register(program: Command): void {
     .description('Find exact and near-duplicate images; write samples.csv, duplicates.csv and summary.json')
     .argument('<dataset>', datasetSyntax())
     .requiredOption('-o, --out <dir>', 'output folder (created if needed; must not be inside the dataset folder)')
-    .option('-t, --threshold <t>', `cosine similarity at or above which images are near-duplicates (default ${DEFAULT_THRESHOLD} for photos, where pairs under 0.99 need a second check (tiles that agree as they are or after a keypoint alignment, or aligned pixels for tiny images); ${TINY_ARRAY_THRESHOLD} for arrays of tiny colour images such as CIFAR (pairs under 0.94 checked by aligned pixels); ${UNVERIFIED_THRESHOLD} with --no-verify; for tiny grayscale datasets such as Fashion-MNIST ${TINY_GRAYSCALE_DEQUANTIZED_THRESHOLD}, or ${TINY_GRAYSCALE_THRESHOLD} with --no-dequantize)`, numberIn(-1, 1))
+    .option('-t, --threshold <t>', `cosine similarity at or above which images are near-duplicates (default ${DEFAULT_THRESHOLD} for photos, where pairs under 0.99 need a second check (tiles that agree as they are or after a keypoint alignment, or aligned pixels for tiny images); ${TINY_ARRAY_THRESHOLD} for arrays of tiny colour images such as CIFAR (pairs under 0.94 checked by aligned pixels); ${UNVERIFIED_THRESHOLD} with --no-verify; for tiny grayscale datasets such as Fashion-MNIST ${TINY_GRAYSCALE_DEQUANTIZED_THRESHOLD}, or ${TINY_GRAYSCALE_THRESHOLD} with --no-dequantize; ${TINY_GRAY_FILES_THRESHOLD} for folders of such images as files, pairs under 0.99 checked by aligned pixels)`, numberIn(-1, 1))
     .option('--model <path>', 'embedding model: an .onnx file or a model config .json (default: bundled MobileNetV2)')
     .option('--dequantize', 'run the int8 model with float activations: steadier similarities, the same on every CPU, about 2.5x the time per pixel (default for tiny grayscale datasets; docs/embeddings.md)')
     .option('--no-dequantize', 'run the int8 model as it is, also for tiny grayscale datasets')

@@ -62,6 +62,17 @@ export const TINY_GRAYSCALE_THRESHOLD = 0.97;
 export const TINY_GRAYSCALE_DEQUANTIZED_THRESHOLD = 0.98;
 
 /**
+ * Default threshold for folders of tiny grayscale image files (MNIST or Fashion-MNIST exported as PNG; `tinyFolderKind`
+ * 'gray', src/dedup/tiny-files.ts), embedded with the int8 model and verified: 0.95, with every pair under 0.99 checked
+ * by aligned pixels at r ≥ 0.98 ({@link TINY_GRAY_FILES_CORRELATION} in src/verify). At the photo default (0.78, pixel
+ * r ≥ 0.92 within 0.03 of the best) an independent check of 600 Fashion-MNIST test files removed 121 of 214 against
+ * other garments, 114 of them images with no copy. Chosen on a build of 600 train files (500 distinct, 100 copies of 10
+ * kinds): the most copies found with no wrong removal at the setting and at its looser neighbours (threshold − 0.01,
+ * pixel level − 0.01), 80 of 100; reported on the test-split folder (docs/quality.md, "Tiny grayscale files").
+ */
+export const TINY_GRAY_FILES_THRESHOLD = 0.95;
+
+/**
  * The default threshold for a dataset and how it was embedded: for tiny grayscale array datasets (and folders of tiny
  * grayscale files, `tinyGrayFiles`)
  * {@link TINY_GRAYSCALE_DEQUANTIZED_THRESHOLD} with the dequantized model (their default) or
@@ -75,9 +86,7 @@ export function defaultThresholdFor(
   ds: { pixels: Pick<PixelSource, 'kind'> & { width?: number; height?: number; channels?: number } },
   embedding: { dequantized?: boolean; verify?: boolean; tinyColourFiles?: boolean; tinyGrayFiles?: boolean } = {},
 ): number {
-  // A folder of tiny grayscale files (MNIST exported as PNG) is the same data as the arrays: at the photo default
-  // (0.78, with the pixel check) a scan of 600 Fashion-MNIST files removed 114 garments that have no copy
-  // (docs/quality.md, "Tiny grayscale files"); their cosines say as little as the arrays' do.
+  if (embedding.tinyGrayFiles && !embedding.dequantized && embedding.verify !== false) return TINY_GRAY_FILES_THRESHOLD;
   if (isTinyGrayscale(ds.pixels) || embedding.tinyGrayFiles) return embedding.dequantized ? TINY_GRAYSCALE_DEQUANTIZED_THRESHOLD : TINY_GRAYSCALE_THRESHOLD;
   // Without the second signal the band's bottom would merge look-alikes: the cosine-only calibration.
   if (embedding.verify === false) return UNVERIFIED_THRESHOLD;

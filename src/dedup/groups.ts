@@ -67,6 +67,13 @@ export interface GroupOptions {
   pixelCounts?: ArrayLike<number>;
   /** File size in bytes of each row (tie-break for `keep: 'largest'`). */
   fileSizes?: ArrayLike<number>;
+  /**
+   * 1 for a row whose picture lies inside another one it was verified against, which holds clearly more (a crop of a
+   * photo; `heldInside` in src/verify): the built-in keep policies visit such rows after the others of their kind, so
+   * `keep: 'first'` keeps the photo and removes the crop even when the crop's name sorts first. A key after the
+   * policy's own (split, size) and before dataset order. Not used by a keep function.
+   */
+  heldInside?: Uint8Array;
 }
 
 /** Counts describing a grouping; all are numbers of samples unless the name says groups. */
@@ -129,6 +136,7 @@ export function groupAtThreshold(nb: Neighbors, threshold: number, opts: GroupOp
   checkLength('exactGroups', opts.exactGroups, n);
   checkLength('pixelCounts', opts.pixelCounts, n);
   checkLength('fileSizes', opts.fileSizes, n);
+  checkLength('heldInside', opts.heldInside, n);
   const keep = opts.keep ?? 'first';
   const prefer = makePreference(keep, opts);
 
@@ -140,7 +148,7 @@ export function groupAtThreshold(nb: Neighbors, threshold: number, opts: GroupOp
     components(nb, threshold, owner, opts.valid, opts.exactGroups);
   } else {
     const adj = thresholdGraph(nb, threshold, opts.valid, opts.exactGroups);
-    const order = typeof keep === 'function' || keep === 'first' ? null : prefer;
+    const order = typeof keep === 'function' || (keep === 'first' && !opts.heldInside) ? null : prefer;
     fiftyoneWalk(adj, owner, duplicateOf, order, opts.exactGroups ? exactMembers(opts.exactGroups, opts.valid) : null);
   }
 
@@ -444,7 +452,9 @@ export function checkKeepPolicy(keep: KeepPolicy, splits?: ArrayLike<string | nu
  * A strict "a is preferred over b" order for the built-in keep policies; ties go to the earlier row.
  */
 function makePreference(keep: KeepPolicy, opts: GroupOptions): (a: number, b: number) => boolean {
-  const first = (a: number, b: number) => a < b;
+  const held = opts.heldInside;
+  // Dataset order, a row held inside another picture after the rest (GroupOptions.heldInside).
+  const first = held ? (a: number, b: number) => (held[a] !== held[b] ? held[a] < held[b] : a < b) : (a: number, b: number) => a < b;
   if (typeof keep === 'function' || keep === 'first') return first;
   if (keep === 'largest') {
     const px = opts.pixelCounts;
@@ -460,7 +470,7 @@ function makePreference(keep: KeepPolicy, opts: GroupOptions): (a: number, b: nu
       if (dp !== 0) return dp > 0;
       const df = size(fs, a) - size(fs, b);
       if (df !== 0) return df > 0;
-      return a < b;
+      return first(a, b);
     };
   }
   if (typeof keep !== 'string' || keep === '') throw new NeardupError(`invalid keep policy '${String(keep)}'`);
@@ -482,7 +492,7 @@ function makePreference(keep: KeepPolicy, opts: GroupOptions): (a: number, b: nu
     const pa = splits[a] === keep;
     const pb = splits[b] === keep;
     if (pa !== pb) return pa;
-    return a < b;
+    return first(a, b);
   };
 }
 

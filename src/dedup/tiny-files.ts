@@ -35,8 +35,8 @@ export async function isTinyColourFolder(ds: Pick<Dataset, 'df' | 'pixels'>): Pr
  * What kind of tiny-image folder `ds` is: null unless it is a folder (or manifest) of image files whose every known
  * size has its shorter side under {@link TINY_SIDE} px (at least one size known; array datasets have their own
  * rule, `isTinyArray`); then `'colour'` when at least half of up to {@link COLOUR_SAMPLE} decoded images are in
- * colour (see {@link COLOUR_SHARE}), else `'gray'` (MNIST exported as PNG: the tiny grayscale arrays' threshold and
- * sure level since 2 December, `defaultThresholdFor`'s `tinyGrayFiles`, and no lower band, which checks by keypoints only). Unreadable images are left out.
+ * colour (see {@link COLOUR_SHARE}), else `'gray'` (MNIST exported as PNG: their own threshold and pixel level since
+ * 2 December, `TINY_GRAY_FILES_THRESHOLD` in ./defaults.ts, and no lower band, which checks by keypoints only). Unreadable images are left out.
  */
 export async function tinyFolderKind(ds: Pick<Dataset, 'df' | 'pixels'>): Promise<'colour' | 'gray' | null> {
   if (!isEncoded(ds.pixels) || !hasColumn(ds.df, 'width') || !hasColumn(ds.df, 'height')) return null;

@@ -24,7 +24,7 @@ import { fsPath } from '../datasets/names';
 import { histogram, maxSimilarity, nearestIndex, ThresholdIndex, type Histogram } from '../dedup/threshold';
 import { uniqueness } from '../dedup/uniqueness';
 import { addHashMatches, mergeHashPairs, DEFAULT_HASH_BITS, DEFAULT_HASH_MIN_COSINE, type HashMatchOptions } from '../phash/merge';
-import { verifyCandidates, defaultSure, defaultPixelSearch, defaultPixelCorrelation, defaultPixelMargin, defaultLowBand, VERIFY_BAND, type PairEvidence, type VerifyOptions, type Verification } from '../verify';
+import { verifyCandidates, defaultSure, defaultPixelSearch, defaultPixelCorrelation, defaultPixelMargin, defaultLowBand, heldInside, VERIFY_BAND, type PairEvidence, type VerifyOptions, type Verification } from '../verify';
 import {
   crossSplitCounts,
   crossSplitReport,
@@ -233,6 +233,8 @@ interface ScanCore {
   kthCosine: Float32Array | null;
   /** Per row, the highest cosine of a pair in its own candidate list that verification rejected (-Infinity: none); null without verification. */
   rejectedTop: Float32Array | null;
+  /** Rows held inside another picture (src/verify `heldInside`), computed on first use; null: none. */
+  heldInside?: Uint8Array | null;
   widened: { rows: number; k: number; over_budget: boolean };
   pixelCounts?: number[];
   fileSizes?: number[];
@@ -357,6 +359,9 @@ export class ScanResult {
       valid: c.valid,
       exactGroups: c.exact?.group,
     };
+    // A crop is visited after the photo that holds it, so the photo is kept whatever the names' order.
+    if (c.heldInside === undefined) c.heldInside = heldInside(c.evidence.values(), c.ids.length);
+    if (c.heldInside) opts.heldInside = c.heldInside;
     if (keep === 'largest') {
       opts.pixelCounts = c.pixelCounts ??= pixelCountsOf(c.dataset);
       opts.fileSizes = c.fileSizes ??= fileSizesOf(c.dataset);
@@ -621,7 +626,8 @@ export async function scan(spec: string | Dataset, opts: ScanOptions = {}): Prom
   // A folder of CIFAR-sized colour files gets the tiny arrays' threshold and sure level (src/dedup/tiny-files.ts).
   const tinyFiles = await tinyFolderKind(dataset);
   const tinyColourFiles = tinyFiles === 'colour';
-  // A folder of tiny grayscale files takes the tiny grayscale arrays' threshold, sure level and pixel check.
+  // A folder of tiny grayscale files (MNIST as PNG): its own threshold and pixel level, the narrow pixel search of the
+  // tiny grayscale arrays, no pixel margin (src/dedup/defaults.ts TINY_GRAY_FILES_THRESHOLD).
   const tinyGrayFiles = tinyFiles === 'gray';
   const tinyGray = isTinyGrayscale(dataset.pixels) || tinyGrayFiles;
   const threshold = resolveThreshold(opts.threshold, dataset, { ...embeddings.settings, verify: opts.verify !== false, tinyColourFiles, tinyGrayFiles });
@@ -675,9 +681,9 @@ export async function scan(spec: string | Dataset, opts: ScanOptions = {}): Prom
       ...vo,
       // Every pair at the scan's own threshold is checked, even when it is set below the default band.
       band: Math.min(vo.band ?? VERIFY_BAND, threshold),
-      sure: Math.max(vo.sure ?? defaultSure(dataset.pixels as never, tinyGray, tinyColourFiles), Math.min(vo.band ?? VERIFY_BAND, threshold)),
+      sure: Math.max(vo.sure ?? defaultSure(dataset.pixels as never, isTinyGrayscale(dataset.pixels), tinyColourFiles), Math.min(vo.band ?? VERIFY_BAND, threshold)),
       pixelSearch: vo.pixelSearch ?? defaultPixelSearch(tinyGray),
-      minCorrelation: vo.minCorrelation ?? defaultPixelCorrelation(dataset.pixels as never, tinyColourFiles || tinyGrayFiles),
+      minCorrelation: vo.minCorrelation ?? defaultPixelCorrelation(dataset.pixels as never, tinyColourFiles, tinyGrayFiles),
       pixelMargin: vo.pixelMargin ?? defaultPixelMargin(dataset.pixels as never, tinyColourFiles || tinyGrayFiles),
       // No band for tiny files of either kind: it checks by keypoints only, which they are too small for.
       low: vo.low ?? (tinyFiles ? false : defaultLowBand(dataset.pixels as never, isTinyGrayscale(dataset.pixels), tinyColourFiles, vo)),

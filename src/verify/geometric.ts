@@ -264,7 +264,7 @@ export class GeometricVerifier {
 }
 
 /** Points per side of the grid {@link containment} maps (cell centres): 256 points, 1/16 of a side apart. */
-const CONTAINMENT_GRID = 16;
+export const CONTAINMENT_GRID = 16;
 /** How far outside the other frame a mapped point may land and still count as inside (share of that frame's side): room for the homography's error at the corners. */
 const CONTAINMENT_SLACK = 0.03;
 
@@ -281,13 +281,17 @@ export function containment(h: readonly number[], aw: number, ah: number, bw: nu
   return inv ? Math.max(insideShare(h, aw, ah, bw, bh), insideShare(inv, bw, bh, aw, ah)) : 0;
 }
 
-function insideShare(h: readonly number[], w: number, hgt: number, tw: number, th: number): number {
+function insideShare(h: readonly number[], w: number, hgt: number, tw: number, th: number, detail?: Uint8Array): number {
   const n = CONTAINMENT_GRID;
+  let counted = 0;
+  if (detail) for (let c = 0; c < n * n; c++) counted += detail[c];
+  const only = detail && counted >= MIN_DETAILED_CELLS ? detail : null;
   const sx = CONTAINMENT_SLACK * tw, sy = CONTAINMENT_SLACK * th;
   let inside = 0;
   for (let i = 0; i < n; i++) {
     const y = ((i + 0.5) / n) * hgt;
     for (let j = 0; j < n; j++) {
+      if (only && !only[i * n + j]) continue;
       const x = ((j + 0.5) / n) * w;
       const z = h[6] * x + h[7] * y + h[8];
       if (!(z > 0)) continue;
@@ -296,7 +300,62 @@ function insideShare(h: readonly number[], w: number, hgt: number, tw: number, t
       if (u >= -sx && u <= tw + sx && v >= -sy && v <= th + sy) inside++;
     }
   }
-  return inside / (n * n);
+  return inside / (only ? counted : n * n);
+}
+
+/** Least standard deviation (gray levels) for a grid cell to hold detail: the photometric check's tile level (`./photometric.ts`). */
+const DETAIL_STD = 6;
+/** Under this many detailed cells (of 256) a frame counts all of its cells: too little detail to say where its content is. */
+const MIN_DETAILED_CELLS = 32;
+
+/**
+ * Which cells of the 16×16 grid of {@link containment} over a gray image (`width` × `height` bytes, row-major) hold
+ * detail (standard deviation ≥ 6 gray levels): 256 bytes, 1 for detail, row by row. Flat cells (letterbox bars, a
+ * rotated copy's black corners, a blank sky) are not content that {@link contentInside} asks the other picture to hold.
+ */
+export function detailGrid(gray: Uint8Array, width: number, height: number): Uint8Array {
+  const n = CONTAINMENT_GRID;
+  const out = new Uint8Array(n * n);
+  for (let i = 0; i < n; i++) {
+    const y0 = Math.floor((i * height) / n), y1 = Math.floor(((i + 1) * height) / n);
+    for (let j = 0; j < n; j++) {
+      const x0 = Math.floor((j * width) / n), x1 = Math.floor(((j + 1) * width) / n);
+      let sum = 0, sq = 0, count = 0;
+      for (let y = y0; y < y1; y++) {
+        const row = y * width;
+        for (let x = x0; x < x1; x++) {
+          const v = gray[row + x];
+          sum += v;
+          sq += v * v;
+          count++;
+        }
+      }
+      const mean = count ? sum / count : 0;
+      out[i * n + j] = count && sq / count - mean * mean >= DETAIL_STD * DETAIL_STD ? 1 : 0;
+    }
+  }
+  return out;
+}
+
+/** A {@link detailGrid} of the mirrored image. */
+export function mirrorDetailGrid(grid: Uint8Array): Uint8Array {
+  const n = CONTAINMENT_GRID;
+  const out = new Uint8Array(n * n);
+  for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) out[i * n + j] = grid[i * n + n - 1 - j];
+  return out;
+}
+
+/**
+ * Which way one picture holds the other: `[a, b]`, the share of A's content (its cells with detail, {@link detailGrid};
+ * all cells when it has under 32) that the homography `h` (A → B, as in {@link containment}) maps into B's frame, and
+ * the share of B's content that the inverse maps into A's; 0..1 each, `[0, 0]` for a singular `h`. A crop of a photo:
+ * about `[1, 0.64]` for a crop to 80 % of each side (A the crop); a copy in the same frame, or a letterboxed copy (its
+ * bars are flat): both near 1. The keep order uses it (src/dedup/groups.ts, `heldInside`), never the verdict.
+ */
+export function contentInside(h: readonly number[], aw: number, ah: number, bw: number, bh: number, detailA: Uint8Array, detailB: Uint8Array): [number, number] {
+  const inv = invert3(h);
+  if (!inv) return [0, 0];
+  return [insideShare(h, aw, ah, bw, bh, detailA), insideShare(inv, bw, bh, aw, ah, detailB)];
 }
 
 /** Inverse of a row-major 3×3 matrix, or null when it is (nearly) singular. */

@@ -74,6 +74,12 @@ export interface PairEvidence {
    */
   containment: number;
   /**
+   * Which picture holds the other's content (`contentInside`, `./geometric.ts`): the share of `a`'s cells with detail
+   * inside `b` under the homography, and of `b`'s inside `a`; measured on pairs whose keypoints pass (unset otherwise).
+   * The scan's keep order visits a picture held inside another after it ({@link heldInside}).
+   */
+  inside?: [number, number];
+  /**
    * Share of the detailed tiles that agree once the second image is warped onto the first with the
    * homography ({@link alignedAgreement}, `./photometric.ts`), 0..1; NaN when not measured (keypoints
    * did not pass, or the pair was checked with pixels).
@@ -270,9 +276,16 @@ export const TINY_PIXEL_CORRELATION = 0.92;
  * The default pixel level for a dataset: {@link TINY_PIXEL_CORRELATION} for arrays of tiny images and folders of tiny
  * colour files (`tinyColourFiles`, src/dedup/tiny-files.ts), {@link MIN_PIXEL_CORRELATION} otherwise.
  */
-export function defaultPixelCorrelation(pixels: { kind: string; width?: number; height?: number }, tinyColourFiles = false): number {
+export function defaultPixelCorrelation(pixels: { kind: string; width?: number; height?: number }, tinyColourFiles = false, tinyGrayFiles = false): number {
+  if (tinyGrayFiles) return TINY_GRAY_FILES_CORRELATION;
   return isTinyArray(pixels) || tinyColourFiles ? TINY_PIXEL_CORRELATION : MIN_PIXEL_CORRELATION;
 }
+/**
+ * Least aligned pixel correlation for folders of tiny grayscale files (MNIST as PNG): 0.98, chosen with their
+ * threshold (`TINY_GRAY_FILES_THRESHOLD` in src/dedup/defaults.ts, see there). Different garments of one cut correlate
+ * 0.92–0.99 at 28 px; copies 0.956–1 (median 0.998).
+ */
+export const TINY_GRAY_FILES_CORRELATION = 0.98;
 /**
  * The pixel margin for folders of larger images (a thumbnail among photos, pages or screenshots): 0.03. Thumbnails of
  * one editor's screenshots correlate 0.92–0.95 with other modules' thumbnails, 0.04–0.07 under their best match, and
@@ -300,6 +313,34 @@ export const MIN_COVERAGE = 0;
  * views"). 0.85 is midway; the families eval does not choose it (its cache holds no homographies).
  */
 export const MIN_CONTAINMENT = 0.85;
+/**
+ * Which way a verified pair goes, for the keep order (not the verdict): a picture is **held inside** the other when at
+ * least {@link HELD_INSIDE} of its content lies inside the other picture and at most {@link HOLDS_MORE} of the other's
+ * content lies inside it (`PairEvidence.inside`, `contentInside` in `./geometric.ts`): a crop of a photo to 87 % of
+ * each side or less. Removing the photo against its crop would lose what lies outside the crop; so the built-in keep
+ * policies visit held rows after the others (src/dedup/groups.ts `GroupOptions.heldInside`). The levels leave room
+ * for the grid (1/16 of a side) and the homography's error, and treat a crop that keeps nearly all of the picture
+ * (over 87 % of each side) as the same picture.
+ */
+export const HELD_INSIDE = 0.95;
+export const HOLDS_MORE = 0.75;
+
+/**
+ * Rows held inside another picture they were verified against (see {@link HELD_INSIDE}): 1 per such row, over `n`
+ * rows; null when there is none (the keep order is then the policy's alone, and the explorer keeps its fast path).
+ */
+export function heldInside(evidence: Iterable<PairEvidence>, n: number): Uint8Array | null {
+  let out: Uint8Array | null = null;
+  for (const e of evidence) {
+    if (e.rule !== 'verified' || !e.inside) continue;
+    const [a, b] = e.inside;
+    const held = a >= HELD_INSIDE && b <= HOLDS_MORE ? e.a : b >= HELD_INSIDE && a <= HOLDS_MORE ? e.b : -1;
+    if (held < 0) continue;
+    out ??= new Uint8Array(n);
+    out[held] = 1;
+  }
+  return out;
+}
 export const MIN_AGREEMENT = 0.6;
 /**
  * Least share of agreeing tiles of two images as they are (no keypoints). 0.8 since the low-contrast keypoints
@@ -698,7 +739,7 @@ async function checkKeypointPairs(pairs: PairEvidence[], pool: TaskPool, slotOf:
   const both = (e: PairEvidence): [number, number] => [slot(e.a), slot(e.b)];
   const unreadable = (e: PairEvidence) => { e.rule = 'unreadable'; finished(); };
   const photometric = o.minAgreement > 0; // 0 turns the photometric check off (keypoints alone, as before)
-  type Match = { matches: number; inliers: number; coverage: number; containment: number; agreement: number };
+  type Match = { matches: number; inliers: number; coverage: number; containment: number; agreement: number; inside: [number, number] };
   // The least matches worth a homography fit: the inliers the pair needs (fewer matches cannot give them).
   const withNeed = (e: PairEvidence): [number, number, number] => [...both(e), minMatches ?? (e.lowBand && low ? low.minInliers : o.minInliers)];
   const geometric = (m: Match) => m.inliers >= o.minInliers && m.coverage >= o.minCoverage && m.containment >= o.minContainment;
@@ -712,6 +753,7 @@ async function checkKeypointPairs(pairs: PairEvidence[], pool: TaskPool, slotOf:
     e.matches = m.matches;
     e.coverage = m.coverage;
     e.containment = m.containment;
+    e.inside = m.inside;
     e.agreement = m.agreement;
     e.flipped = flipped;
     // A lower-band pair that fails stays unchecked, as every pair under the band was before.

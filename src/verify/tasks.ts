@@ -12,7 +12,7 @@
  * reordered (the draws matter), and 0 of 40 change after other fits ran in between
  * (test/verify/verify-workers.test.ts keeps a smaller form of that check).
  */
-import { GeometricVerifier, flipGray, type OrbFeatures } from './geometric';
+import { GeometricVerifier, contentInside, detailGrid, flipGray, mirrorDetailGrid, type OrbFeatures } from './geometric';
 import { alignedAgreement, halveGray, scaleHomography, smoothGray } from './photometric';
 
 /** The shared buffers of an {@link ImageStore} (what a worker thread receives). */
@@ -102,7 +102,7 @@ export type ItemResult =
   | null // prepare
   | { agreement: number; flipped: boolean; verified: boolean } // identity
   | OrbFeatures // orb
-  | { matches: number; inliers: number; coverage: number; containment: number; agreement: number }; // match
+  | { matches: number; inliers: number; coverage: number; containment: number; agreement: number; inside: [number, number] }; // match
 
 const IDENTITY = [1, 0, 0, 0, 1, 0, 0, 0, 1];
 
@@ -113,6 +113,7 @@ const IDENTITY = [1, 0, 0, 0, 1, 0, 0, 0, 1];
 export class TaskRunner {
   readonly features = new Map<number, OrbFeatures>();
   readonly featuresFlipped = new Map<number, OrbFeatures>();
+  private readonly details = new Map<number, Uint8Array>();
   private verifier: GeometricVerifier | null = null;
 
   constructor(readonly store: ImageStore, readonly settings: CheckSettings) {}
@@ -183,7 +184,17 @@ export class TaskRunner {
     return this.verifier!.features(flipped ? flipGray(g, s.side, s.side) : Uint8Array.from(g), s.side, s.side);
   }
 
-  private match(a: number, b: number, need: number, flipped: boolean): { matches: number; inliers: number; coverage: number; containment: number; agreement: number } {
+  /** The {@link detailGrid} of a slot's gray image (or of its mirror), once per slot. */
+  private detail(slot: number, flipped: boolean): Uint8Array {
+    let d = this.details.get(slot);
+    if (!d) {
+      d = detailGrid(this.store.gray(slot), this.store.side, this.store.side);
+      this.details.set(slot, d);
+    }
+    return flipped ? mirrorDetailGrid(d) : d;
+  }
+
+  private match(a: number, b: number, need: number, flipped: boolean): { matches: number; inliers: number; coverage: number; containment: number; agreement: number; inside: [number, number] } {
     const fa = this.features.get(a);
     const fb = (flipped ? this.featuresFlipped : this.features).get(b);
     if (!fa || !fb) throw new Error(`features of slot ${fa ? b : a} were not computed`);
@@ -192,6 +203,9 @@ export class TaskRunner {
     const geometric = m.inliers >= o.minInliers && m.coverage >= o.minCoverage && m.containment >= o.minContainment;
     // Agreement after warping: only when the keypoints pass (the verdict needs it then, and only then).
     const agreement = o.minAgreement > 0 && geometric && m.homography ? this.agreement(a, b, scaleHomography(m.homography, 0.5), flipped) : NaN;
-    return { matches: m.matches, inliers: m.inliers, coverage: m.coverage, containment: m.containment, agreement };
+    // Which one holds the other's content, for the keep order (src/dedup/groups.ts `heldInside`): only where it can count.
+    const side = this.store.side;
+    const inside: [number, number] = geometric && m.homography ? contentInside(m.homography, side, side, side, side, this.detail(a, false), this.detail(b, flipped)) : [NaN, NaN];
+    return { matches: m.matches, inliers: m.inliers, coverage: m.coverage, containment: m.containment, agreement, inside };
   }
 }

@@ -61,6 +61,23 @@ test('fast regroup equals groupAtThreshold on random data: every keep policy, th
       const r = new Regrouper(c.nb, opts, keepRank(keep, c.nb.n, opts)!);
       for (const t of THRESHOLDS) same(r.at(t), groupAtThreshold(c.nb, t, opts), `seed ${seed}, keep ${keep}, t ${t}`);
     }
+    // Rows held inside another picture (src/verify heldInside) come after the rest of their kind, in every policy.
+    const rh = rng(seed + 100);
+    const heldInside = Uint8Array.from({ length: c.nb.n }, () => (rh() < 0.2 ? 1 : 0));
+    for (const keep of ['first', 'train', 'largest'] as const) {
+      const opts: GroupOptions = { keep, splits: c.splits, labels: c.labels, valid: c.valid, exactGroups: c.exactGroups, pixelCounts: c.pixelCounts, fileSizes: c.fileSizes, heldInside };
+      const r = new Regrouper(c.nb, opts, keepRank(keep, c.nb.n, opts)!);
+      for (const t of THRESHOLDS) same(r.at(t), groupAtThreshold(c.nb, t, opts), `seed ${seed}, keep ${keep}, heldInside, t ${t}`);
+      const g = groupAtThreshold(c.nb, 0.8, opts);
+      const plain = groupAtThreshold(c.nb, 0.8, { ...opts, heldInside: undefined });
+      if (keep === 'first') assert.notDeepEqual(Array.from(g.keep), Array.from(plain.keep), 'the held rows change which copies are kept');
+      // A held row is kept over an unheld one only when the policy's own key says so (its split; its size).
+      for (let x = 0; x < g.keepers.length; x++) {
+        const k = g.keepers[x];
+        if (!heldInside[k] || keep !== 'first') continue;
+        for (let m = g.offsets[x]; m < g.offsets[x + 1]; m++) assert.ok(heldInside[g.members[m]] === 1 || g.duplicate_of[g.members[m]] !== k, `group ${x}: held row ${k} kept, and it removed unheld ${g.members[m]}`);
+      }
+    }
     // Without the optional arrays.
     const r = new Regrouper(c.nb, {}, keepRank('first', c.nb.n, {})!);
     for (const t of THRESHOLDS) same(r.at(t), groupAtThreshold(c.nb, t), `seed ${seed}, no options, t ${t}`);

@@ -11,7 +11,7 @@ import sharp from 'sharp';
 import { scan } from '../../src/pipeline/scan';
 import { columnValues } from '../../src/frame';
 import { containment } from '../../src/verify/geometric';
-import { MIN_CONTAINMENT } from '../../src/verify';
+import { MIN_CONTAINMENT, HELD_INSIDE, HOLDS_MORE } from '../../src/verify';
 
 const BASE = join(__dirname, '..', 'fixtures', 'imagededup', 'base_images');
 
@@ -28,7 +28,7 @@ test('containment: the share of one frame inside the other under a homography', 
   assert.equal(containment([1, 0, 0, 0, 1, 0, 0, 0, -1], 320, 320, 320, 320), 0);
 });
 
-test('two overlapping views of one photo are not removed against each other; a crop of a photo still is', { timeout: 300_000 }, async () => {
+test('two overlapping views of one photo are not removed against each other; a crop of a photo still is, and the photo is kept though the crop sorts first', { timeout: 300_000 }, async () => {
   assert.ok(MIN_CONTAINMENT > 0.75 && MIN_CONTAINMENT < 1, `MIN_CONTAINMENT ${MIN_CONTAINMENT}`);
   const dir = mkdtempSync(join(tmpdir(), 'nd-overlap-'));
   try {
@@ -42,20 +42,19 @@ test('two overlapping views of one photo are not removed against each other; a c
       await sharp(src).extract({ left: 0, top: 0, width: w, height: height! }).jpeg({ quality: 90 }).toFile(join(dir, `${name}-left.jpg`));
       await sharp(src).extract({ left: width! - w, top: 0, width: w, height: height! }).modulate({ brightness: 1.08 }).jpeg({ quality: 88 }).toFile(join(dir, `${name}-right.jpg`));
     }
-    // A photo and a crop of it (the middle 75 % of each side), re-encoded: a copy. Named to sort after the photo, so
-    // `keep: 'first'` keeps the photo (named `-crop`, it would sort first and the photo would be removed against its
-    // crop: docs/duplicates.md, "Keep policies").
+    // A photo and a crop of it (the middle 75 % of each side), re-encoded: a copy. Named `-crop`, it sorts before the
+    // photo (`-` before `.`); held inside the photo, it is visited after it, so `keep: 'first'` keeps the photo.
     const src = join(BASE, 'ukbench09268.jpg');
     const { width, height } = await sharp(src).metadata();
     await sharp(src).toFile(join(dir, 'ukbench09268.jpg'));
     const cw = Math.round(width! * 0.75), ch = Math.round(height! * 0.75);
-    await sharp(src).extract({ left: Math.round((width! - cw) / 2), top: Math.round((height! - ch) / 2), width: cw, height: ch }).jpeg({ quality: 80 }).toFile(join(dir, 'ukbench09268_crop.jpg'));
+    await sharp(src).extract({ left: Math.round((width! - cw) / 2), top: Math.round((height! - ch) / 2), width: cw, height: ch }).jpeg({ quality: 80 }).toFile(join(dir, 'ukbench09268-crop.jpg'));
 
     const r = await scan(dir, { cacheDir: false });
     const ids = columnValues<string>(r.samples, 'id');
     const dupOf = columnValues<string | null>(r.samples, 'duplicate_of');
     const removed = new Map(ids.map((id, i) => [id, dupOf[i]] as const).filter(([, d]) => d !== null));
-    assert.equal(removed.get('ukbench09268_crop.jpg'), 'ukbench09268.jpg', `the crop is removed against its photo: ${JSON.stringify([...removed])}`);
+    assert.equal(removed.get('ukbench09268-crop.jpg'), 'ukbench09268.jpg', `the crop is removed against its photo: ${JSON.stringify([...removed])}`);
     assert.equal(removed.size, 1, `only the crop is removed: ${JSON.stringify([...removed])}`);
     assert.equal(r.summary.verification?.minContainment, MIN_CONTAINMENT);
     // Each pair of views was checked and fitted one homography over its overlap, and rejected on containment.
@@ -68,9 +67,15 @@ test('two overlapping views of one photo are not removed against each other; a c
       assert.equal(e!.rule, 'rejected', `${name}: ${JSON.stringify(e)}`);
       assert.ok(e!.inliers >= 20 && e!.containment < MIN_CONTAINMENT, `${name}: rejected on containment, not for want of inliers: ${JSON.stringify(e)}`);
     }
-    const crop = [...r.evidencePairs()].find((x) => [x.a, x.b].sort().join() === [byId.get('ukbench09268.jpg')!, byId.get('ukbench09268_crop.jpg')!].sort().join());
+    const crop = [...r.evidencePairs()].find((x) => [x.a, x.b].sort().join() === [byId.get('ukbench09268.jpg')!, byId.get('ukbench09268-crop.jpg')!].sort().join());
     assert.ok(crop && crop.rule === 'verified', JSON.stringify(crop));
     if (crop!.inliers >= 0) assert.ok(crop!.containment >= MIN_CONTAINMENT, JSON.stringify(crop));
+    if (crop!.inliers >= 0) {
+      const held = crop!.a === byId.get('ukbench09268-crop.jpg') ? crop!.inside![0] : crop!.inside![1];
+      const holds = crop!.a === byId.get('ukbench09268-crop.jpg') ? crop!.inside![1] : crop!.inside![0];
+      assert.ok(held >= HELD_INSIDE && holds <= HOLDS_MORE, `the crop lies inside the photo, which holds more: ${JSON.stringify(crop)}`);
+    }
+    assert.equal(r.groupOptions().heldInside?.[byId.get('ukbench09268-crop.jpg')!], 1);
     // Without the rule (0), keypoints alone verify the views, as before.
     const off = await scan(dir, { cacheDir: false, verify: { minContainment: 0 } });
     const offRemoved = columnValues<string | null>(off.samples, 'duplicate_of').filter((d) => d !== null).length;

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import sharp from 'sharp';
 import { DataFrame } from 'danfojs-node';
 import { scan } from '../../src/pipeline/scan';
-import { defaultThresholdFor, TINY_ARRAY_THRESHOLD, TINY_GRAYSCALE_THRESHOLD, DEFAULT_THRESHOLD, UNVERIFIED_THRESHOLD, TINY_GRAYSCALE_DEQUANTIZED_THRESHOLD } from '../../src/dedup/defaults';
+import { defaultThresholdFor, TINY_ARRAY_THRESHOLD, TINY_GRAY_FILES_THRESHOLD, DEFAULT_THRESHOLD, UNVERIFIED_THRESHOLD, TINY_GRAYSCALE_DEQUANTIZED_THRESHOLD } from '../../src/dedup/defaults';
 import { columnValues } from '../../src/frame';
 import { isTinyColourFolder } from '../../src/dedup/tiny-files';
 import { loadDataset } from '../../src/datasets';
@@ -83,7 +83,7 @@ test('scan of a 32×32 colour array: shifted, zoomed, noisy and JPEG copies are 
   assert.deepEqual(removedAt(lower), [['copy-jpeg-of-ukbench09268', 'ukbench09268.jpg'], ...shiftedZoomedNoisy]);
 });
 
-test('a folder of the same 32×32 colour images as PNG files gets the tiny threshold and sure level, and the same removals; a grayscale folder gets the tiny grayscale threshold, a mixed-size one the photo default', { timeout: 300_000 }, async () => {
+test('a folder of the same 32×32 colour images as PNG files gets the tiny threshold and sure level, and the same removals; a grayscale folder gets the threshold of tiny grayscale files, a mixed-size one the photo default', { timeout: 300_000 }, async () => {
   const { ids, images } = await tinyImages();
   const root = mkdtempSync(join(tmpdir(), 'neardup-tiny-files-'));
   try {
@@ -111,7 +111,7 @@ test('a folder of the same 32×32 colour images as PNG files gets the tiny thres
     const unordered = (pairs: string[][]) => pairs.map((p) => [...p].sort().join(' ~ ')).sort();
     assert.deepEqual(unordered(removedAt(r)), unordered([['copy-jpeg-of-ukbench09268.jpg', 'ukbench09268.jpg'], ...shiftedZoomedNoisy].map(([a, b]) => [png(a), png(b)])));
     const g = await scan(gray, { cacheDir: false, verify: { workers: 0 } });
-    assert.equal(g.threshold, TINY_GRAYSCALE_THRESHOLD);
+    assert.equal(g.threshold, TINY_GRAY_FILES_THRESHOLD);
   } finally {
     rmSync(root, { recursive: true, force: true });
   }

@@ -1,7 +1,7 @@
 // Folders of tiny grayscale files (issue 10): Fashion-MNIST exported as PNG. At the photo default (0.78 with the
 // pixel check) an independent check of 600 such files removed 121 images against other garments, 114 of them
-// images with no copy at all (docs/quality.md, "Tiny grayscale files"). They now take the tiny grayscale arrays'
-// threshold and sure level. Real images: the bundled Fashion-MNIST sample (data/sample/README.md, MIT).
+// images with no copy at all (docs/quality.md, "Tiny grayscale files"). They now have their own threshold (0.95) and
+// pixel level (0.98). Real images: the bundled Fashion-MNIST sample (data/sample/README.md, MIT).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, readFileSync } from 'node:fs';
@@ -11,10 +11,10 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import { scan } from '../../src/pipeline/scan';
 import { columnValues } from '../../src/frame';
-import { TINY_GRAYSCALE_THRESHOLD } from '../../src/dedup/defaults';
+import { TINY_GRAY_FILES_THRESHOLD } from '../../src/dedup/defaults';
 import { tinyFolderKind } from '../../src/dedup/tiny-files';
 import { loadDataset } from '../../src/datasets';
-import { TINY_GRAYSCALE_SURE } from '../../src/verify';
+import { SURE_COSINE, TINY_GRAY_FILES_CORRELATION } from '../../src/verify';
 
 const SAMPLE = join(__dirname, '..', '..', 'data', 'sample');
 
@@ -41,8 +41,10 @@ test('a folder of 28×28 grayscale files: no garment is removed against another;
     }
     assert.equal(await tinyFolderKind(await loadDataset(dir)), 'gray');
     const r = await scan(dir, { cacheDir: false });
-    assert.equal(r.threshold, TINY_GRAYSCALE_THRESHOLD);
-    assert.equal(r.verification?.sure, TINY_GRAYSCALE_SURE);
+    assert.equal(r.threshold, TINY_GRAY_FILES_THRESHOLD);
+    assert.equal(r.verification?.sure, SURE_COSINE);
+    assert.equal(r.verification?.minCorrelation, TINY_GRAY_FILES_CORRELATION);
+    assert.equal(r.verification?.pixelMargin, false);
     const ids = columnValues<string>(r.samples, 'id');
     const dupOf = columnValues<string | null>(r.samples, 'duplicate_of');
     const item = (id: string) => id.replace(/(_\w+)?\.(png|jpg)$/, '');

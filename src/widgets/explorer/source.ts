@@ -82,8 +82,11 @@ export function encodeCategories(values: ArrayLike<string | number | null | unde
 export function keepRank(keep: KeepPolicy, n: number, opts: GroupOptions): Int32Array | null {
   const rank = new Int32Array(n);
   if (typeof keep === 'function') return null;
+  // A row held inside another picture (GroupOptions.heldInside) comes after the rest of its kind.
+  const held = opts.heldInside;
+  const h = (i: number) => (held && held[i] ? 1 : 0);
   if (keep === 'first') {
-    for (let i = 0; i < n; i++) rank[i] = i;
+    for (let i = 0; i < n; i++) rank[i] = h(i) * n + i;
     return rank;
   }
   if (keep === 'largest') {
@@ -95,13 +98,13 @@ export function keepRank(keep: KeepPolicy, n: number, opts: GroupOptions): Int32
       const x = v ? Number(v[i]) : 0;
       return Number.isFinite(x) && x > 0 ? x : 0;
     };
-    order.sort((a, b) => size(px, b) - size(px, a) || size(fs, b) - size(fs, a) || a - b);
+    order.sort((a, b) => size(px, b) - size(px, a) || size(fs, b) - size(fs, a) || h(a) - h(b) || a - b);
     order.forEach((row, r) => (rank[row] = r));
     return rank;
   }
   // A split name: rows of that split first, then dataset order.
   const splits = opts.splits;
-  for (let i = 0; i < n; i++) rank[i] = (splits && splits[i] === keep ? 0 : n) + i;
+  for (let i = 0; i < n; i++) rank[i] = (splits && splits[i] === keep ? 0 : 2 * n) + h(i) * n + i;
   return rank;
 }
 
