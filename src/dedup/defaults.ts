@@ -35,7 +35,7 @@ export const UNVERIFIED_THRESHOLD = 0.87;
  * (group-pair precision 0.932); 0.82 keeps precision 1.000 in both. Since 1 December it also applies to folders of
  * tiny colour image files (src/dedup/tiny-files.ts: every image's shorter side under 64 px by the file headers, colour by a
  * sample of their pixels): on the tiny family as files it lifts recall from 0.898 at {@link DEFAULT_THRESHOLD}
- * (docs/quality.md). Folders of tiny grayscale files keep {@link DEFAULT_THRESHOLD}.
+ * (docs/quality.md). Folders of tiny grayscale files have their own, {@link TINY_GRAY_FILES_THRESHOLD}.
  */
 export const TINY_ARRAY_THRESHOLD = 0.82;
 
@@ -73,10 +73,10 @@ export const TINY_GRAYSCALE_DEQUANTIZED_THRESHOLD = 0.98;
 export const TINY_GRAY_FILES_THRESHOLD = 0.95;
 
 /**
- * The default threshold for a dataset and how it was embedded: for tiny grayscale array datasets (and folders of tiny
- * grayscale files, `tinyGrayFiles`)
- * {@link TINY_GRAYSCALE_DEQUANTIZED_THRESHOLD} with the dequantized model (their default) or
- * {@link TINY_GRAYSCALE_THRESHOLD} with the int8 one; {@link TINY_ARRAY_THRESHOLD} for other arrays
+ * The default threshold for a dataset and how it was embedded: for folders of tiny grayscale files (`tinyGrayFiles`)
+ * embedded with the int8 model (their default) and verified, {@link TINY_GRAY_FILES_THRESHOLD}; for tiny grayscale
+ * array datasets (and such folders embedded otherwise or unverified) {@link TINY_GRAYSCALE_DEQUANTIZED_THRESHOLD} with
+ * the dequantized model (the arrays' default) or {@link TINY_GRAYSCALE_THRESHOLD} with the int8 one; {@link TINY_ARRAY_THRESHOLD} for other arrays
  * of tiny images (CIFAR's 32×32 colour images; measured on the benchmark's tiny family, no real CIFAR data
  * here, so check the histogram in the explorer); {@link DEFAULT_THRESHOLD} otherwise (photos); with
  * verification off, {@link UNVERIFIED_THRESHOLD} for all but tiny grayscale.

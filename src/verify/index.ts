@@ -316,11 +316,10 @@ export const MIN_CONTAINMENT = 0.85;
 /**
  * Which way a verified pair goes, for the keep order (not the verdict): a picture is **held inside** the other when at
  * least {@link HELD_INSIDE} of its content lies inside the other picture and at most {@link HOLDS_MORE} of the other's
- * content lies inside it (`PairEvidence.inside`, `contentInside` in `./geometric.ts`): a crop of a photo to 87 % of
- * each side or less. Removing the photo against its crop would lose what lies outside the crop; so the built-in keep
+ * content lies inside it (`PairEvidence.inside`, `contentInside` in `./geometric.ts`): a crop of a photo to about 85 %
+ * of each side or less (its share of the photo's area plus the grid's 3 % slack). Removing the photo against its crop would lose what lies outside the crop; so the built-in keep
  * policies visit held rows after the others (src/dedup/groups.ts `GroupOptions.heldInside`). The levels leave room
- * for the grid (1/16 of a side) and the homography's error, and treat a crop that keeps nearly all of the picture
- * (over 87 % of each side) as the same picture.
+ * for the grid (1/16 of a side) and the homography's error.
  */
 export const HELD_INSIDE = 0.95;
 export const HOLDS_MORE = 0.75;

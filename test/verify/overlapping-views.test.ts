@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import { scan } from '../../src/pipeline/scan';
 import { columnValues } from '../../src/frame';
-import { containment } from '../../src/verify/geometric';
+import { containment, contentInside, INSIDE_GRID } from '../../src/verify/geometric';
 import { MIN_CONTAINMENT, HELD_INSIDE, HOLDS_MORE } from '../../src/verify';
 
 const BASE = join(__dirname, '..', 'fixtures', 'imagededup', 'base_images');
@@ -23,6 +23,13 @@ test('containment: the share of one frame inside the other under a homography', 
   // A crop: the first image (the whole picture) maps at twice the size, so only its middle lands in the
   // second; but all of the second lies inside the first, and that is what counts.
   assert.equal(containment([2, 0, -160, 0, 2, -160, 0, 0, 1], 320, 320, 320, 320), 1);
+  // Which way: a centred crop to 80 % of each side (A) lies inside its photo (B), which holds more; at 91 % the grid
+  // sees the same picture both ways.
+  const all = new Uint8Array(INSIDE_GRID * INSIDE_GRID).fill(1);
+  const [c80, p80] = contentInside([0.8, 0, 32, 0, 0.8, 32, 0, 0, 1], 320, 320, 320, 320, all, all);
+  assert.ok(c80 === 1 && p80 <= HOLDS_MORE && p80 > 0.6, `80 %: [${c80}, ${p80}]`);
+  const [c91, p91] = contentInside([0.91, 0, 14.4, 0, 0.91, 14.4, 0, 0, 1], 320, 320, 320, 320, all, all);
+  assert.ok(c91 === 1 && p91 > HOLDS_MORE, `91 %: [${c91}, ${p91}]`);
   // Singular, or mapping everything behind the camera: nothing inside.
   assert.equal(containment([0, 0, 0, 0, 0, 0, 0, 0, 1], 320, 320, 320, 320), 0);
   assert.equal(containment([1, 0, 0, 0, 1, 0, 0, 0, -1], 320, 320, 320, 320), 0);
@@ -70,11 +77,10 @@ test('two overlapping views of one photo are not removed against each other; a c
     const crop = [...r.evidencePairs()].find((x) => [x.a, x.b].sort().join() === [byId.get('ukbench09268.jpg')!, byId.get('ukbench09268-crop.jpg')!].sort().join());
     assert.ok(crop && crop.rule === 'verified', JSON.stringify(crop));
     if (crop!.inliers >= 0) assert.ok(crop!.containment >= MIN_CONTAINMENT, JSON.stringify(crop));
-    if (crop!.inliers >= 0) {
-      const held = crop!.a === byId.get('ukbench09268-crop.jpg') ? crop!.inside![0] : crop!.inside![1];
-      const holds = crop!.a === byId.get('ukbench09268-crop.jpg') ? crop!.inside![1] : crop!.inside![0];
-      assert.ok(held >= HELD_INSIDE && holds <= HOLDS_MORE, `the crop lies inside the photo, which holds more: ${JSON.stringify(crop)}`);
-    }
+    assert.ok(crop!.inliers >= 20 && crop!.inside, `verified by keypoints: ${JSON.stringify(crop)}`);
+    const cropIsA = crop!.a === byId.get('ukbench09268-crop.jpg');
+    const [held, holds] = cropIsA ? crop!.inside! : [crop!.inside![1], crop!.inside![0]];
+    assert.ok(held >= HELD_INSIDE && holds <= HOLDS_MORE, `the crop lies inside the photo, which holds more: ${JSON.stringify(crop)}`);
     assert.equal(r.groupOptions().heldInside?.[byId.get('ukbench09268-crop.jpg')!], 1);
     // Without the rule (0), keypoints alone verify the views, as before.
     const off = await scan(dir, { cacheDir: false, verify: { minContainment: 0 } });
