@@ -316,6 +316,13 @@ test('browser counts (widgets/src/compute.ts) equal the kernel groupAtThreshold 
   const card = wk.cards().find((c) => c.members.some((x) => x.id === 'c.png'))!;
   assert.deepEqual(card.members.map((x) => x.rule), mv.map((x) => x.rule));
   assert.deepEqual(card.members.slice(1).map((x) => x.evidence), mv.slice(1).map((x) => x.evidence));
+  // The containment of a keypoint pair (src/verify MIN_CONTAINMENT) reads the same on both sides.
+  const inside = { ...evidence, containment: Float32Array.from([0.97]) };
+  const mi = groupMembers({ ...data, evidence: inside }, a, 1, 0.9);
+  assert.match(mi[2].evidence, /45 RANSAC inliers spanning 38% of the image, 97% of one picture inside the other, mirrored \(cosine 0\.930\)/);
+  const wi = make(0.9, {}, inside);
+  assert.equal(wi.cards().find((c) => c.members.some((x) => x.id === 'c.png'))!.members[2].evidence, mi[2].evidence);
+  wi.close();
   // Pixels and pHash evidence read the same way on both sides.
   for (const [ev, short] of [
     [{ ...evidence, inliers: Int32Array.from([-1]), correlation: Float32Array.from([0.9812]), flipped: Uint8Array.from([0]) }, 'via pixels r=0.981'],

@@ -46,6 +46,8 @@ export interface EvidenceData {
   correlation: Float32Array;
   /** Tile agreement after alignment, 0–1 (NaN when not measured); absent from older kernels. */
   agreement?: Float32Array;
+  /** Share of one picture inside the other under the keypoints' homography, 0–1 (NaN when not measured); absent from older kernels. */
+  containment?: Float32Array;
   flipped: Uint8Array;
   hashBits: Int32Array;
   /** Verification band and sure level; null = cosine only. */
@@ -550,6 +552,7 @@ export function verdictText(data: ExplorerData, row: number, other: number, scor
   let coverage = NaN;
   let correlation = NaN;
   let agreement = NaN;
+  let containment = NaN;
   let flipped = false;
   let hashBits = -1;
   if (ev && ev.pairs.length) {
@@ -565,6 +568,7 @@ export function verdictText(data: ExplorerData, row: number, other: number, scor
       coverage = ev.coverage[p];
       correlation = ev.correlation[p];
       agreement = ev.agreement ? ev.agreement[p] : NaN;
+      containment = ev.containment?.length ? ev.containment[p] : NaN;
       flipped = ev.flipped[p] === 1;
       hashBits = ev.hashBits[p];
     }
@@ -578,7 +582,8 @@ export function verdictText(data: ExplorerData, row: number, other: number, scor
     const cov = Number.isFinite(coverage) ? `${Math.round(coverage * 100)}%` : '?';
     const agree = tiles ? ` · tiles ${tiles}` : '';
     const agreeLong = tiles ? `; after alignment ${tiles} of the detailed tiles agree` : '';
-    return { short: `keypoints ${inliers} · ${cov}${agree}`, long: `keypoints: ${inliers} RANSAC inliers spanning ${cov} of the image${agreeLong}${mirrored} (cosine ${cos})` };
+    const inside = Number.isFinite(containment) ? `, ${Math.round(containment * 100)}% of one picture inside the other` : '';
+    return { short: `keypoints ${inliers} · ${cov}${agree}`, long: `keypoints: ${inliers} RANSAC inliers spanning ${cov} of the image${inside}${agreeLong}${mirrored} (cosine ${cos})` };
   }
   if (tiles) return { short: `tiles ${tiles}`, long: `pictures: ${tiles} of the detailed tiles agree as they are${mirrored} (cosine ${cos})` };
   if (Number.isFinite(correlation)) {

@@ -82,6 +82,7 @@ export class ExplorerModel extends DOMWidgetModel {
       _ev_coverage: new Float32Array(0),
       _ev_correlation: new Float32Array(0),
       _ev_agreement: new Float32Array(0),
+      _ev_containment: new Float32Array(0),
       _ev_flipped: new Uint8Array(0),
       _ev_hash_bits: new Int32Array(0),
       _ev_settings: null,
@@ -107,6 +108,7 @@ export class ExplorerModel extends DOMWidgetModel {
     _ev_coverage: asF32,
     _ev_correlation: asF32,
     _ev_agreement: asF32,
+    _ev_containment: asF32,
     _ev_flipped: asU8,
     _ev_hash_bits: asI32,
   };
@@ -302,6 +304,7 @@ export class ExplorerView extends DOMWidgetView {
         coverage: m.get('_ev_coverage'),
         correlation: m.get('_ev_correlation'),
         agreement: m.get('_ev_agreement'),
+        containment: m.get('_ev_containment'),
         flipped: m.get('_ev_flipped'),
         hashBits: m.get('_ev_hash_bits'),
         settings: m.get('_ev_settings') ?? null,

@@ -21,6 +21,8 @@ export interface EvidenceTable {
   correlation: Float32Array;
   /** Share of detailed 8×8 tiles that agree after alignment, 0–1 (NaN when not measured; see src/verify/photometric.ts). */
   agreement: Float32Array;
+  /** Share of one picture inside the other under the keypoints' homography, 0–1 (NaN when not checked with keypoints; src/verify `containment`). */
+  containment: Float32Array;
   /** 1 when the second signal matched the mirrored image. */
   flipped: Uint8Array;
   /** pHash Hamming distance in bits (-1 when the pair is not a hash match). */
@@ -43,13 +45,15 @@ export interface PairVerdict {
   correlation: number;
   /** Tile agreement after alignment, 0–1 (NaN when not measured). */
   agreement: number;
+  /** Share of one picture inside the other, 0–1 (NaN when not checked with keypoints). */
+  containment: number;
   flipped: boolean;
   hashBits: number;
 }
 
 /** An empty table (no verification, no hash matches). */
 export function emptyEvidence(): EvidenceTable {
-  return { pairs: new Int32Array(0), inliers: new Int32Array(0), coverage: new Float32Array(0), correlation: new Float32Array(0), agreement: new Float32Array(0), flipped: new Uint8Array(0), hashBits: new Int32Array(0), settings: null };
+  return { pairs: new Int32Array(0), inliers: new Int32Array(0), coverage: new Float32Array(0), correlation: new Float32Array(0), agreement: new Float32Array(0), containment: new Float32Array(0), flipped: new Uint8Array(0), hashBits: new Int32Array(0), settings: null };
 }
 
 /**
@@ -58,7 +62,7 @@ export function emptyEvidence(): EvidenceTable {
  * 70,000 samples stays cheap.
  */
 export function buildEvidenceTable(
-  evidence: Iterable<{ a: number; b: number; rule: string; inliers: number; coverage: number; agreement?: number; pixelCorrelation: number; flipped: boolean }>,
+  evidence: Iterable<{ a: number; b: number; rule: string; inliers: number; coverage: number; containment?: number; agreement?: number; pixelCorrelation: number; flipped: boolean }>,
   hashes: Iterable<readonly [number, number, number]>,
   settings: { band: number; sure: number } | null,
 ): EvidenceTable {
@@ -67,6 +71,7 @@ export function buildEvidenceTable(
   const coverage: number[] = [];
   const correlation: number[] = [];
   const agreement: number[] = [];
+  const containment: number[] = [];
   const flipped: number[] = [];
   const hashBits: number[] = [];
   for (const e of evidence) {
@@ -78,6 +83,7 @@ export function buildEvidenceTable(
     coverage.push(e.coverage);
     correlation.push(e.pixelCorrelation);
     agreement.push(e.agreement ?? NaN);
+    containment.push(e.containment ?? NaN);
     flipped.push(e.flipped ? 1 : 0);
     hashBits.push(-1);
   }
@@ -101,6 +107,7 @@ export function buildEvidenceTable(
     coverage.push(NaN);
     correlation.push(NaN);
     agreement.push(NaN);
+    containment.push(NaN);
     flipped.push(0);
     hashBits.push(bits);
   }
@@ -110,6 +117,7 @@ export function buildEvidenceTable(
     coverage: Float32Array.from(coverage),
     correlation: Float32Array.from(correlation),
     agreement: Float32Array.from(agreement),
+    containment: Float32Array.from(containment),
     flipped: Uint8Array.from(flipped),
     hashBits: Int32Array.from(hashBits),
     settings,
@@ -126,8 +134,10 @@ export function evidenceIndex(t: EvidenceTable, n: number): Map<number, number> 
 /** The verdict of pair (row, other) with score `score` from the table (exact copies flagged by the caller). */
 export function pairVerdict(t: EvidenceTable, index: Map<number, number>, n: number, row: number, other: number, score: number, exact: boolean): PairVerdict {
   const p = index.get(Math.min(row, other) * n + Math.max(row, other));
-  if (p === undefined) return { score, exact, inliers: -1, coverage: NaN, correlation: NaN, agreement: NaN, flipped: false, hashBits: -1 };
-  return { score, exact, inliers: t.inliers[p], coverage: t.coverage[p], correlation: t.correlation[p], agreement: t.agreement[p], flipped: t.flipped[p] === 1, hashBits: t.hashBits[p] };
+  if (p === undefined) return { score, exact, inliers: -1, coverage: NaN, correlation: NaN, agreement: NaN, containment: NaN, flipped: false, hashBits: -1 };
+  // Tables of before 2 December have no containment column.
+  const containment = t.containment?.length ? t.containment[p] : NaN;
+  return { score, exact, inliers: t.inliers[p], coverage: t.coverage[p], correlation: t.correlation[p], agreement: t.agreement[p], containment, flipped: t.flipped[p] === 1, hashBits: t.hashBits[p] };
 }
 
 /**
@@ -144,7 +154,8 @@ export function verdictText(v: PairVerdict, threshold: number, settings: Evidenc
     const cov = Number.isFinite(v.coverage) ? `${Math.round(v.coverage * 100)}%` : '?';
     const agree = tiles ? ` · tiles ${tiles}` : '';
     const agreeLong = tiles ? `; after alignment ${tiles} of the detailed tiles agree` : '';
-    return { short: `keypoints ${v.inliers} · ${cov}${agree}`, long: `keypoints: ${v.inliers} RANSAC inliers spanning ${cov} of the image${agreeLong}${mirrored} (cosine ${cos})` };
+    const inside = Number.isFinite(v.containment) ? `, ${Math.round(v.containment * 100)}% of one picture inside the other` : '';
+    return { short: `keypoints ${v.inliers} · ${cov}${agree}`, long: `keypoints: ${v.inliers} RANSAC inliers spanning ${cov} of the image${inside}${agreeLong}${mirrored} (cosine ${cos})` };
   }
   if (tiles) return { short: `tiles ${tiles}`, long: `pictures: ${tiles} of the detailed tiles agree as they are${mirrored} (cosine ${cos})` };
   if (Number.isFinite(v.correlation)) {

@@ -186,6 +186,7 @@ export class Explorer extends Widget<Record<string, any>> {
       _ev_coverage: ev.coverage,
       _ev_correlation: ev.correlation,
       _ev_agreement: ev.agreement,
+      _ev_containment: ev.containment,
       _ev_flipped: ev.flipped,
       _ev_hash_bits: ev.hashBits,
       _mode: 'browser',
