@@ -196,7 +196,7 @@ export function register(program: Command): void {
 
 /** The few lines printed at the end of a scan. */
 export function humanSummary(
-  s: Pick<ScanSummary, 'samples' | 'embedded' | 'skipped' | 'aliases' | 'flagged' | 'groups' | 'to_remove' | 'cross_split' | 'cross_split_by_split' | 'label_conflicts' | 'exact_duplicates' | 'threshold' | 'method' | 'keep' | 'timings' | 'neighbors_cached'> & Partial<Pick<ScanSummary, 'search' | 'full_lists' | 'crowded_lists' | 'k' | 'widened' | 'verification'>>,
+  s: Pick<ScanSummary, 'samples' | 'embedded' | 'skipped' | 'aliases' | 'flagged' | 'groups' | 'to_remove' | 'cross_split' | 'cross_split_by_split' | 'label_conflicts' | 'exact_duplicates' | 'threshold' | 'method' | 'keep' | 'timings' | 'neighbors_cached'> & Partial<Pick<ScanSummary, 'search' | 'full_lists' | 'crowded_lists' | 'k' | 'widened' | 'verification' | 'larger_removed'>>,
   outDir: string,
 ): string {
   const f = (x: number) => x.toLocaleString('en-US');
@@ -208,6 +208,7 @@ export function humanSummary(
     `exact duplicates: ${f(s.exact_duplicates)}`,
     `near-duplicates at ${s.threshold} (${s.method}, keep ${s.keep}): ${f(s.flagged)} samples in ${f(s.groups)} groups, ${f(s.to_remove)} to remove`,
     `cross-split groups: ${f(s.cross_split)}${leak ? ` (samples involved: ${leak})` : ''}; label conflicts: ${f(s.label_conflicts)} groups`,
+    ...(s.larger_removed && s.keep === 'first' ? [`kept a smaller copy: ${f(s.larger_removed)} removals have over 1.5× the pixels of the copy kept in their place (keep first keeps the first name); --keep largest keeps the larger`] : []),
     ...(s.widened?.rows ? [`widened neighbour lists: ${f(s.widened.rows)} samples had all ${s.k ?? ''} listed neighbours at or above ${s.threshold}, look-alikes the check rejected among them; searched again to ${s.widened.k}`] : []),
     ...(s.widened?.over_budget ? [`crowded neighbour lists were not searched again: too many samples for a second exact search (see --widen in docs/cli.md)`] : []),
     // Without verification nothing is rejected, so nothing is crowded: then every full list is worth a word.

@@ -195,6 +195,12 @@ export interface ScanSummary {
    * would have cost more than {@link WIDEN_BUDGET} multiply-adds (then none was widened).
    */
   widened: { rows: number; k: number; over_budget: boolean };
+  /**
+   * Removals with more than 1.5× the pixels (width × height as read) of the copy kept in their place: the keep policy
+   * kept a smaller copy, e.g. `keep: 'first'` with a thumbnail whose name sorts first. Nothing of the picture is lost,
+   * but its resolution is; the CLI suggests `--keep largest` when not 0 under 'first'. 0 when sizes are unknown.
+   */
+  larger_removed: number;
 }
 
 /** Everything computed once per scan and shared by every threshold view. */
@@ -508,7 +514,20 @@ export class ScanResult {
       full_lists: fullLists(c.kthCosine, c.valid, this.threshold),
       crowded_lists: crowdedRows(c.kthCosine, c.rejectedTop, this.threshold, c.valid).length,
       widened: c.widened,
+      larger_removed: this.largerRemoved(),
     };
+  }
+
+  private largerRemoved(): number {
+    const c = this.core;
+    const dup = this.groups.duplicate_of;
+    let any = false;
+    for (let i = 0; i < dup.length && !any; i++) any = dup[i] >= 0;
+    if (!any) return 0;
+    const px = (c.pixelCounts ??= pixelCountsOf(c.dataset));
+    let n = 0;
+    for (let i = 0; i < dup.length; i++) if (dup[i] >= 0 && px[dup[i]] > 0 && px[i] > 1.5 * px[dup[i]]) n++;
+    return n;
   }
 
   private info(): SampleInfo {
