@@ -519,11 +519,9 @@ export class ScanResult {
   }
 
   private largerRemoved(): number {
+    if (!this.groups.counts.to_remove) return 0;
     const c = this.core;
     const dup = this.groups.duplicate_of;
-    let any = false;
-    for (let i = 0; i < dup.length && !any; i++) any = dup[i] >= 0;
-    if (!any) return 0;
     const px = (c.pixelCounts ??= pixelCountsOf(c.dataset));
     let n = 0;
     for (let i = 0; i < dup.length; i++) if (dup[i] >= 0 && px[dup[i]] > 0 && px[i] > 1.5 * px[dup[i]]) n++;

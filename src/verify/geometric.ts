@@ -11,6 +11,7 @@
  * WebAssembly, Apache-2.0): keypoints, descriptors, matcher and RANSAC are not ours.
  */
 import { NeardupError } from '../errors';
+import { DETAIL_MIN_STD } from './photometric';
 
 /** ORB features of one image: keypoint positions (x, y pairs, pixels) and 32-byte descriptors. */
 export interface OrbFeatures {
@@ -264,7 +265,7 @@ export class GeometricVerifier {
 }
 
 /** Points per side of the grid {@link containment} maps (cell centres): 256 points, 1/16 of a side apart. */
-export const CONTAINMENT_GRID = 16;
+const CONTAINMENT_GRID = 16;
 /** How far outside the other frame a mapped point may land and still count as inside (share of that frame's side): room for the homography's error at the corners. */
 const CONTAINMENT_SLACK = 0.03;
 
@@ -303,8 +304,6 @@ function insideShare(h: readonly number[], w: number, hgt: number, tw: number, t
   return inside / (only ? counted : n * n);
 }
 
-/** Least standard deviation (gray levels) for a grid cell to hold detail: the photometric check's tile level (`./photometric.ts`). */
-const DETAIL_STD = 6;
 /**
  * Cells per side of the grid {@link contentInside} counts: 64 (5 px at 320 px). Finer than {@link containment}'s, so
  * the cells that straddle a rotated copy's black corners, half flat and half picture, are a few per cent of its
@@ -334,7 +333,7 @@ export function detailGrid(gray: Uint8Array, width: number, height: number, n = 
         }
       }
       const mean = count ? sum / count : 0;
-      out[i * n + j] = count && sq / count - mean * mean >= DETAIL_STD * DETAIL_STD ? 1 : 0;
+      out[i * n + j] = count && sq / count - mean * mean >= DETAIL_MIN_STD * DETAIL_MIN_STD ? 1 : 0;
     }
   }
   return out;
@@ -350,7 +349,7 @@ export function mirrorDetailGrid(grid: Uint8Array): Uint8Array {
 
 /**
  * Which way one picture holds the other: `[a, b]`, the share of A's content (its cells with detail, {@link detailGrid};
- * all cells when it has under 32) that the homography `h` (A → B, as in {@link containment}) maps into B's frame, and
+ * all cells when under an eighth of them have detail) that the homography `h` (A → B, as in {@link containment}) maps into B's frame, and
  * the share of B's content that the inverse maps into A's; 0..1 each, `[0, 0]` for a singular `h`. Grids of {@link INSIDE_GRID} cells per side
  * (`detailA`, `detailB` from {@link detailGrid}). A centred crop of a photo to 80 % of each side (A the crop): about
  * `[1, 0.68]` (0.64 of the area, plus the 3 % slack); a copy in the same frame, a letterboxed copy (its bars are flat)

@@ -319,7 +319,7 @@ export const MIN_CONTAINMENT = 0.85;
  * content lies inside it (`PairEvidence.inside`, `contentInside` in `./geometric.ts`): a crop of a photo to about 85 %
  * of each side or less (its share of the photo's area plus the grid's 3 % slack). Removing the photo against its crop would lose what lies outside the crop; so the built-in keep
  * policies visit held rows after the others (src/dedup/groups.ts `GroupOptions.heldInside`). The levels leave room
- * for the grid (1/16 of a side) and the homography's error.
+ * for the grid (1/64 of a side) and the homography's error.
  */
 export const HELD_INSIDE = 0.95;
 export const HOLDS_MORE = 0.75;

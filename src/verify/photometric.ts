@@ -10,6 +10,9 @@
  */
 
 /** Result of {@link alignedAgreement}. */
+/** Least standard deviation (gray levels) of a tile with detail: flat tiles (bars, blank sky, black corners) say nothing. */
+export const DETAIL_MIN_STD = 6;
+
 export interface Agreement {
   /** Tiles with detail in either image and fully inside both images after alignment. */
   tiles: number;
@@ -23,7 +26,7 @@ export interface Agreement {
 export interface AgreementOptions {
   /** Tile side in pixels of the analysed image; default 16. */
   tile?: number;
-  /** Least standard deviation (gray levels) for a tile to count as having detail; default 6. */
+  /** Least standard deviation (gray levels) for a tile to count as having detail; default {@link DETAIL_MIN_STD}. */
   minStd?: number;
   /** Least correlation for a tile to agree; default 0.5. */
   minTile?: number;
@@ -61,7 +64,7 @@ export function alignedAgreement(
   h: readonly number[], opts: AgreementOptions = {},
 ): Agreement {
   const T = opts.tile ?? 16;
-  const minStd = opts.minStd ?? 6;
+  const minStd = opts.minStd ?? DETAIL_MIN_STD;
   const minTile = opts.minTile ?? 0.5;
   const identity = wa === wb && ha === hb && h[0] === 1 && h[1] === 0 && h[2] === 0 && h[3] === 0 && h[4] === 1 && h[5] === 0 && h[6] === 0 && h[7] === 0 && h[8] === 1;
   const r = opts.smooth ?? 1;

@@ -113,6 +113,7 @@ const IDENTITY = [1, 0, 0, 0, 1, 0, 0, 0, 1];
 export class TaskRunner {
   readonly features = new Map<number, OrbFeatures>();
   readonly featuresFlipped = new Map<number, OrbFeatures>();
+  /** Detail grids keyed 2 × slot (+1 for the mirror). */
   private readonly details = new Map<number, Uint8Array>();
   private verifier: GeometricVerifier | null = null;
 
@@ -184,14 +185,15 @@ export class TaskRunner {
     return this.verifier!.features(flipped ? flipGray(g, s.side, s.side) : Uint8Array.from(g), s.side, s.side);
   }
 
-  /** The {@link detailGrid} of a slot's gray image (or of its mirror), once per slot. */
+  /** The {@link detailGrid} of a slot's gray image (or of its mirror), once per slot and orientation. */
   private detail(slot: number, flipped: boolean): Uint8Array {
-    let d = this.details.get(slot);
+    const key = 2 * slot + (flipped ? 1 : 0);
+    let d = this.details.get(key);
     if (!d) {
-      d = detailGrid(this.store.gray(slot), this.store.side, this.store.side);
-      this.details.set(slot, d);
+      d = flipped ? mirrorDetailGrid(this.detail(slot, false)) : detailGrid(this.store.gray(slot), this.store.side, this.store.side);
+      this.details.set(key, d);
     }
-    return flipped ? mirrorDetailGrid(d) : d;
+    return d;
   }
 
   private match(a: number, b: number, need: number, flipped: boolean): { matches: number; inliers: number; coverage: number; containment: number; agreement: number; inside: [number, number] } {
